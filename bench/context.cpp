@@ -1,0 +1,60 @@
+// Adds machine, toolchain, library and run settings to Google Benchmark's JSON context.
+#include "bench/context.hpp"
+
+#include <benchmark/benchmark.h>
+#include <fmt/core.h>
+#include <gnu/libc-version.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <boost/version.hpp>
+#include <fstream>
+#include <string>
+
+namespace ipcmeter {
+namespace {
+
+std::string cpu_model() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("model name", 0) == 0) {
+      auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(colon + 2);
+    }
+  }
+  return "unknown";
+}
+
+std::string kernel() {
+  utsname name{};
+  if (::uname(&name) != 0) return "unknown";
+  return std::string(name.sysname) + " " + name.release + " " + name.version;
+}
+
+}  // namespace
+
+void add_run_context(const SuiteOptions& options) {
+  benchmark::AddCustomContext("ipcmeter_version", IPCMETER_VERSION);
+  benchmark::AddCustomContext("ipcmeter_build_type", IPCMETER_BUILD_TYPE);
+  benchmark::AddCustomContext("ipcmeter_profile", options.profile);
+  benchmark::AddCustomContext("ipcmeter_pinning", options.pinning.describe());
+  benchmark::AddCustomContext("ipcmeter_timeout_s",
+                              std::to_string(static_cast<double>(options.timeout.count()) / 1000.0));
+  benchmark::AddCustomContext("cpu_model", cpu_model());
+  benchmark::AddCustomContext("online_cpus", std::to_string(::sysconf(_SC_NPROCESSORS_ONLN)));
+  benchmark::AddCustomContext("kernel", kernel());
+  benchmark::AddCustomContext("compiler", "g++ " __VERSION__);
+  benchmark::AddCustomContext("glibc", ::gnu_get_libc_version());
+  benchmark::AddCustomContext("google_benchmark", IPCMETER_BENCHMARK_VERSION);
+  benchmark::AddCustomContext("boost", BOOST_LIB_VERSION);
+  benchmark::AddCustomContext("fmt", std::to_string(FMT_VERSION));
+  // What the counters mean, so the JSON explains itself.
+  benchmark::AddCustomContext(
+      "ipcmeter_counters",
+      "iteration = one message (stream) or one round trip (pingpong); rtt_* are full "
+      "round-trip times in ns; leader/peer_cpu_ns_per_iter are CPU time per iteration of the "
+      "benchmark side (stream consumer, pingpong initiator) and of the peer (thread CPU clock, "
+      "or the whole process for fork/spawn)");
+}
+
+}  // namespace ipcmeter

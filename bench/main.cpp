@@ -1,0 +1,78 @@
+// ipcmeter-bench: the suite's benchmark binary (and, with --ipcmeter-peer, its own peer).
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "bench/context.hpp"
+#include "bench/options.hpp"
+#include "bench/register.hpp"
+#include "harness/peer.hpp"
+#include "harness/placement.hpp"
+#include "harness/process_guard.hpp"
+#include "harness/workloads/workload.hpp"
+#include "transports/registry.hpp"
+
+namespace {
+
+bool has_flag(int argc, char** argv, const char* prefix) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strncmp(argv[i], prefix, std::strlen(prefix)) == 0) return true;
+  return false;
+}
+
+void list_axes() {
+  std::printf("transports:\n");
+  for (const auto& transport : ipcmeter::all_transports())
+    std::printf("  %-16s %s%s\n", transport.name.c_str(), transport.summary.c_str(),
+                transport.crosses_processes ? "" : " (threads only)");
+  std::printf("placements:\n");
+  for (const auto& placement : ipcmeter::all_placements())
+    std::printf("  %s\n", placement.name.c_str());
+  std::printf("workloads:\n");
+  for (const auto& workload : ipcmeter::all_workloads())
+    std::printf("  %-16s %s (iteration: %s)\n", workload.name.c_str(), workload.summary.c_str(),
+                workload.iteration.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ipcmeter::run_peer_if_requested(argc, argv);
+  try {
+    ipcmeter::install_process_guard();
+    ipcmeter::SuiteOptions options = ipcmeter::parse_suite_options(argc, argv);
+    if (options.list) {
+      list_axes();
+      return 0;
+    }
+    if (has_flag(argc, argv, "--help")) std::fputs(ipcmeter::usage_text().c_str(), stdout);
+
+    // Profile defaults go in as if typed first, so a user's own flag still wins.
+    std::vector<char*> args(argv, argv + argc);
+    std::string min_time = options.profile == "full" ? "--benchmark_min_time=1.0"
+                                                     : "--benchmark_min_time=0.2";
+    std::string repetitions = "--benchmark_repetitions=3";
+    bool user_set_repetitions = has_flag(argc, argv, "--benchmark_repetitions");
+    if (!has_flag(argc, argv, "--benchmark_min_time")) args.insert(args.begin() + 1, min_time.data());
+    if (options.profile == "full" && !user_set_repetitions) {
+      args.insert(args.begin() + 1, repetitions.data());
+      user_set_repetitions = true;
+    }
+    int new_argc = static_cast<int>(args.size());
+    args.push_back(nullptr);
+
+    benchmark::Initialize(&new_argc, args.data());
+    if (benchmark::ReportUnrecognizedArguments(new_argc, args.data())) return 2;
+    ipcmeter::add_run_context(options);
+    ipcmeter::register_suite(options, user_set_repetitions);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "ipcmeter-bench: %s\n", error.what());
+    return 2;
+  }
+}

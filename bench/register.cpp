@@ -1,0 +1,122 @@
+// Benchmark registration and the Google Benchmark adapter around run_pair.
+#include "bench/register.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include "bench/baseline_pipe_raw.hpp"
+#include "harness/paired_run.hpp"
+#include "harness/placement.hpp"
+#include "harness/workloads/workload.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcmeter {
+namespace {
+
+// The overhead comparison needs a median, so both sides of it are repeated even in the
+// quick profile; 5 keeps one noisy repetition from deciding the ratio.
+constexpr int kOverheadRepetitions = 5;
+
+void run_benchmark(benchmark::State& state, RunSpec spec) {
+  const Workload& workload = find_workload(spec.workload);
+  spec.count = static_cast<std::uint64_t>(state.max_iterations);
+  while (state.KeepRunningBatch(state.max_iterations)) {
+    // Set-up and tear-down (link, peer start, reaping) are outside the timed section.
+    state.PauseTiming();
+    try {
+      RunResult result = run_pair(spec, {[&] { state.ResumeTiming(); },
+                                         [&] { state.PauseTiming(); }});
+      state.ResumeTiming();
+      auto iterations = static_cast<double>(result.count);
+      state.SetIterationTime(static_cast<double>(result.elapsed_ns) * 1e-9);
+      state.SetItemsProcessed(static_cast<std::int64_t>(result.count));
+      // Pingpong moves each message both ways.
+      std::int64_t bytes_per_iteration =
+          static_cast<std::int64_t>(spec.size) * (workload.records_round_trips ? 2 : 1);
+      state.SetBytesProcessed(static_cast<std::int64_t>(result.count) * bytes_per_iteration);
+      state.counters["leader_cpu_ns_per_iter"] =
+          static_cast<double>(result.leader_cpu_ns) / iterations;
+      state.counters["peer_cpu_ns_per_iter"] = static_cast<double>(result.peer_cpu_ns) / iterations;
+      if (workload.records_round_trips) {
+        const Histogram& rtt = result.round_trips;
+        state.counters["rtt_p50_ns"] = static_cast<double>(rtt.quantile(0.50));
+        state.counters["rtt_p90_ns"] = static_cast<double>(rtt.quantile(0.90));
+        state.counters["rtt_p99_ns"] = static_cast<double>(rtt.quantile(0.99));
+        state.counters["rtt_p999_ns"] = static_cast<double>(rtt.quantile(0.999));
+        state.counters["rtt_max_ns"] = static_cast<double>(rtt.max());
+        state.counters["rtt_samples"] = static_cast<double>(rtt.count());
+      }
+      state.SetLabel("pin:" + spec.pinning.describe());
+    } catch (const std::exception& error) {
+      state.SkipWithError(error.what());
+      break;
+    }
+  }
+}
+
+std::string benchmark_name(const std::string& workload, const std::string& transport,
+                           const std::string& placement, std::size_t size) {
+  return workload + "/transport:" + transport + "/placement:" + placement +
+         "/size:" + std::to_string(size);
+}
+
+}  // namespace
+
+int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
+  int registered = 0;
+  auto add_overhead_pair = [&] {
+    RunSpec spec;
+    spec.workload = "pingpong";
+    spec.transport = "pipe";
+    spec.placement = "fork";
+    spec.size = 8;
+    spec.pinning = options.pinning;
+    spec.timeout = options.timeout;
+    // Measured back to back so that both see the same machine conditions.
+    auto* baseline = benchmark::RegisterBenchmark("baseline/pipe-raw", baseline_pipe_raw,
+                                                  options.pinning);
+    baseline->UseRealTime()->Unit(benchmark::kMicrosecond);
+    auto* suite = benchmark::RegisterBenchmark(
+        benchmark_name("pingpong", "pipe", "fork", 8).c_str(), run_benchmark, spec);
+    suite->UseManualTime()->Unit(benchmark::kMicrosecond);
+    if (!user_set_repetitions) {
+      baseline->Repetitions(kOverheadRepetitions);
+      suite->Repetitions(kOverheadRepetitions);
+    }
+    registered += 2;
+  };
+  bool overhead_in_matrix = false;
+
+  for (const auto& workload : options.workloads) {
+    for (const auto& transport_name : options.transports) {
+      const Transport& transport = find_transport(transport_name);
+      for (const auto& placement_name : options.placements) {
+        if (find_placement(placement_name).separate_process && !transport.crosses_processes)
+          continue;
+        for (std::size_t size : options.sizes) {
+          if (workload == "pingpong" && transport_name == "pipe" && placement_name == "fork" &&
+              size == 8) {
+            overhead_in_matrix = true;  // registered once, with the baseline, below
+            continue;
+          }
+          RunSpec spec;
+          spec.workload = workload;
+          spec.transport = transport_name;
+          spec.placement = placement_name;
+          spec.size = size;
+          spec.pinning = options.pinning;
+          spec.timeout = options.timeout;
+          benchmark::RegisterBenchmark(
+              benchmark_name(workload, transport_name, placement_name, size).c_str(),
+              run_benchmark, spec)
+              ->UseManualTime()
+              ->Unit(benchmark::kMicrosecond);
+          ++registered;
+        }
+      }
+    }
+  }
+  if (overhead_in_matrix) add_overhead_pair();
+  return registered;
+}
+
+}  // namespace ipcmeter

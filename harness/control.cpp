@@ -1,0 +1,70 @@
+// Fixed-size control packets over a seqpacket socketpair.
+#include "harness/control.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "transports/errors.hpp"
+#include "transports/interrupt.hpp"
+
+namespace ipcmeter {
+namespace {
+
+struct Packet {
+  std::uint32_t kind;
+  std::uint32_t text_size;
+  std::uint64_t cpu_ns;
+  char text[480];
+};
+
+}  // namespace
+
+std::pair<Fd, Fd> make_control_pair() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
+    throw SystemError("socketpair", "control channel");
+  return {Fd(fds[0]), Fd(fds[1])};
+}
+
+void ControlChannel::send(const ControlMessage& message) {
+  Packet packet{};
+  packet.kind = static_cast<std::uint32_t>(message.kind);
+  packet.cpu_ns = message.cpu_ns;
+  packet.text_size = static_cast<std::uint32_t>(std::min(message.text.size(), sizeof packet.text));
+  std::memcpy(packet.text, message.text.data(), packet.text_size);
+  for (;;) {
+    if (::send(fd_.get(), &packet, sizeof packet, MSG_NOSIGNAL) == sizeof packet) return;
+    if (errno == EINTR) {
+      throw_if_interrupted("control send");
+      continue;
+    }
+    if (errno == EPIPE || errno == ECONNRESET) throw PeerClosed("control channel closed");
+    throw SystemError("send", "control channel");
+  }
+}
+
+std::optional<ControlMessage> ControlChannel::receive_with(int flags) {
+  Packet packet{};
+  for (;;) {
+    ssize_t n = ::recv(fd_.get(), &packet, sizeof packet, flags);
+    if (n == sizeof packet) break;
+    if (n == 0) return std::nullopt;
+    if (n > 0) throw IntegrityError("short control packet");
+    if (errno == EAGAIN && (flags & MSG_DONTWAIT)) return std::nullopt;
+    if (errno == ECONNRESET) return std::nullopt;
+    if (errno != EINTR) throw SystemError("recv", "control channel");
+    throw_if_interrupted("control receive");
+  }
+  ControlMessage message;
+  message.kind = static_cast<ControlKind>(packet.kind);
+  message.cpu_ns = packet.cpu_ns;
+  message.text.assign(packet.text, std::min<std::size_t>(packet.text_size, sizeof packet.text));
+  return message;
+}
+
+std::optional<ControlMessage> ControlChannel::receive() { return receive_with(0); }
+std::optional<ControlMessage> ControlChannel::poll() { return receive_with(MSG_DONTWAIT); }
+
+}  // namespace ipcmeter

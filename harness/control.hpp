@@ -1,0 +1,41 @@
+// The control channel between the harness and a peer: ready, go, done or failed. It is a
+// separate socketpair, so transports stay pure and a peer's death is seen as end-of-file.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "transports/fd.hpp"
+
+namespace ipcmeter {
+
+enum class ControlKind : std::uint32_t { ready = 1, go = 2, done = 3, failed = 4 };
+
+struct ControlMessage {
+  ControlKind kind = ControlKind::ready;
+  std::uint64_t cpu_ns = 0;  // done: the peer's CPU time over the measured section
+  std::string text;          // failed: the peer's one-line error
+};
+
+class ControlChannel {
+ public:
+  explicit ControlChannel(Fd fd) : fd_(std::move(fd)) {}
+  int fd() const { return fd_.get(); }
+
+  void send(const ControlMessage& message);
+  // Blocks (the watchdog can interrupt); nullopt when the other side has gone.
+  std::optional<ControlMessage> receive();
+  // Does not block: a message already waiting, if any.
+  std::optional<ControlMessage> poll();
+
+ private:
+  std::optional<ControlMessage> receive_with(int flags);
+  Fd fd_;
+};
+
+// A SOCK_SEQPACKET socketpair: first end for the harness, second for the peer.
+std::pair<Fd, Fd> make_control_pair();
+
+}  // namespace ipcmeter

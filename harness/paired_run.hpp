@@ -1,0 +1,59 @@
+// One measurement: a link, a peer placed somewhere, a workload run on both sides, timed,
+// verified, guarded by a watchdog, and torn down whatever happened.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include "harness/histogram.hpp"
+#include "harness/peer.hpp"
+#include "harness/pinning.hpp"
+
+namespace ipcmeter {
+
+struct RunSpec {
+  std::string workload;
+  std::string transport;
+  std::string placement;
+  std::size_t size = 64;
+  std::uint64_t count = 1000;  // iterations: messages (stream) or round trips (pingpong)
+  Pinning pinning;
+  std::chrono::milliseconds timeout{30000};
+  Fault fault = Fault::none;  // for harness tests only
+  std::uint64_t fault_after = 0;
+
+  // "stream transport:pipe placement:fork size:64", the prefix of every error message.
+  std::string describe() const;
+  // Checks names, size and transport/placement fit; UsageError otherwise.
+  void validate() const;
+};
+
+struct RunResult {
+  std::uint64_t count = 0;
+  std::uint64_t elapsed_ns = 0;     // from "go" to the last message verified by the leader
+  std::uint64_t leader_cpu_ns = 0;  // the benchmark thread's CPU time in that section
+  std::uint64_t peer_cpu_ns = 0;    // the peer's (thread, or whole process) in its section
+  Histogram round_trips;            // pingpong only
+};
+
+// A run that did not complete: the message says which run, and why.
+class RunFailure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Called around the timed section, so that a benchmark library can stop its own clocks
+// during set-up and tear-down.
+struct TimedSectionHooks {
+  std::function<void()> on_start;
+  std::function<void()> on_end;
+};
+
+// Throws UsageError for a bad spec and RunFailure for a run that failed; leaves no child,
+// fd, socket file or shm name behind in either case.
+RunResult run_pair(const RunSpec& spec, const TimedSectionHooks& hooks = {});
+
+}  // namespace ipcmeter

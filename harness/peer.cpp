@@ -1,0 +1,194 @@
+// The peer's life: open the endpoint, say ready, wait for go, run the workload's peer side,
+// report CPU time or the error, and leave.
+#include "harness/peer.hpp"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+
+#include "harness/clock.hpp"
+#include "harness/control.hpp"
+#include "harness/message.hpp"
+#include "harness/pinning.hpp"
+#include "harness/workloads/workload.hpp"
+#include "transports/address.hpp"
+#include "transports/errors.hpp"
+#include "transports/interrupt.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcmeter {
+namespace {
+
+// Thrown inside a peer thread to model a peer that vanishes without a word.
+struct PeerVanished {};
+
+// Wraps the peer's endpoint to misbehave on cue; only ever present in fault tests.
+class FaultInjectingEndpoint final : public Endpoint {
+ public:
+  FaultInjectingEndpoint(std::unique_ptr<Endpoint> inner, Fault fault, std::uint64_t after,
+                         bool own_process)
+      : inner_(std::move(inner)), fault_(fault), after_(after), own_process_(own_process) {}
+
+  void send(std::span<const std::byte> message) override {
+    tick();
+    inner_->send(message);
+  }
+  std::size_t recv(std::span<std::byte> buffer) override {
+    tick();
+    return inner_->recv(buffer);
+  }
+  void close() override { inner_->close(); }
+
+ private:
+  void tick() {
+    if (operations_++ != after_) return;
+    switch (fault_) {
+      case Fault::none: return;
+      case Fault::hang:
+        // Sleeps until killed; in a thread, until the watchdog's interrupt.
+        for (;;) {
+          timespec forever{3600, 0};
+          if (::nanosleep(&forever, nullptr) != 0) throw_if_interrupted("hang");
+        }
+      case Fault::exit:
+        if (own_process_) ::_exit(kPeerFaultExit);
+        throw PeerVanished{};
+      case Fault::crash:
+        if (!own_process_) throw UsageError("the crash fault needs a process placement");
+        ::raise(SIGKILL);
+    }
+  }
+
+  std::unique_ptr<Endpoint> inner_;
+  Fault fault_;
+  std::uint64_t after_;
+  bool own_process_;
+  std::uint64_t operations_ = 0;
+};
+
+std::string join(const std::vector<int>& values) { return join_fds(values); }
+
+std::uint64_t to_number(const std::string& key, const std::string& text) {
+  std::uint64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end != text.data() + text.size())
+    throw UsageError("peer argument " + key + "=" + text + " is not a number");
+  return value;
+}
+
+}  // namespace
+
+Fault parse_fault(const std::string& text) {
+  for (Fault fault : {Fault::none, Fault::hang, Fault::exit, Fault::crash})
+    if (text == fault_name(fault)) return fault;
+  throw UsageError("unknown fault '" + text + "' (known: none, hang, exit, crash)");
+}
+
+const char* fault_name(Fault fault) {
+  switch (fault) {
+    case Fault::none: return "none";
+    case Fault::hang: return "hang";
+    case Fault::exit: return "exit";
+    case Fault::crash: return "crash";
+  }
+  return "?";
+}
+
+std::vector<std::string> PeerSpec::to_args() const {
+  std::vector<std::string> args = {
+      "workload=" + workload,     "transport=" + transport,
+      "address=" + address,       "size=" + std::to_string(size),
+      "count=" + std::to_string(count), "cpu=" + std::to_string(cpu),
+      "own-process=" + std::string(own_process ? "1" : "0"),
+      "control-fd=" + std::to_string(control_fd), "parent-pid=" + std::to_string(parent_pid),
+      "fault=" + std::string(fault_name(fault)), "fault-after=" + std::to_string(fault_after)};
+  if (!inherited_fds.empty()) args.push_back("inherited-fds=" + join(inherited_fds));
+  return args;
+}
+
+PeerSpec PeerSpec::from_args(const std::vector<std::string>& args) {
+  std::map<std::string, std::string> values;
+  for (const auto& arg : args) {
+    auto equals = arg.find('=');
+    if (equals == std::string::npos) throw UsageError("bad peer argument '" + arg + "'");
+    values[arg.substr(0, equals)] = arg.substr(equals + 1);
+  }
+  auto get = [&](const std::string& key) -> const std::string& {
+    auto it = values.find(key);
+    if (it == values.end()) throw UsageError("peer argument " + key + " missing");
+    return it->second;
+  };
+  PeerSpec spec;
+  spec.workload = get("workload");
+  spec.transport = get("transport");
+  spec.address = get("address");
+  spec.size = to_number("size", get("size"));
+  spec.count = to_number("count", get("count"));
+  spec.cpu = get("cpu") == "-1" ? -1 : static_cast<int>(to_number("cpu", get("cpu")));
+  spec.own_process = get("own-process") == "1";
+  spec.control_fd = static_cast<int>(to_number("control-fd", get("control-fd")));
+  spec.parent_pid = static_cast<int>(to_number("parent-pid", get("parent-pid")));
+  spec.fault = parse_fault(get("fault"));
+  spec.fault_after = to_number("fault-after", get("fault-after"));
+  if (values.count("inherited-fds"))
+    spec.inherited_fds = Address::parse("x:fds=" + get("inherited-fds")).fds("fds");
+  return spec;
+}
+
+int run_peer(const PeerSpec& spec, Fd control_fd) {
+  ControlChannel control(std::move(control_fd));
+  std::unique_ptr<Endpoint> endpoint;
+  try {
+    if (spec.cpu >= 0) pin_current_thread(spec.cpu);
+    const Workload& workload = find_workload(spec.workload);
+    endpoint = find_transport(spec.transport).open(spec.address, Side::b);
+    for (int fd : spec.inherited_fds) ::close(fd);
+    if (spec.fault != Fault::none)
+      endpoint = std::make_unique<FaultInjectingEndpoint>(std::move(endpoint), spec.fault,
+                                                          spec.fault_after, spec.own_process);
+    MessageKit kit(spec.size);
+    control.send({ControlKind::ready, 0, {}});
+    auto go = control.receive();
+    if (!go || go->kind != ControlKind::go) return kPeerOrphaned;
+
+    auto cpu_now = spec.own_process ? process_cpu_ns : thread_cpu_ns;
+    std::uint64_t cpu_start = cpu_now();
+    workload.follow(*endpoint, kit, spec.count);
+    std::uint64_t cpu_used = cpu_now() - cpu_start;
+    control.send({ControlKind::done, cpu_used, {}});
+    endpoint->close();
+    return kPeerDone;
+  } catch (const PeerVanished&) {
+    return kPeerFaultExit;
+  } catch (const std::exception& error) {
+    try {
+      control.send({ControlKind::failed, 0, error.what()});
+    } catch (const std::exception&) {
+      // The harness is gone too; its own error will say why. Nothing more to tell.
+    }
+    return kPeerFailed;
+  }
+}
+
+void run_peer_if_requested(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) != kPeerRoleFlag) return;
+  // Die with the harness: a peer must never outlive the run that spawned it.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  try {
+    PeerSpec spec = PeerSpec::from_args(std::vector<std::string>(argv + 2, argv + argc));
+    if (::getppid() != spec.parent_pid) ::_exit(kPeerOrphaned);
+    ::signal(SIGPIPE, SIG_IGN);
+    std::exit(run_peer(spec, Fd(spec.control_fd)));
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "ipcmeter peer: %s\n", error.what());
+    std::exit(kPeerFailed);
+  }
+}
+
+}  // namespace ipcmeter

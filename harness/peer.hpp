@@ -1,0 +1,51 @@
+// The peer side of a run: what a thread, a forked child or a spawned process executes.
+// All three run this same code; only how they got here differs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "transports/fd.hpp"
+
+namespace ipcmeter {
+
+// Faults a test can inject into a peer, at the fault_after-th message it sends or receives.
+enum class Fault { none, hang, exit, crash };
+Fault parse_fault(const std::string& text);
+const char* fault_name(Fault fault);
+
+struct PeerSpec {
+  std::string workload;
+  std::string transport;
+  std::string address;
+  std::size_t size = 0;
+  std::uint64_t count = 0;
+  int cpu = -1;                    // pin the peer to this CPU; -1 leaves it to the scheduler
+  bool own_process = false;        // CPU time of the process (else of the thread)
+  int control_fd = -1;             // spawn: the inherited control fd
+  int parent_pid = 0;              // spawn: exit at once if the parent is already gone
+  std::vector<int> inherited_fds;  // closed as soon as the endpoint is open
+  Fault fault = Fault::none;
+  std::uint64_t fault_after = 0;
+
+  // The command line of a spawned peer (after the role flag), and back.
+  std::vector<std::string> to_args() const;
+  static PeerSpec from_args(const std::vector<std::string>& args);
+};
+
+// Exit codes of a peer: 0 done; 1 failed and said why on the control channel; 2 the
+// harness went away first; 3 the injected "exit" fault.
+constexpr int kPeerDone = 0;
+constexpr int kPeerFailed = 1;
+constexpr int kPeerOrphaned = 2;
+constexpr int kPeerFaultExit = 3;
+
+int run_peer(const PeerSpec& spec, Fd control);
+
+// The flag that makes any ipcmeter binary act as a spawned peer.
+constexpr const char* kPeerRoleFlag = "--ipcmeter-peer";
+// Call first thing in main(): if argv asks for the peer role, runs it and exits.
+void run_peer_if_requested(int argc, char** argv);
+
+}  // namespace ipcmeter

@@ -1,0 +1,33 @@
+// CPU pinning of the two sides: "--pin 0,1" puts the leader on CPU 0 and the peer on CPU 1.
+#pragma once
+
+#include <sched.h>
+
+#include <string>
+
+namespace ipcmeter {
+
+struct Pinning {
+  int leader_cpu = -1;  // -1: wherever the scheduler likes
+  int peer_cpu = -1;
+  std::string describe() const;  // "none", "0,1"
+};
+
+// "none" or "L,P" with CPUs this process may run on; UsageError otherwise.
+Pinning parse_pinning(const std::string& text);
+void pin_current_thread(int cpu);
+
+// Pins the calling thread for a scope and restores its previous CPU set afterwards.
+class ScopedPin {
+ public:
+  explicit ScopedPin(int cpu);
+  ~ScopedPin();
+  ScopedPin(const ScopedPin&) = delete;
+  ScopedPin& operator=(const ScopedPin&) = delete;
+
+ private:
+  bool pinned_ = false;
+  cpu_set_t previous_{};
+};
+
+}  // namespace ipcmeter

@@ -1,0 +1,77 @@
+// The child table and signal handlers; everything the handler touches is async-signal-safe.
+#include "harness/process_guard.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "transports/errors.hpp"
+#include "transports/named_resources.hpp"
+
+namespace ipcmeter {
+namespace {
+
+constexpr int kMaxChildren = 64;
+std::atomic<pid_t> children[kMaxChildren];
+
+void kill_children() noexcept {
+  for (auto& child : children) {
+    pid_t pid = child.load();
+    if (pid > 0) ::kill(pid, SIGKILL);
+  }
+}
+
+void on_terminating_signal(int signal_number) {
+  kill_children();
+  remove_all_registered_names();
+  // Die of the same signal, so the caller's shell sees what happened.
+  ::signal(signal_number, SIG_DFL);
+  ::raise(signal_number);
+}
+
+void on_interrupt_signal(int) {}
+
+void set_handler(int signal_number, void (*handler)(int)) {
+  struct sigaction action {};
+  action.sa_handler = handler;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: blocked calls must return EINTR
+  if (::sigaction(signal_number, &action, nullptr) != 0) throw SystemError("sigaction", "");
+}
+
+}  // namespace
+
+void install_process_guard() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    ::signal(SIGPIPE, SIG_IGN);
+    set_handler(kInterruptSignal, on_interrupt_signal);
+    for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) set_handler(signal_number, on_terminating_signal);
+  });
+}
+
+void reset_signals_in_child() noexcept {
+  for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) ::signal(signal_number, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+void register_child(pid_t pid) noexcept {
+  for (auto& child : children) {
+    pid_t empty = 0;
+    if (child.compare_exchange_strong(empty, pid)) return;
+  }
+  // More than 64 live peers means a leak; the peer still dies with us (PR_SET_PDEATHSIG).
+}
+
+void unregister_child(pid_t pid) noexcept {
+  for (auto& child : children) {
+    pid_t expected = pid;
+    if (child.compare_exchange_strong(expected, 0)) return;
+  }
+}
+
+}  // namespace ipcmeter

@@ -1,0 +1,24 @@
+// Process-wide safety: the children a run started and the signals that must not leave them
+// (or any socket file or shm name) behind.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+namespace ipcmeter {
+
+// The signal the watchdog uses to wake a blocked thread (see transports/interrupt.hpp).
+constexpr int kInterruptSignal = SIGUSR1;
+
+// Installs, once per process: SIGPIPE ignored (a dead peer is an error, not a death), the
+// interrupt signal's no-op handler without SA_RESTART, and SIGINT/SIGTERM/SIGHUP handlers
+// that kill registered children, remove registered names, then die of the same signal.
+void install_process_guard();
+
+// Puts a forked child's signal dispositions back to default before it runs a peer.
+void reset_signals_in_child() noexcept;
+
+void register_child(pid_t pid) noexcept;
+void unregister_child(pid_t pid) noexcept;
+
+}  // namespace ipcmeter

@@ -1,0 +1,69 @@
+// Parsing and formatting of transport addresses.
+#include "transports/address.hpp"
+
+#include "transports/errors.hpp"
+#include "transports/fd.hpp"
+
+namespace ipcmeter {
+namespace {
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::string::size_type start = 0;
+  for (;;) {
+    auto end = text.find(separator, start);
+    parts.push_back(text.substr(start, end - start));
+    if (end == std::string::npos) return parts;
+    start = end + 1;
+  }
+}
+}  // namespace
+
+Address Address::parse(const std::string& text) {
+  Address address{text, {}, {}};
+  auto colon = text.find(':');
+  if (colon == std::string::npos || colon == 0)
+    throw UsageError("malformed address '" + text + "' (expected scheme:key=value;...)");
+  address.scheme = text.substr(0, colon);
+  std::string body = text.substr(colon + 1);
+  if (body.empty()) return address;
+  for (const auto& part : split(body, ';')) {
+    auto equals = part.find('=');
+    if (equals == std::string::npos || equals == 0)
+      throw UsageError("malformed field '" + part + "' in address '" + text + "'");
+    address.fields[part.substr(0, equals)] = part.substr(equals + 1);
+  }
+  return address;
+}
+
+const std::string& Address::field(const std::string& key) const {
+  auto it = fields.find(key);
+  if (it == fields.end()) throw UsageError("address '" + text + "' has no '" + key + "' field");
+  return it->second;
+}
+
+std::vector<int> Address::fds(const std::string& key) const {
+  std::vector<int> result;
+  for (const auto& part : split(field(key), ',')) result.push_back(parse_fd(part, text));
+  return result;
+}
+
+std::string format_address(const std::string& scheme,
+                           const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string text = scheme + ":";
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) text += ';';
+    text += fields[i].first + "=" + fields[i].second;
+  }
+  return text;
+}
+
+std::string join_fds(const std::vector<int>& fds) {
+  std::string text;
+  for (std::size_t i = 0; i < fds.size(); ++i) {
+    if (i > 0) text += ',';
+    text += std::to_string(fds[i]);
+  }
+  return text;
+}
+
+}  // namespace ipcmeter

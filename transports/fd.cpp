@@ -1,0 +1,94 @@
+// Whole-buffer I/O loops: partial transfers and EINTR are handled once, here.
+#include "transports/fd.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+
+#include "transports/errors.hpp"
+#include "transports/interrupt.hpp"
+
+namespace ipcmeter {
+
+void Fd::reset() noexcept {
+  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+}
+
+void Fd::close(const std::string& name) {
+  if (fd_ < 0) return;
+  // Linux releases the descriptor even when close fails, so never retry it.
+  if (::close(std::exchange(fd_, -1)) != 0 && errno != EINTR) throw SystemError("close", name);
+}
+
+Fd duplicate(int fd, const std::string& name) {
+  int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) throw SystemError("dup", name);
+  return Fd(copy);
+}
+
+namespace {
+bool is_peer_gone(int error) { return error == EPIPE || error == ECONNRESET; }
+}  // namespace
+
+void write_all(int fd, iovec* iov, int iovcnt, bool is_socket, const std::string& name) {
+  while (iovcnt > 0) {
+    ssize_t n;
+    if (is_socket) {
+      msghdr msg{};
+      msg.msg_iov = iov;
+      msg.msg_iovlen = static_cast<std::size_t>(iovcnt);
+      n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    } else {
+      n = ::writev(fd, iov, iovcnt);
+    }
+    if (n < 0) {
+      if (errno == EINTR) {
+        throw_if_interrupted("write");
+        continue;
+      }
+      if (is_peer_gone(errno)) throw PeerClosed("peer closed " + name + " while writing");
+      throw SystemError(is_socket ? "sendmsg" : "writev", name);
+    }
+    auto done = static_cast<std::size_t>(n);
+    while (iovcnt > 0 && done >= iov->iov_len) {
+      done -= iov->iov_len;
+      ++iov;
+      --iovcnt;
+    }
+    if (iovcnt > 0) {
+      iov->iov_base = static_cast<char*>(iov->iov_base) + done;
+      iov->iov_len -= done;
+    }
+  }
+}
+
+std::size_t read_some(int fd, std::span<std::byte> buffer, const std::string& name) {
+  for (;;) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n > 0) return static_cast<std::size_t>(n);
+    if (n == 0) throw PeerClosed("peer closed " + name);
+    if (errno == EINTR) {
+      throw_if_interrupted("read");
+      continue;
+    }
+    if (errno == ECONNRESET) throw PeerClosed("peer reset " + name);
+    throw SystemError("read", name);
+  }
+}
+
+void read_exact(int fd, std::span<std::byte> buffer, const std::string& name) {
+  while (!buffer.empty()) buffer = buffer.subspan(read_some(fd, buffer, name));
+}
+
+int parse_fd(const std::string& text, const std::string& address) {
+  int fd = -1;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), fd);
+  if (error != std::errc{} || end != text.data() + text.size() || fd < 0)
+    throw UsageError("bad fd '" + text + "' in address '" + address + "'");
+  return fd;
+}
+
+}  // namespace ipcmeter

@@ -1,0 +1,56 @@
+// An owned file descriptor and the whole-buffer I/O loops every fd-based transport needs.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <utility>
+
+namespace ipcmeter {
+
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) noexcept : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+
+  int get() const noexcept { return fd_; }
+  bool valid() const noexcept { return fd_ >= 0; }
+  int release() noexcept { return std::exchange(fd_, -1); }
+  void reset() noexcept;  // close, ignoring errors: a destructor must not throw
+  void close(const std::string& name);  // close, throwing on error
+
+ private:
+  int fd_ = -1;
+};
+
+// A close-on-exec duplicate: each endpoint owns its own copy, so closing a Link's originals
+// never pulls an fd from under an endpoint that is still in use.
+Fd duplicate(int fd, const std::string& name);
+
+// Writes every byte of the iovecs, handling partial writes and EINTR. Uses sendmsg with
+// MSG_NOSIGNAL on sockets so a dead peer gives PeerClosed, not SIGPIPE.
+void write_all(int fd, iovec* iov, int iovcnt, bool is_socket, const std::string& name);
+
+// Reads up to buffer.size() bytes, at least one; throws PeerClosed at end of stream.
+std::size_t read_some(int fd, std::span<std::byte> buffer, const std::string& name);
+
+// Reads exactly buffer.size() bytes; throws PeerClosed if the stream ends first.
+void read_exact(int fd, std::span<std::byte> buffer, const std::string& name);
+
+// Parses a decimal fd number from an address field.
+int parse_fd(const std::string& text, const std::string& address);
+
+}  // namespace ipcmeter

@@ -1,0 +1,16 @@
+// Whole messages over a byte stream (pipe, stream socket): a 4-byte length prefix per message.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "transports/transport.hpp"
+
+namespace ipcmeter {
+
+// in and out may be the same fd (a duplex socket) or two (a pipe pair).
+std::unique_ptr<Endpoint> make_framed_stream_endpoint(Fd in, Fd out, bool is_socket,
+                                                      std::string name);
+
+}  // namespace ipcmeter

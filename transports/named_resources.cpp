@@ -1,0 +1,97 @@
+// The signal-safe table of names to remove, and the private socket directory.
+#include "transports/named_resources.hpp"
+
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+
+#include "transports/errors.hpp"
+
+namespace ipcmeter {
+namespace {
+
+constexpr int kSlots = 256;
+constexpr std::size_t kMaxName = 256;
+
+struct Slot {
+  std::atomic<int> state{0};  // 0 free, 1 being written, 2 live
+  NameKind kind = NameKind::file;
+  char name[kMaxName] = {};
+};
+Slot slots[kSlots];
+
+void remove_kind(NameKind kind) noexcept {
+  for (auto& slot : slots) {
+    if (slot.state.load(std::memory_order_acquire) != 2 || slot.kind != kind) continue;
+    switch (kind) {
+      case NameKind::file: ::unlink(slot.name); break;
+      case NameKind::shared_memory: ::shm_unlink(slot.name); break;
+      case NameKind::directory: ::rmdir(slot.name); break;
+    }
+  }
+}
+
+}  // namespace
+
+int register_name(NameKind kind, const std::string& name) {
+  if (name.size() >= kMaxName) throw UsageError("name too long to track: " + name);
+  for (int i = 0; i < kSlots; ++i) {
+    int expected = 0;
+    if (!slots[i].state.compare_exchange_strong(expected, 1)) continue;
+    slots[i].kind = kind;
+    std::memcpy(slots[i].name, name.c_str(), name.size() + 1);
+    slots[i].state.store(2, std::memory_order_release);
+    return i;
+  }
+  throw std::runtime_error("more than 256 live names: a link is leaking");
+}
+
+void unregister_name(int slot) noexcept {
+  if (slot >= 0 && slot < kSlots) slots[slot].state.store(0, std::memory_order_release);
+}
+
+void remove_all_registered_names() noexcept {
+  remove_kind(NameKind::file);
+  remove_kind(NameKind::shared_memory);
+  remove_kind(NameKind::directory);
+}
+
+std::string temp_base() {
+  for (const char* variable : {"IPCMETER_TMPDIR", "TMPDIR"}) {
+    const char* value = ::getenv(variable);
+    if (value != nullptr && *value != '\0') return value;
+  }
+  return "/tmp";
+}
+
+PrivateDir::PrivateDir() : creator_pid_(::getpid()) {
+  std::string pattern = temp_base() + "/ipcm-XXXXXX";
+  // mkdtemp creates the directory with mode 0700: only this user can reach the sockets.
+  if (::mkdtemp(pattern.data()) == nullptr) throw SystemError("mkdtemp", pattern);
+  path_ = pattern;
+  dir_slot_ = register_name(NameKind::directory, path_);
+}
+
+std::string PrivateDir::file(const std::string& name) {
+  if (file_count_ == 4) throw std::logic_error("PrivateDir holds at most 4 files");
+  std::string path = path_ + "/" + name;
+  files_[file_count_] = path;
+  file_slots_[file_count_] = register_name(NameKind::file, path);
+  ++file_count_;
+  return path;
+}
+
+PrivateDir::~PrivateDir() {
+  if (::getpid() != creator_pid_) return;
+  for (int i = 0; i < file_count_; ++i) {
+    ::unlink(files_[i].c_str());
+    unregister_name(file_slots_[i]);
+  }
+  ::rmdir(path_.c_str());
+  unregister_name(dir_slot_);
+}
+
+}  // namespace ipcmeter

@@ -1,0 +1,58 @@
+// "pipe": two pipe(2)s, one per direction. Works for threads and for processes that inherit
+// the fds (fork, or spawn with the fds kept open across exec).
+#include "transports/pipe_transport.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "transports/address.hpp"
+#include "transports/errors.hpp"
+#include "transports/framed_stream.hpp"
+
+namespace ipcmeter {
+namespace {
+
+struct PipePair {
+  Fd read;
+  Fd write;
+};
+
+PipePair make_pipe() {
+  int fds[2];
+  // O_CLOEXEC: only the spawn placement decides which fds a child inherits.
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw SystemError("pipe2", "pipe");
+  return {Fd(fds[0]), Fd(fds[1])};
+}
+
+Link create_pipe(const TransportOptions&) {
+  PipePair a_to_b = make_pipe();
+  PipePair b_to_a = make_pipe();
+  // Each side is named by the fds it reads and writes.
+  std::string address =
+      format_address("pipe", {{"a", join_fds({b_to_a.read.get(), a_to_b.write.get()})},
+                              {"b", join_fds({a_to_b.read.get(), b_to_a.write.get()})}});
+  std::vector<int> peer_fds = {a_to_b.read.get(), b_to_a.write.get()};
+  std::vector<Fd> fds;
+  fds.push_back(std::move(a_to_b.read));
+  fds.push_back(std::move(a_to_b.write));
+  fds.push_back(std::move(b_to_a.read));
+  fds.push_back(std::move(b_to_a.write));
+  return Link(address, std::move(fds), std::move(peer_fds));
+}
+
+std::unique_ptr<Endpoint> open_pipe(const std::string& text, Side side) {
+  Address address = Address::parse(text);
+  std::vector<int> fds = address.fds(side == Side::a ? "a" : "b");
+  if (fds.size() != 2) throw UsageError("pipe address side needs 2 fds: " + text);
+  return make_framed_stream_endpoint(duplicate(fds[0], text), duplicate(fds[1], text),
+                                     /*is_socket=*/false, text);
+}
+
+}  // namespace
+
+Transport pipe_transport() {
+  return {"pipe", "pipe", "two pipe(2)s, length-prefixed messages", true, create_pipe,
+          open_pipe};
+}
+
+}  // namespace ipcmeter

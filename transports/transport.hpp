@@ -1,0 +1,78 @@
+// The transport axis: moves whole byte messages between two endpoints, knowing nothing of
+// threads or processes. A transport is created once (Link) and opened by address (Endpoint).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "transports/fd.hpp"
+
+namespace ipcmeter {
+
+// Side a is the creator's side (the benchmark's leader), side b the peer's.
+enum class Side { a, b };
+
+struct TransportOptions {
+  // The largest message the link must carry; transports with a fixed capacity size for it.
+  std::size_t max_message_size = std::size_t{1} << 20;
+};
+
+// One side of a link. send and recv move whole messages: a stream transport frames them.
+class Endpoint {
+ public:
+  virtual ~Endpoint() = default;  // closes without throwing
+  // Blocks until the message is handed to the transport; PeerClosed if the peer is gone.
+  virtual void send(std::span<const std::byte> message) = 0;
+  // Blocks for the next message, copies it into buffer and returns its size. PeerClosed at
+  // an orderly end; std::length_error if the message does not fit (never truncates).
+  virtual std::size_t recv(std::span<std::byte> buffer) = 0;
+  // Closes now, reporting errors (the destructor cannot).
+  virtual void close() = 0;
+};
+
+// What create() makes, owned by the creating side: the fds both sides open from, and the
+// names (socket paths, directories, shm) that must disappear when the Link does.
+class Link {
+ public:
+  struct Resource {
+    virtual ~Resource() = default;
+  };
+
+  Link(std::string address, std::vector<Fd> fds, std::vector<int> peer_fds,
+       std::vector<std::unique_ptr<Resource>> resources = {});
+  Link(Link&&) noexcept = default;
+  Link& operator=(Link&&) noexcept = default;
+  ~Link();
+
+  const std::string& address() const { return address_; }
+  // The fds a spawned peer must inherit to open side b from the address.
+  const std::vector<int>& peer_fds() const { return peer_fds_; }
+  // Every fd the link holds (both sides' originals), for a forked child to close.
+  std::vector<int> all_fds() const;
+  // Closes the originals once both sides have opened their own copies, so that a side
+  // that goes away is seen as end-of-stream by the other. Names stay until destruction.
+  void close_fds() noexcept;
+
+ private:
+  std::string address_;
+  std::vector<Fd> fds_;
+  std::vector<int> peer_fds_;
+  std::vector<std::unique_ptr<Resource>> resources_;
+};
+
+struct Transport {
+  std::string name;     // registry key and the name's "transport:" segment
+  std::string family;   // pipe, unix socket, queue, zeromq, ...
+  std::string summary;  // one line for --list
+  // False for transports whose address names an in-process object (usable by threads only).
+  bool crosses_processes = true;
+  std::function<Link(const TransportOptions&)> create;
+  std::function<std::unique_ptr<Endpoint>(const std::string& address, Side)> open;
+};
+
+}  // namespace ipcmeter

@@ -1,0 +1,198 @@
+// Named AF_UNIX sockets. The creator binds and listens at create() time, so the client's
+// connect() succeeds (the kernel queues it) whatever the order the two sides start in:
+// no retry loop is needed. Side a accepts; side b connects by path alone.
+#include "transports/unix_socket_transport.hpp"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+
+#include "transports/address.hpp"
+#include "transports/errors.hpp"
+#include "transports/framed_stream.hpp"
+#include "transports/interrupt.hpp"
+#include "transports/named_resources.hpp"
+
+namespace ipcmeter {
+namespace {
+
+struct PrivateDirResource : Link::Resource {
+  PrivateDir dir;
+};
+
+sockaddr_un socket_address(const std::string& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof address.sun_path)
+    throw UsageError("socket path too long (" + std::to_string(path.size()) +
+                     " bytes, the limit is 107): " + path + " -- set IPCMETER_TMPDIR shorter");
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  return address;
+}
+
+Link create_listener(const std::string& scheme, int type) {
+  auto resource = std::make_unique<PrivateDirResource>();
+  std::string path = resource->dir.file("socket");
+  sockaddr_un address = socket_address(path);
+  Fd listener(::socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+  if (!listener.valid()) throw SystemError("socket", path);
+  if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+    throw SystemError("bind", path);
+  if (::listen(listener.get(), 4) != 0) throw SystemError("listen", path);
+  std::string text =
+      format_address(scheme, {{"path", path}, {"listen-fd", std::to_string(listener.get())}});
+  std::vector<Fd> fds;
+  fds.push_back(std::move(listener));
+  std::vector<std::unique_ptr<Link::Resource>> resources;
+  resources.push_back(std::move(resource));
+  // The peer connects by path, so it inherits nothing.
+  return Link(text, std::move(fds), {}, std::move(resources));
+}
+
+Fd accept_one(int listener, const std::string& name) {
+  for (;;) {
+    int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0) return Fd(fd);
+    if (errno != EINTR) throw SystemError("accept", name);
+    throw_if_interrupted("accept");
+  }
+}
+
+Fd connect_to(const std::string& path, int type, const std::string& name) {
+  sockaddr_un address = socket_address(path);
+  Fd fd(::socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) throw SystemError("socket", name);
+  // A Unix-socket connect either completes or fails; EINTR leaves it in progress, which
+  // for AF_UNIX means it completes anyway, so it is simplest to treat it as a failure.
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+    throw SystemError("connect", name);
+  return fd;
+}
+
+Fd open_socket(const std::string& text, Side side, int type) {
+  Address address = Address::parse(text);
+  if (side == Side::a) return accept_one(parse_fd(address.field("listen-fd"), text), text);
+  return connect_to(address.field("path"), type, text);
+}
+
+// SOCK_SEQPACKET keeps message boundaries, but one packet cannot exceed the socket's send
+// buffer (about 208 KiB by default). Messages are cut into packets of at most kPacket
+// bytes; the first carries the total length, so the receiver knows how many follow.
+constexpr std::size_t kPacket = 64 * 1024;
+using Length = std::uint32_t;
+
+class SeqpacketEndpoint final : public Endpoint {
+ public:
+  SeqpacketEndpoint(Fd fd, std::string name) : fd_(std::move(fd)), name_(std::move(name)) {}
+
+  void send(std::span<const std::byte> message) override {
+    if (message.size() > UINT32_MAX) throw std::length_error("message over 4 GiB: " + name_);
+    auto length = static_cast<Length>(message.size());
+    std::size_t first = std::min(message.size(), kPacket - sizeof length);
+    iovec iov[2] = {{&length, sizeof length},
+                    {const_cast<std::byte*>(message.data()), first}};
+    send_packet(iov, first == 0 ? 1 : 2);
+    for (std::size_t offset = first; offset < message.size(); offset += kPacket) {
+      iovec chunk = {const_cast<std::byte*>(message.data()) + offset,
+                     std::min(kPacket, message.size() - offset)};
+      send_packet(&chunk, 1);
+    }
+  }
+
+  std::size_t recv(std::span<std::byte> destination) override {
+    Length length = 0;
+    std::size_t first_capacity = std::min(destination.size(), kPacket - sizeof length);
+    iovec iov[2] = {{&length, sizeof length}, {destination.data(), first_capacity}};
+    bool truncated = false;
+    std::size_t got = receive_packet(iov, 2, truncated);
+    if (got < sizeof length) throw IntegrityError(name_ + ": packet without a length");
+    if (length > destination.size())
+      throw std::length_error(name_ + ": message of " + std::to_string(length) +
+                              " bytes does not fit a " + std::to_string(destination.size()) +
+                              "-byte buffer");
+    std::size_t offset = got - sizeof length;
+    while (offset < length && !truncated) {
+      iovec chunk = {destination.data() + offset, std::min(kPacket, length - offset)};
+      offset += receive_packet(&chunk, 1, truncated);
+    }
+    if (truncated) throw IntegrityError(name_ + ": packet larger than its message (truncated)");
+    if (offset != length) throw IntegrityError(name_ + ": packets overran the message length");
+    return length;
+  }
+
+  void close() override { fd_.close(name_); }
+
+ private:
+  void send_packet(iovec* iov, int count) {
+    msghdr message{};
+    message.msg_iov = iov;
+    message.msg_iovlen = static_cast<std::size_t>(count);
+    for (;;) {
+      // A seqpacket send is all-or-nothing: no partial writes to handle.
+      if (::sendmsg(fd_.get(), &message, MSG_NOSIGNAL) >= 0) return;
+      if (errno == EINTR) {
+        throw_if_interrupted("sendmsg");
+        continue;
+      }
+      if (errno == EPIPE || errno == ECONNRESET) throw PeerClosed("peer closed " + name_);
+      throw SystemError("sendmsg", name_);
+    }
+  }
+
+  std::size_t receive_packet(iovec* iov, int count, bool& truncated) {
+    msghdr message{};
+    message.msg_iov = iov;
+    message.msg_iovlen = static_cast<std::size_t>(count);
+    for (;;) {
+      ssize_t n = ::recvmsg(fd_.get(), &message, 0);
+      if (n > 0) {
+        truncated = (message.msg_flags & MSG_TRUNC) != 0;
+        return static_cast<std::size_t>(n);
+      }
+      // Every packet carries data, so a zero-byte read is the peer's orderly close.
+      if (n == 0) throw PeerClosed("peer closed " + name_);
+      if (errno == EINTR) {
+        throw_if_interrupted("recvmsg");
+        continue;
+      }
+      if (errno == ECONNRESET) throw PeerClosed("peer reset " + name_);
+      throw SystemError("recvmsg", name_);
+    }
+  }
+
+  Fd fd_;
+  std::string name_;
+};
+
+}  // namespace
+
+Transport unix_stream_transport() {
+  return {"unix-stream",
+          "unix socket",
+          "AF_UNIX SOCK_STREAM at a path, Listener/Client, length-prefixed",
+          true,
+          [](const TransportOptions&) { return create_listener("unix-stream", SOCK_STREAM); },
+          [](const std::string& address, Side side) {
+            return make_framed_stream_endpoint(open_socket(address, side, SOCK_STREAM), Fd(),
+                                               /*is_socket=*/true, address);
+          }};
+}
+
+Transport unix_seqpacket_transport() {
+  return {"unix-seqpacket",
+          "unix socket",
+          "AF_UNIX SOCK_SEQPACKET at a path, Listener/Client, 64 KiB packets",
+          true,
+          [](const TransportOptions&) {
+            return create_listener("unix-seqpacket", SOCK_SEQPACKET);
+          },
+          [](const std::string& address, Side side) -> std::unique_ptr<Endpoint> {
+            return std::make_unique<SeqpacketEndpoint>(
+                open_socket(address, side, SOCK_SEQPACKET), address);
+          }};
+}
+
+}  // namespace ipcmeter
