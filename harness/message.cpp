@@ -16,6 +16,17 @@ std::uint32_t mix(std::uint32_t sequence) noexcept {
   return x ^ (x >> 16);
 }
 
+// MurmurHash3's 64-bit finaliser: a bijection in which every input bit flips about half of
+// the output bits. Multiplication alone only carries changes upward, so the top bits of two
+// lanes could cancel; this cannot.
+std::uint64_t avalanche(std::uint64_t x) noexcept {
+  x ^= x >> 33;
+  x *= 0xFF51AFD7ED558CCDull;
+  x ^= x >> 33;
+  x *= 0xC4CEB9FE1A85EC53ull;
+  return x ^ (x >> 33);
+}
+
 std::uint64_t load64(const std::byte* p) noexcept {
   std::uint64_t v;
   std::memcpy(&v, p, sizeof v);
@@ -42,8 +53,8 @@ std::uint32_t checksum(std::span<const std::byte> bytes) noexcept {
   }
   std::uint64_t h = bytes.size();
   for (int lane = 0; lane < 4; ++lane) {
-    h = (h ^ a[lane]) * 0x100000001B3ull;
-    h = (h ^ b[lane]) * 0x100000001B3ull;
+    h = avalanche(h ^ a[lane]);
+    h = avalanche(h ^ b[lane]);
   }
   return static_cast<std::uint32_t>(h ^ (h >> 32));
 }

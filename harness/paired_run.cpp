@@ -1,8 +1,6 @@
 // The measurement sequence shared by every workload, transport and placement.
 #include "harness/paired_run.hpp"
 
-#include <pthread.h>
-
 #include <optional>
 
 #include "harness/clock.hpp"
@@ -85,12 +83,12 @@ RunResult run_pair(const RunSpec& spec, const TimedSectionHooks& hooks) {
   launch.link = &link;
   std::unique_ptr<RunningPeer> peer = placement.start(std::move(launch));
 
-  pthread_t leader = ::pthread_self();
+  // Runs in this thread's signal handler, so this thread's blocked call is already
+  // interrupted; the peer is killed (process) or woken (thread).
   RunningPeer* peer_to_stop = peer.get();
-  WatchdogGuard watchdog(spec.timeout, [leader, peer_to_stop] {
+  WatchdogGuard watchdog(spec.timeout, [peer_to_stop] {
     request_interrupt();
     peer_to_stop->stop();
-    ::pthread_kill(leader, kInterruptSignal);
   });
 
   std::unique_ptr<Endpoint> endpoint;

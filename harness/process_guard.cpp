@@ -7,6 +7,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "harness/watchdog.hpp"
 #include "transports/errors.hpp"
 #include "transports/named_resources.hpp"
 
@@ -48,6 +49,7 @@ void install_process_guard() {
   std::call_once(once, [] {
     ::signal(SIGPIPE, SIG_IGN);
     set_handler(kInterruptSignal, on_interrupt_signal);
+    set_handler(kWatchdogSignal, on_watchdog_signal);
     for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) set_handler(signal_number, on_terminating_signal);
   });
 }

@@ -7,6 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
+#include <algorithm>
 #include <cerrno>
 
 #include "harness/process_guard.hpp"
@@ -16,10 +19,12 @@
 namespace ipcmeter {
 namespace {
 
-// The child's fd, readable once it has exited. Until reaped, the pid cannot be reused,
-// so a kill() by pid is always aimed at our own child.
+// The child's fd: readable once it has exited, and a kill handle that stays aimed at this
+// child even after it is reaped and its pid reused.
 Fd open_pidfd(pid_t pid) {
-  return Fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) throw SystemError("pidfd_open", "peer " + std::to_string(pid));
+  return Fd(fd);
 }
 
 int decode(int status) {
@@ -30,7 +35,17 @@ int decode(int status) {
 
 }  // namespace
 
-ProcessPeer::ProcessPeer(pid_t pid) : pid_(pid) { register_child(pid); }
+ProcessPeer::ProcessPeer(pid_t pid) : pid_(pid) {
+  register_child(pid);
+  try {
+    pidfd_ = open_pidfd(pid);
+  } catch (...) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    unregister_child(pid);
+    throw;
+  }
+}
 
 ProcessPeer::~ProcessPeer() {
   if (!reaped_) {
@@ -43,21 +58,25 @@ ProcessPeer::~ProcessPeer() {
 }
 
 void ProcessPeer::stop() noexcept {
-  if (!reaped_) ::kill(pid_, SIGKILL);
+  // May run in the watchdog's signal handler; a syscall on our own pidfd is safe there.
+  ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
 }
 
 int ProcessPeer::wait(std::chrono::milliseconds grace) {
   if (reaped_) return code_;
-  Fd pidfd = open_pidfd(pid_);
-  if (pidfd.valid()) {
-    pollfd entry{pidfd.get(), POLLIN, 0};
-    int ready;
-    do {
-      ready = ::poll(&entry, 1, static_cast<int>(grace.count()));
-    } while (ready < 0 && errno == EINTR);
-    if (ready == 0) stop();
+  pollfd entry{pidfd_.get(), POLLIN, 0};
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    int ready = ::poll(&entry, 1, static_cast<int>(std::max<long>(left.count(), 0)));
+    if (ready > 0) break;
+    if (ready == 0) {
+      stop();  // past the grace period: it will not finish by itself
+      break;
+    }
+    if (errno != EINTR) throw SystemError("poll", "peer " + std::to_string(pid_));
   }
-  // Without a pidfd (old kernels) the child has still been told to finish; waitpid blocks.
   int status = 0;
   pid_t result;
   do {

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include "harness/placement.hpp"
+#include "transports/fd.hpp"
 
 namespace ipcmeter {
 
@@ -16,6 +17,7 @@ class ProcessPeer final : public RunningPeer {
 
  private:
   pid_t pid_;
+  Fd pidfd_;  // signals through it can never hit a recycled pid
   bool reaped_ = false;
   int code_ = 0;
 };

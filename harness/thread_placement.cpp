@@ -1,6 +1,7 @@
 // "thread": the peer runs in a std::thread of this process.
 #include <pthread.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -31,9 +32,10 @@ class ThreadPeer final : public RunningPeer {
 
   void stop() noexcept override {
     // A thread cannot be killed; it is woken from its blocking call and unwinds itself
-    // (the caller has set the interrupt flag). The handle stays valid until joined.
-    std::lock_guard lock(mutex_);
-    if (!finished_) ::pthread_kill(handle_, kInterruptSignal);
+    // (the caller has set the interrupt flag). The handle stays valid until joined, so a
+    // signal to a thread that has just finished is harmless. No lock: this may run in a
+    // signal handler.
+    if (!joined_.load(std::memory_order_acquire)) ::pthread_kill(handle_, kInterruptSignal);
   }
 
   int wait(std::chrono::milliseconds grace) override {
@@ -47,6 +49,8 @@ class ThreadPeer final : public RunningPeer {
         grace = std::chrono::milliseconds(50);
       }
     }
+    // The thread has finished its work; from here on nobody signals it.
+    joined_.store(true, std::memory_order_release);
     thread_.join();
     return code_;
   }
@@ -57,6 +61,7 @@ class ThreadPeer final : public RunningPeer {
   std::mutex mutex_;
   std::condition_variable ended_;
   bool finished_ = false;
+  std::atomic<bool> joined_{false};
   int code_ = 0;
 };
 

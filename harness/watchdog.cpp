@@ -1,93 +1,67 @@
-// One background thread per process serves the (single) armed deadline.
+// The watchdog: a POSIX interval timer that signals the armed thread.
 #include "harness/watchdog.hpp"
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "harness/process_guard.hpp"
+#include "transports/errors.hpp"
 
 namespace ipcmeter {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+// One run is measured at a time per process, so one armed action is enough.
+std::atomic<const std::function<void()>*> armed_action{nullptr};
+std::atomic<bool> fired_flag{false};
+static_assert(std::atomic<const std::function<void()>*>::is_always_lock_free);
 
-class Watchdog {
- public:
-  static Watchdog& instance() {
-    // Never destroyed: forked children and exit paths must not join it.
-    static Watchdog* watchdog = new Watchdog;
-    return *watchdog;
-  }
-
-  void arm(Clock::time_point deadline, std::function<void()> action) {
-    std::lock_guard lock(mutex_);
-    deadline_ = deadline;
-    action_ = std::move(action);
-    armed_ = true;
-    fired_ = false;
-    wake_.notify_one();
-  }
-  void extend(Clock::time_point deadline) {
-    std::lock_guard lock(mutex_);
-    deadline_ = deadline;
-    wake_.notify_one();
-  }
-  void disarm() {
-    // Waits out an action in progress, so the caller may destroy what it refers to.
-    std::unique_lock lock(mutex_);
-    armed_ = false;
-    action_ = nullptr;
-    idle_.wait(lock, [&] { return !running_action_; });
-  }
-  bool fired() {
-    std::lock_guard lock(mutex_);
-    return fired_;
-  }
-
- private:
-  Watchdog() { std::thread([this] { loop(); }).detach(); }
-
-  void loop() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      if (!armed_) {
-        wake_.wait(lock);
-        continue;
-      }
-      if (Clock::now() < deadline_) {
-        wake_.wait_until(lock, deadline_);
-        continue;
-      }
-      fired_ = true;
-      running_action_ = true;
-      auto action = action_;
-      lock.unlock();
-      action();
-      lock.lock();
-      running_action_ = false;
-      idle_.notify_all();
-      if (armed_) wake_.wait_for(lock, std::chrono::milliseconds(50));
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::condition_variable idle_;
-  bool armed_ = false;
-  bool fired_ = false;
-  bool running_action_ = false;
-  Clock::time_point deadline_{};
-  std::function<void()> action_;
-};
+timespec to_timespec(std::chrono::nanoseconds duration) {
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(duration);
+  return {static_cast<time_t>(seconds.count()),
+          static_cast<long>((duration - seconds).count())};
+}
 
 }  // namespace
 
-WatchdogGuard::WatchdogGuard(Clock::duration timeout, std::function<void()> on_expire) {
-  Watchdog::instance().arm(Clock::now() + timeout, std::move(on_expire));
+void on_watchdog_signal(int) noexcept {
+  const std::function<void()>* action = armed_action.load(std::memory_order_acquire);
+  if (action == nullptr) return;  // a late tick after disarming
+  fired_flag.store(true, std::memory_order_release);
+  (*action)();
 }
-WatchdogGuard::~WatchdogGuard() { Watchdog::instance().disarm(); }
-bool WatchdogGuard::fired() const { return Watchdog::instance().fired(); }
-void WatchdogGuard::extend(Clock::duration timeout) {
-  Watchdog::instance().extend(Clock::now() + timeout);
+
+WatchdogGuard::WatchdogGuard(std::chrono::steady_clock::duration timeout,
+                             std::function<void()> on_expire)
+    : on_expire_(std::move(on_expire)) {
+  install_process_guard();
+  fired_flag.store(false);
+  armed_action.store(&on_expire_, std::memory_order_release);
+  sigevent event{};
+  event.sigev_notify = SIGEV_THREAD_ID;
+  event.sigev_signo = kWatchdogSignal;
+  event._sigev_un._tid = ::gettid();
+  if (::timer_create(CLOCK_MONOTONIC, &event, &timer_) != 0) {
+    armed_action.store(nullptr);
+    throw SystemError("timer_create", "watchdog");
+  }
+  itimerspec schedule{};
+  schedule.it_value = to_timespec(std::max<std::chrono::nanoseconds>(timeout, std::chrono::nanoseconds(1)));
+  schedule.it_interval = to_timespec(std::chrono::milliseconds(50));
+  if (::timer_settime(timer_, 0, &schedule, nullptr) != 0) {
+    armed_action.store(nullptr);
+    ::timer_delete(timer_);
+    throw SystemError("timer_settime", "watchdog");
+  }
 }
+
+WatchdogGuard::~WatchdogGuard() {
+  // Clear the action first: a tick still pending after timer_delete then does nothing.
+  armed_action.store(nullptr, std::memory_order_release);
+  ::timer_delete(timer_);
+}
+
+bool WatchdogGuard::fired() const { return fired_flag.load(std::memory_order_acquire); }
 
 }  // namespace ipcmeter

@@ -36,7 +36,11 @@ bool is_peer_gone(int error) { return error == EPIPE || error == ECONNRESET; }
 void write_all(int fd, iovec* iov, int iovcnt, bool is_socket, const std::string& name) {
   while (iovcnt > 0) {
     ssize_t n;
-    if (is_socket) {
+    if (iovcnt == 1) {
+      // The common small-message case: the plain calls skip the iovec walk.
+      n = is_socket ? ::send(fd, iov->iov_base, iov->iov_len, MSG_NOSIGNAL)
+                    : ::write(fd, iov->iov_base, iov->iov_len);
+    } else if (is_socket) {
       msghdr msg{};
       msg.msg_iov = iov;
       msg.msg_iovlen = static_cast<std::size_t>(iovcnt);
@@ -50,7 +54,7 @@ void write_all(int fd, iovec* iov, int iovcnt, bool is_socket, const std::string
         continue;
       }
       if (is_peer_gone(errno)) throw PeerClosed("peer closed " + name + " while writing");
-      throw SystemError(is_socket ? "sendmsg" : "writev", name);
+      throw SystemError(is_socket ? "send" : "write", name);
     }
     auto done = static_cast<std::size_t>(n);
     while (iovcnt > 0 && done >= iov->iov_len) {

@@ -8,14 +8,22 @@
 
 namespace ipcmeter {
 
-const std::vector<Transport>& all_transports() {
-  static const std::vector<Transport> transports = {
+namespace {
+std::vector<Transport>& transport_list() {
+  static std::vector<Transport> transports = {
       pipe_transport(),
       socketpair_transport(),
       unix_stream_transport(),
       unix_seqpacket_transport(),
   };
   return transports;
+}
+}  // namespace
+
+const std::vector<Transport>& all_transports() { return transport_list(); }
+
+void add_transport_for_tests(Transport transport) {
+  transport_list().push_back(std::move(transport));
 }
 
 std::string transport_names() {

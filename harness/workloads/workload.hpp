@@ -26,6 +26,8 @@ struct Workload {
 };
 
 const std::vector<Workload>& all_workloads();
+// For tests only: adds a workload (call first thing in main(), so spawned peers have it too).
+void add_workload_for_tests(Workload workload);
 const Workload& find_workload(const std::string& name);
 
 Workload stream_workload();

@@ -4,10 +4,16 @@
 
 namespace ipcmeter {
 
-const std::vector<Workload>& all_workloads() {
-  static const std::vector<Workload> workloads = {stream_workload(), pingpong_workload()};
+namespace {
+std::vector<Workload>& workload_list() {
+  static std::vector<Workload> workloads = {stream_workload(), pingpong_workload()};
   return workloads;
 }
+}  // namespace
+
+const std::vector<Workload>& all_workloads() { return workload_list(); }
+
+void add_workload_for_tests(Workload workload) { workload_list().push_back(std::move(workload)); }
 
 const Workload& find_workload(const std::string& name) {
   std::string known;

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The main job: install what is missing, build the release preset, run the default suite,
+# and write results/runs/<timestamp>/ (Google Benchmark JSON, summary, report).
+# Extra arguments go to the benchmark binary: --profile=full, --pin=0,1, --benchmark_filter=...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+cmake --preset release >/dev/null
+cmake --build --preset release
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+final="results/runs/$stamp"
+work="results/runs/.$stamp.partial"
+# Nothing half-written survives: the run is built in a hidden directory and renamed at the end.
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work"
+
+start=$(date +%s)
+build/release/bench/ipcmeter-bench "$@" \
+  --benchmark_out="$work/bench.json" --benchmark_out_format=json | tee "$work/console.txt"
+echo "suite took $(( $(date +%s) - start )) s" | tee "$work/duration.txt"
+
+# The summary needs only the standard library; the plots need Debian's matplotlib, which the
+# first python3 on PATH here may not see, hence /usr/bin/python3.
+/usr/bin/python3 plots/summarize.py "$work/bench.json" | tee "$work/summary.txt"
+/usr/bin/python3 plots/report.py "$work/bench.json" --out "$work"
+
+mv "$work" "$final"
+trap - EXIT
+echo "results written to $final (report: $final/report.html)"

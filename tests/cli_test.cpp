@@ -1,0 +1,176 @@
+// The benchmark binary as a user meets it: bad input, a tiny real run, and SIGTERM mid-run.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "tests/test_support.hpp"
+
+namespace ipcmeter {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;
+  std::string out;
+  std::string err;
+};
+
+std::string read_file(const fs::path& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+// Runs the benchmark binary with a private temp dir and captures both streams.
+Outcome run_bench(const std::vector<std::string>& args, const std::string& temp_dir) {
+  fs::path out = fs::path(temp_dir) / "stdout.txt";
+  fs::path err = fs::path(temp_dir) / "stderr.txt";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    std::FILE* out_file = std::freopen(out.c_str(), "w", stdout);
+    std::FILE* err_file = std::freopen(err.c_str(), "w", stderr);
+    if (!out_file || !err_file) ::_exit(127);
+    ::setenv("IPCMETER_TMPDIR", temp_dir.c_str(), 1);
+    std::vector<char*> argv = {const_cast<char*>(IPCMETER_BENCH_PATH)};
+    for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    ::execv(IPCMETER_BENCH_PATH, argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  Outcome outcome;
+  if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) outcome.signal = WTERMSIG(status);
+  outcome.out = read_file(out);
+  outcome.err = read_file(err);
+  fs::remove(out);
+  fs::remove(err);
+  return outcome;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = testing::test_temp_dir() + "/cli-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override {
+    EXPECT_TRUE(fs::is_empty(dir_)) << "the run left files in its temp dir";
+    fs::remove_all(dir_);
+  }
+  std::string dir_;
+};
+
+TEST_F(Cli, BadInputGivesOneLineAndNonZeroExit) {
+  const std::vector<std::vector<std::string>> bad_inputs = {
+      {"--transports=carrier-pigeon"},
+      {"--sizes=0"},
+      {"--sizes=128M"},
+      {"--sizes=12Q"},
+      {"--placements=cloud"},
+      {"--workloads=nap"},
+      {"--pin=0,9999"},
+      {"--pin=zero"},
+      {"--profile=slow"},
+      {"--timeout=-1"},
+      {"--frobnicate"},
+      {"--sizes"},
+  };
+  for (const auto& args : bad_inputs) {
+    Outcome outcome = run_bench(args, dir_);
+    EXPECT_NE(outcome.exit_code, 0) << args[0];
+    EXPECT_EQ(outcome.out, "") << args[0];
+    ASSERT_FALSE(outcome.err.empty()) << args[0];
+    EXPECT_EQ(outcome.err.find('\n'), outcome.err.size() - 1) << "not one line: " << outcome.err;
+    EXPECT_EQ(outcome.err.rfind("ipcmeter-bench: ", 0), 0u) << outcome.err;
+  }
+}
+
+TEST_F(Cli, UnknownTransportNamesTheKnownOnes) {
+  Outcome outcome = run_bench({"--transports=carrier-pigeon"}, dir_);
+  EXPECT_EQ(outcome.err,
+            "ipcmeter-bench: unknown transport 'carrier-pigeon' (known: pipe, socketpair, "
+            "unix-stream, unix-seqpacket)\n");
+}
+
+TEST_F(Cli, TinyRunWritesGoogleBenchmarkJsonWithContextAndParseableNames) {
+  fs::path json = fs::path(dir_) / "out.json";
+  Outcome outcome = run_bench({"--workloads=pingpong", "--transports=socketpair",
+                               "--placements=spawn", "--sizes=64", "--benchmark_min_time=0.01",
+                               "--benchmark_out=" + json.string(), "--benchmark_out_format=json"},
+                              dir_);
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  std::string text = read_file(json);
+  fs::remove(json);
+  for (const char* expected :
+       {"\"name\": \"pingpong/transport:socketpair/placement:spawn/size:64/manual_time\"",
+        "\"cpu_model\":", "\"kernel\":", "\"compiler\":", "\"ipcmeter_pinning\": \"none\"",
+        "\"ipcmeter_profile\": \"quick\"", "\"rtt_p50_ns\":", "\"rtt_p999_ns\":",
+        "\"leader_cpu_ns_per_iter\":", "\"peer_cpu_ns_per_iter\":", "\"items_per_second\":"})
+    EXPECT_NE(text.find(expected), std::string::npos) << expected;
+  EXPECT_EQ(text.find("\"error_occurred\": true"), std::string::npos) << text;
+}
+
+std::vector<pid_t> processes_with_env(const std::string& entry) {
+  std::vector<pid_t> found;
+  for (const auto& process : fs::directory_iterator("/proc")) {
+    std::string name = process.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string environ = read_file(process.path() / "environ");
+    std::string state = read_file(process.path() / "stat");
+    bool zombie = state.find(") Z ") != std::string::npos;
+    if (!zombie && environ.find(entry) != std::string::npos)
+      found.push_back(static_cast<pid_t>(std::stol(name)));
+  }
+  return found;
+}
+
+TEST_F(Cli, SigtermMidRunLeavesNoChildSocketOrFile) {
+  for (const char* placement : {"fork", "spawn"}) {
+    pid_t suite = ::fork();
+    if (suite == 0) {
+      std::FILE* quiet = std::freopen("/dev/null", "w", stdout);
+      (void)quiet;
+      ::setenv("IPCMETER_TMPDIR", dir_.c_str(), 1);
+      std::string placements = std::string("--placements=") + placement;
+      ::execl(IPCMETER_BENCH_PATH, IPCMETER_BENCH_PATH, "--workloads=stream",
+              "--transports=unix-stream", placements.c_str(), "--sizes=64",
+              "--benchmark_min_time=60", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    // Wait until the run is under way: a peer exists and the socket file is in place.
+    std::string marker = "IPCMETER_TMPDIR=" + dir_;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (processes_with_env(marker).size() < 2 || fs::is_empty(dir_)) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the run never started";
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ::kill(suite, SIGTERM);
+    int status = 0;
+    ::waitpid(suite, &status, 0);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << placement;
+    // The peer was SIGKILLed by the handler; give the kernel a moment to reap the orphan.
+    deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!processes_with_env(marker).empty() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_TRUE(processes_with_env(marker).empty()) << placement << ": a peer survived";
+    EXPECT_TRUE(fs::is_empty(dir_)) << placement << ": socket files survived";
+  }
+}
+
+}  // namespace
+}  // namespace ipcmeter

@@ -1,0 +1,164 @@
+// Test-only axes and leftover checks.
+#include "tests/test_support.hpp"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "harness/workloads/workload.hpp"
+#include "transports/errors.hpp"
+#include "transports/pipe_transport.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcmeter::testing {
+namespace {
+
+std::string temp_dir;
+
+// Message i of the exchange: a size from a schedule that crosses every boundary a transport
+// might get wrong (1 byte, framing header sizes, pipe/packet/buffer sizes), capped at max.
+std::size_t exchange_size(std::uint64_t i, std::size_t max) {
+  static const std::size_t schedule[] = {1,     2,     3,     4,      5,      7,      8,
+                                         9,     63,    64,    65,     4095,   4096,   4097,
+                                         65531, 65532, 65535, 65536,  65537,  131072, 200000,
+                                         262144, 1048575, 1048576};
+  constexpr std::size_t n = sizeof schedule / sizeof schedule[0];
+  std::size_t size = i % (n + 1) == n ? max : schedule[i % (n + 1)];
+  return std::min(size, max);
+}
+
+std::byte exchange_byte(std::uint64_t i, std::size_t j) {
+  return static_cast<std::byte>((i * 131 + j * 7 + (j >> 8)) & 0xff);
+}
+
+// Byte-exact round trips of arbitrary payloads, not the benchmark's message format.
+Workload exchange_workload() {
+  return {"exchange", "test: byte-exact echo of messages of many sizes", "round trip", false,
+          [](Endpoint& endpoint, MessageKit& kit, std::uint64_t count, Histogram&) {
+            std::vector<std::byte> message(kit.buffer.size());
+            for (std::uint64_t i = 0; i < count; ++i) {
+              std::size_t size = exchange_size(i, message.size());
+              for (std::size_t j = 0; j < size; ++j) message[j] = exchange_byte(i, j);
+              endpoint.send(std::span(message).first(size));
+              std::size_t got = endpoint.recv(kit.buffer);
+              if (got != size)
+                throw IntegrityError("message " + std::to_string(i) + ": echo has " +
+                                     std::to_string(got) + " bytes, sent " + std::to_string(size));
+              if (std::memcmp(kit.buffer.data(), message.data(), size) != 0)
+                throw IntegrityError("message " + std::to_string(i) + ": echo differs");
+            }
+          },
+          [](Endpoint& endpoint, MessageKit& kit, std::uint64_t count) {
+            for (std::uint64_t i = 0; i < count; ++i) {
+              std::size_t got = endpoint.recv(kit.buffer);
+              endpoint.send(std::span(kit.buffer).first(got));
+            }
+          }};
+}
+
+enum class Mischief { corrupt, drop, reorder };
+
+// One side's sends misbehave at its message 5; the other side is an honest pipe.
+class MischievousEndpoint final : public Endpoint {
+ public:
+  MischievousEndpoint(std::unique_ptr<Endpoint> inner, Mischief mischief)
+      : inner_(std::move(inner)), mischief_(mischief) {}
+  void send(std::span<const std::byte> message) override {
+    std::uint64_t index = sent_++;
+    if (index != kVictim) {
+      inner_->send(message);
+      if (mischief_ == Mischief::reorder && index == kVictim + 1) inner_->send(held_);
+      return;
+    }
+    held_.assign(message.begin(), message.end());
+    switch (mischief_) {
+      case Mischief::corrupt:
+        held_.back() ^= std::byte{0x01};
+        inner_->send(held_);
+        return;
+      case Mischief::drop: return;
+      case Mischief::reorder: return;  // sent after the next one
+    }
+  }
+  std::size_t recv(std::span<std::byte> buffer) override { return inner_->recv(buffer); }
+  void close() override { inner_->close(); }
+
+ private:
+  static constexpr std::uint64_t kVictim = 5;
+  std::unique_ptr<Endpoint> inner_;
+  Mischief mischief_;
+  std::uint64_t sent_ = 0;
+  std::vector<std::byte> held_;
+};
+
+Transport mischievous_pipe(const std::string& name, Mischief mischief, Side culprit) {
+  Transport pipe = pipe_transport();
+  return {name, "test", "test: a pipe whose sender misbehaves at its message 5", true,
+          pipe.create,
+          [open = pipe.open, mischief, culprit](const std::string& address, Side side) {
+            auto endpoint = open(address, side);
+            if (side != culprit) return endpoint;
+            return std::unique_ptr<Endpoint>(
+                std::make_unique<MischievousEndpoint>(std::move(endpoint), mischief));
+          }};
+}
+
+}  // namespace
+
+void register_test_axes() {
+  add_workload_for_tests(exchange_workload());
+  // Side b is the peer: the stream producer and the pingpong responder.
+  add_transport_for_tests(mischievous_pipe("pipe-corrupt", Mischief::corrupt, Side::b));
+  add_transport_for_tests(mischievous_pipe("pipe-drop", Mischief::drop, Side::b));
+  add_transport_for_tests(mischievous_pipe("pipe-reorder", Mischief::reorder, Side::b));
+  // Side a is the leader: in pingpong the peer is then the first to see the damage.
+  add_transport_for_tests(mischievous_pipe("pipe-corrupt-leader", Mischief::corrupt, Side::a));
+}
+
+const std::string& test_temp_dir() { return temp_dir; }
+
+void make_test_temp_dir() {
+  std::string pattern = "/tmp/ipcmeter-test-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) throw SystemError("mkdtemp", pattern);
+  temp_dir = pattern;
+  ::setenv("IPCMETER_TMPDIR", temp_dir.c_str(), 1);
+}
+
+void remove_test_temp_dir() {
+  if (!temp_dir.empty()) std::filesystem::remove_all(temp_dir);
+}
+
+int open_fd_count() {
+  int count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))
+    ++count;
+  return count;
+}
+
+std::string leftover_files() {
+  std::string names;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(temp_dir))
+    names += entry.path().string() + " ";
+  return names;
+}
+
+bool has_children() {
+  int status;
+  pid_t pid = ::waitpid(-1, &status, WNOHANG);
+  return !(pid < 0 && errno == ECHILD);
+}
+
+void NoLeftovers::SetUp() { fds_before_ = open_fd_count(); }
+
+void NoLeftovers::TearDown() {
+  EXPECT_FALSE(has_children()) << "a child process outlived the run";
+  EXPECT_EQ(leftover_files(), "") << "files left in the private temp dir";
+  EXPECT_EQ(open_fd_count(), fds_before_) << "fds leaked";
+}
+
+}  // namespace ipcmeter::testing

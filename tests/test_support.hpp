@@ -1,0 +1,35 @@
+// Shared test helpers: the test-only workload and faulty transports, and the leftover check
+// every test that starts peers ends with.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace ipcmeter::testing {
+
+// Registers the test-only workload ("exchange") and faulty transports ("pipe-corrupt",
+// "pipe-drop", "pipe-reorder", "pipe-corrupt-leader"). Called first thing in main(), so spawned peers have them.
+void register_test_axes();
+
+// The private temporary directory this test binary's links are created in.
+const std::string& test_temp_dir();
+void make_test_temp_dir();
+void remove_test_temp_dir();
+
+// Counts open fds, lists leftover files, reaps leftover children.
+int open_fd_count();
+std::string leftover_files();
+bool has_children();
+
+// A fixture that fails a test which leaves a child, a file or an fd behind.
+class NoLeftovers : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+ private:
+  int fds_before_ = 0;
+};
+
+}  // namespace ipcmeter::testing
