@@ -28,6 +28,9 @@ std::vector<std::string> split_list(const std::string& text, const std::string& 
 
 // The sizes of the matrix: 8 B to 1 MiB in steps of 8x (64 KiB is the pipe buffer).
 const std::vector<std::size_t> kQuickSizes = {8, 64, 512, 4096, 65536, 1048576};
+// Spinning doubles the matrix; the quick profile spins only at a small, a medium and the
+// largest size, enough to see where spinning stops paying.
+const std::vector<std::size_t> kQuickNonBlockingSizes = {8, 4096, 1048576};
 const std::vector<std::size_t> kFullSizes = {8,    16,    64,     256,    512,    1024,   4096,
                                              16384, 65536, 262144, 1048576};
 
@@ -62,7 +65,7 @@ std::string usage_text() {
     workloads += (workloads.empty() ? "" : ", ") + workload.name;
   return "ipcmeter suite flags (Google Benchmark's --benchmark_* flags work as usual):\n"
          "  --profile=quick|full     quick: whole matrix in minutes; full: longer, repeated\n"
-         "  --pin=none|L,P           pin the leader to CPU L and the peer to CPU P\n"
+         "  --pin=auto|none|L,P      leader on CPU L, peer on CPU P (auto: first two CPUs)\n"
          "  --workloads=a,b          default: all (" +
          workloads +
          ")\n"
@@ -71,13 +74,14 @@ std::string usage_text() {
          ")\n"
          "  --placements=a,b         default: all (thread, fork, spawn)\n"
          "  --sizes=8,64,4K,1M       message sizes, 8 B to 64 MiB\n"
+         "  --waits=block,spin,hybrid  wait strategies (default: all a transport supports)\n"
          "  --timeout=SECONDS        per-run watchdog (default 30)\n"
          "  --list                   list transports, placements and workloads\n";
 }
 
 SuiteOptions parse_suite_options(int& argc, char** argv) {
   SuiteOptions options;
-  std::string sizes_text, pin_text = "none", timeout_text;
+  std::string sizes_text, pin_text = "auto", timeout_text, waits_text;
   std::vector<char*> kept = {argv[0]};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -89,7 +93,7 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
     std::string flag = arg.substr(0, equals);
     bool flag_is_ours = flag == "--profile" || flag == "--pin" || flag == "--workloads" ||
                         flag == "--transports" || flag == "--placements" || flag == "--sizes" ||
-                        flag == "--timeout";
+                        flag == "--timeout" || flag == "--waits";
     if (flag == "--list") {
       options.list = true;
       continue;
@@ -114,6 +118,7 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
     if (flag == "--placements") options.placements = split_list(value, flag);
     if (flag == "--sizes") sizes_text = value;
     if (flag == "--timeout") timeout_text = value;
+    if (flag == "--waits") waits_text = value;
   }
   kept.push_back(nullptr);
   argc = static_cast<int>(kept.size()) - 1;
@@ -133,8 +138,17 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
     for (const auto& placement : all_placements()) options.placements.push_back(placement.name);
   if (sizes_text.empty()) {
     options.sizes = options.profile == "full" ? kFullSizes : kQuickSizes;
+    options.non_blocking_sizes = options.profile == "full" ? kFullSizes : kQuickNonBlockingSizes;
   } else {
-    for (const auto& item : split_list(sizes_text, "--sizes")) options.sizes.push_back(parse_size(item));
+    for (const auto& item : split_list(sizes_text, "--sizes"))
+      options.sizes.push_back(parse_size(item));
+    options.non_blocking_sizes = options.sizes;
+  }
+  if (waits_text.empty()) {
+    options.waits = {WaitStrategy::block, WaitStrategy::spin, WaitStrategy::hybrid};
+  } else {
+    for (const auto& item : split_list(waits_text, "--waits"))
+      options.waits.push_back(parse_wait(item));
   }
   if (!timeout_text.empty()) {
     double seconds = 0;

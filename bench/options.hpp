@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "harness/pinning.hpp"
+#include "transports/wait.hpp"
 
 namespace ipcmeter {
 
@@ -17,6 +18,9 @@ struct SuiteOptions {
   std::vector<std::string> transports;
   std::vector<std::string> placements;
   std::vector<std::size_t> sizes;
+  std::vector<WaitStrategy> waits;
+  // Sizes measured with the spinning and hybrid waits (all sizes when --sizes was given).
+  std::vector<std::size_t> non_blocking_sizes;
   std::chrono::milliseconds timeout{30000};
   bool list = false;
 };

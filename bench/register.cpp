@@ -3,6 +3,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+
 #include "bench/baseline_pipe_raw.hpp"
 #include "harness/paired_run.hpp"
 #include "harness/placement.hpp"
@@ -45,7 +47,7 @@ void run_benchmark(benchmark::State& state, RunSpec spec) {
         state.counters["rtt_max_ns"] = static_cast<double>(rtt.max());
         state.counters["rtt_samples"] = static_cast<double>(rtt.count());
       }
-      state.SetLabel("pin:" + spec.pinning.describe());
+      state.SetLabel("pin:" + spec.pinning.describe() + " wait:" + wait_name(spec.wait));
     } catch (const std::exception& error) {
       state.SkipWithError(error.what());
       break;
@@ -53,10 +55,13 @@ void run_benchmark(benchmark::State& state, RunSpec spec) {
   }
 }
 
-std::string benchmark_name(const std::string& workload, const std::string& transport,
-                           const std::string& placement, std::size_t size) {
-  return workload + "/transport:" + transport + "/placement:" + placement +
-         "/size:" + std::to_string(size);
+std::string benchmark_name(const RunSpec& spec) {
+  return spec.workload + "/transport:" + spec.transport + "/placement:" + spec.placement +
+         "/wait:" + wait_name(spec.wait) + "/size:" + std::to_string(spec.size);
+}
+
+bool contains(const auto& values, const auto& value) {
+  return std::find(values.begin(), values.end(), value) != values.end();
 }
 
 }  // namespace
@@ -75,8 +80,8 @@ int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
     auto* baseline = benchmark::RegisterBenchmark("baseline/pipe-raw", baseline_pipe_raw,
                                                   options.pinning);
     baseline->UseRealTime()->Unit(benchmark::kMicrosecond);
-    auto* suite = benchmark::RegisterBenchmark(
-        benchmark_name("pingpong", "pipe", "fork", 8).c_str(), run_benchmark, spec);
+    auto* suite =
+        benchmark::RegisterBenchmark(benchmark_name(spec).c_str(), run_benchmark, spec);
     suite->UseManualTime()->Unit(benchmark::kMicrosecond);
     if (!user_set_repetitions) {
       baseline->Repetitions(kOverheadRepetitions);
@@ -89,28 +94,34 @@ int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
   for (const auto& workload : options.workloads) {
     for (const auto& transport_name : options.transports) {
       const Transport& transport = find_transport(transport_name);
+      if (transport.alternating_only && !find_workload(workload).alternating) continue;
       for (const auto& placement_name : options.placements) {
         if (find_placement(placement_name).separate_process && !transport.crosses_processes)
           continue;
-        for (std::size_t size : options.sizes) {
-          if (workload == "pingpong" && transport_name == "pipe" && placement_name == "fork" &&
-              size == 8) {
-            overhead_in_matrix = true;  // registered once, with the baseline, below
-            continue;
+        for (WaitStrategy wait : options.waits) {
+          if (!contains(transport.waits, wait)) continue;
+          const auto& sizes =
+              wait == WaitStrategy::block ? options.sizes : options.non_blocking_sizes;
+          for (std::size_t size : sizes) {
+            if (!contains(options.sizes, size)) continue;
+            RunSpec spec;
+            spec.workload = workload;
+            spec.transport = transport_name;
+            spec.placement = placement_name;
+            spec.wait = wait;
+            spec.size = size;
+            spec.pinning = options.pinning;
+            spec.timeout = options.timeout;
+            if (workload == "pingpong" && transport_name == "pipe" && placement_name == "fork" &&
+                wait == WaitStrategy::block && size == 8) {
+              overhead_in_matrix = true;  // registered once, with the baseline, below
+              continue;
+            }
+            benchmark::RegisterBenchmark(benchmark_name(spec).c_str(), run_benchmark, spec)
+                ->UseManualTime()
+                ->Unit(benchmark::kMicrosecond);
+            ++registered;
           }
-          RunSpec spec;
-          spec.workload = workload;
-          spec.transport = transport_name;
-          spec.placement = placement_name;
-          spec.size = size;
-          spec.pinning = options.pinning;
-          spec.timeout = options.timeout;
-          benchmark::RegisterBenchmark(
-              benchmark_name(workload, transport_name, placement_name, size).c_str(),
-              run_benchmark, spec)
-              ->UseManualTime()
-              ->Unit(benchmark::kMicrosecond);
-          ++registered;
         }
       }
     }

@@ -29,6 +29,8 @@ class ControlChannel {
   std::optional<ControlMessage> receive();
   // Does not block: a message already waiting, if any.
   std::optional<ControlMessage> poll();
+  // Closes this end: the other side's receive() returns nullopt.
+  void close() noexcept { fd_.reset(); }
 
  private:
   std::optional<ControlMessage> receive_with(int flags);

@@ -1,6 +1,7 @@
 // The measurement sequence shared by every workload, transport and placement.
 #include "harness/paired_run.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include "harness/clock.hpp"
@@ -31,7 +32,7 @@ std::string seconds_text(std::chrono::milliseconds duration) {
 
 std::string RunSpec::describe() const {
   return workload + " transport:" + transport + " placement:" + placement +
-         " size:" + std::to_string(size);
+         " wait:" + wait_name(wait) + " size:" + std::to_string(size);
 }
 
 void RunSpec::validate() const {
@@ -40,6 +41,12 @@ void RunSpec::validate() const {
   const Placement& where = find_placement(placement);
   if (where.separate_process && !link_transport.crosses_processes)
     throw UsageError("transport " + transport + " works between threads only, not " + placement);
+  if (std::find(link_transport.waits.begin(), link_transport.waits.end(), wait) ==
+      link_transport.waits.end())
+    throw UsageError("transport " + transport + " has no wait strategy " + wait_name(wait));
+  if (link_transport.alternating_only && !find_workload(workload).alternating)
+    throw UsageError("transport " + transport + " alternates send and receive; workload " +
+                     workload + " does not");
   if (size < kMinMessageSize || size > kMaxMessageSize)
     throw UsageError("message size " + std::to_string(size) + " is out of range (" +
                      std::to_string(kMinMessageSize) + " to " + std::to_string(kMaxMessageSize) +
@@ -65,6 +72,7 @@ RunResult run_pair(const RunSpec& spec, const TimedSectionHooks& hooks) {
 
   TransportOptions options;
   options.max_message_size = spec.size;
+  options.wait = spec.wait;
   Link link = transport.create(options);
   auto [harness_end, peer_end] = make_control_pair();
   ControlChannel control(std::move(harness_end));
@@ -131,6 +139,7 @@ RunResult run_pair(const RunSpec& spec, const TimedSectionHooks& hooks) {
     if (auto message = control.poll(); message && message->kind == ControlKind::failed)
       peer_error = message->text;
   }
+  control.close();  // releases a peer that is waiting to be let go
   int peer_end_code = peer->wait(kTeardownGrace);
   bool timed_out = watchdog.fired();
 

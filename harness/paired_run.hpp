@@ -11,6 +11,7 @@
 #include "harness/histogram.hpp"
 #include "harness/peer.hpp"
 #include "harness/pinning.hpp"
+#include "transports/wait.hpp"
 
 namespace ipcmeter {
 
@@ -18,6 +19,7 @@ struct RunSpec {
   std::string workload;
   std::string transport;
   std::string placement;
+  WaitStrategy wait = WaitStrategy::block;
   std::size_t size = 64;
   std::uint64_t count = 1000;  // iterations: messages (stream) or round trips (pingpong)
   Pinning pinning;
@@ -25,7 +27,7 @@ struct RunSpec {
   Fault fault = Fault::none;  // for harness tests only
   std::uint64_t fault_after = 0;
 
-  // "stream transport:pipe placement:fork size:64", the prefix of every error message.
+  // "stream transport:pipe placement:fork wait:block size:64", the prefix of every error.
   std::string describe() const;
   // Checks names, size and transport/placement fit; UsageError otherwise.
   void validate() const;

@@ -162,6 +162,9 @@ int run_peer(const PeerSpec& spec, Fd control_fd) {
     workload.follow(*endpoint, kit, spec.count);
     std::uint64_t cpu_used = cpu_now() - cpu_start;
     control.send({ControlKind::done, cpu_used, {}});
+    // Stay until the harness lets go: a transport that drops unsent data on close
+    // (ZeroMQ with linger 0) must not lose messages the leader is still receiving.
+    control.receive();
     endpoint->close();
     return kPeerDone;
   } catch (const PeerVanished&) {

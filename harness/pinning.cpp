@@ -12,7 +12,7 @@ int parse_cpu(const std::string& text, const std::string& whole) {
   int cpu = -1;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), cpu);
   if (error != std::errc{} || end != text.data() + text.size() || cpu < 0)
-    throw UsageError("bad --pin '" + whole + "' (expected none or LEADER,PEER such as 0,1)");
+    throw UsageError("bad --pin '" + whole + "' (expected auto, none or LEADER,PEER such as 0,1)");
   cpu_set_t allowed;
   if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0)
     throw SystemError("sched_getaffinity", "");
@@ -30,9 +30,25 @@ std::string Pinning::describe() const {
 
 Pinning parse_pinning(const std::string& text) {
   if (text == "none" || text.empty()) return {};
+  if (text == "auto") {
+    cpu_set_t allowed;
+    if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0)
+      throw SystemError("sched_getaffinity", "");
+    Pinning pinning;
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (!CPU_ISSET(cpu, &allowed)) continue;
+      if (pinning.leader_cpu < 0) {
+        pinning.leader_cpu = cpu;
+      } else {
+        pinning.peer_cpu = cpu;
+        return pinning;
+      }
+    }
+    return {};
+  }
   auto comma = text.find(',');
   if (comma == std::string::npos)
-    throw UsageError("bad --pin '" + text + "' (expected none or LEADER,PEER such as 0,1)");
+    throw UsageError("bad --pin '" + text + "' (expected auto, none or LEADER,PEER such as 0,1)");
   return {parse_cpu(text.substr(0, comma), text), parse_cpu(text.substr(comma + 1), text)};
 }
 

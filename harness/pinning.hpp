@@ -13,7 +13,10 @@ struct Pinning {
   std::string describe() const;  // "none", "0,1"
 };
 
-// "none" or "L,P" with CPUs this process may run on; UsageError otherwise.
+// "none", "auto" or "L,P" with CPUs this process may run on; UsageError otherwise.
+// "auto" is the first two CPUs this process may use (leader, peer), or none on one CPU:
+// unpinned, the scheduler sometimes puts both sides on one core (a ~5 us round trip) and
+// sometimes not (~70 us here), and a result becomes a coin toss.
 Pinning parse_pinning(const std::string& text);
 void pin_current_thread(int cpu);
 

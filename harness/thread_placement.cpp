@@ -19,6 +19,7 @@ class ThreadPeer final : public RunningPeer {
     thread_ = std::thread([this, spec = std::move(launch.spec),
                            control = std::move(launch.control)]() mutable {
       int code = run_peer(spec, std::move(control));
+      mark_peer_gone();
       std::lock_guard lock(mutex_);
       code_ = code;
       finished_ = true;

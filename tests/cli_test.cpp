@@ -89,6 +89,7 @@ TEST_F(Cli, BadInputGivesOneLineAndNonZeroExit) {
       {"--timeout=-1"},
       {"--frobnicate"},
       {"--sizes"},
+      {"--waits=sometimes"},
   };
   for (const auto& args : bad_inputs) {
     Outcome outcome = run_bench(args, dir_);
@@ -110,15 +111,17 @@ TEST_F(Cli, UnknownTransportNamesTheKnownOnes) {
 TEST_F(Cli, TinyRunWritesGoogleBenchmarkJsonWithContextAndParseableNames) {
   fs::path json = fs::path(dir_) / "out.json";
   Outcome outcome = run_bench({"--workloads=pingpong", "--transports=socketpair",
-                               "--placements=spawn", "--sizes=64", "--benchmark_min_time=0.01",
+                               "--placements=spawn", "--sizes=64", "--pin=0,1",
+                               "--waits=block",
+                               "--benchmark_min_time=0.01",
                                "--benchmark_out=" + json.string(), "--benchmark_out_format=json"},
                               dir_);
   ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
   std::string text = read_file(json);
   fs::remove(json);
   for (const char* expected :
-       {"\"name\": \"pingpong/transport:socketpair/placement:spawn/size:64/manual_time\"",
-        "\"cpu_model\":", "\"kernel\":", "\"compiler\":", "\"ipcmeter_pinning\": \"none\"",
+       {"\"name\": \"pingpong/transport:socketpair/placement:spawn/wait:block/size:64/manual_time\"",
+        "\"cpu_model\":", "\"kernel\":", "\"compiler\":", "\"ipcmeter_pinning\": \"0,1\"",
         "\"ipcmeter_profile\": \"quick\"", "\"rtt_p50_ns\":", "\"rtt_p999_ns\":",
         "\"leader_cpu_ns_per_iter\":", "\"peer_cpu_ns_per_iter\":", "\"items_per_second\":"})
     EXPECT_NE(text.find(expected), std::string::npos) << expected;

@@ -10,9 +10,14 @@
 #include "transports/registry.hpp"
 
 namespace ipcmeter {
+
+// Readable parameters in ctest's listing.
+void PrintTo(WaitStrategy wait, std::ostream* out) { *out << wait_name(wait); }
+
 namespace {
 
-using Param = std::tuple<std::string, std::string, std::size_t>;  // transport, placement, size
+// transport, placement, wait, size
+using Param = std::tuple<std::string, std::string, WaitStrategy, std::size_t>;
 
 class Conformance : public testing::NoLeftovers, public ::testing::WithParamInterface<Param> {
  protected:
@@ -21,7 +26,8 @@ class Conformance : public testing::NoLeftovers, public ::testing::WithParamInte
     run.workload = workload;
     run.transport = std::get<0>(GetParam());
     run.placement = std::get<1>(GetParam());
-    run.size = std::get<2>(GetParam());
+    run.wait = std::get<2>(GetParam());
+    run.size = std::get<3>(GetParam());
     run.count = count;
     run.timeout = std::chrono::seconds(60);
     return run;
@@ -36,7 +42,7 @@ TEST_P(Conformance, EchoesMessagesOfEverySizeByteExact) {
 
 TEST_P(Conformance, StreamsManyMessagesInOrder) {
   // Every message is sequence-checked and checksummed by the consumer; none may be lost.
-  std::uint64_t count = std::get<2>(GetParam()) >= 65536 ? 300 : 20000;
+  std::uint64_t count = std::get<3>(GetParam()) >= 65536 ? 300 : 20000;
   RunResult result = run_pair(spec("stream", count));
   EXPECT_EQ(result.count, count);
   EXPECT_GT(result.elapsed_ns, 0u);
@@ -71,8 +77,9 @@ std::vector<Param> every_transport_and_placement() {
     if (transport.family == "test") continue;
     for (const auto& placement : all_placements()) {
       if (placement.separate_process && !transport.crosses_processes) continue;
-      for (std::size_t size : {std::size_t{64}, std::size_t{65536}, std::size_t{1} << 20})
-        params.emplace_back(transport.name, placement.name, size);
+      for (WaitStrategy wait : transport.waits)
+        for (std::size_t size : {std::size_t{64}, std::size_t{65536}, std::size_t{1} << 20})
+          params.emplace_back(transport.name, placement.name, wait, size);
     }
   }
   return params;
@@ -80,7 +87,8 @@ std::vector<Param> every_transport_and_placement() {
 
 std::string param_name(const ::testing::TestParamInfo<Param>& info) {
   std::string name = std::get<0>(info.param) + "_" + std::get<1>(info.param) + "_" +
-                     std::to_string(std::get<2>(info.param));
+                     wait_name(std::get<2>(info.param)) + "_" +
+                     std::to_string(std::get<3>(info.param));
   for (char& c : name)
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   return name;

@@ -1,6 +1,8 @@
 // Parsing and formatting of transport addresses.
 #include "transports/address.hpp"
 
+#include <charconv>
+
 #include "transports/errors.hpp"
 #include "transports/fd.hpp"
 
@@ -44,6 +46,20 @@ const std::string& Address::field(const std::string& key) const {
 std::vector<int> Address::fds(const std::string& key) const {
   std::vector<int> result;
   for (const auto& part : split(field(key), ',')) result.push_back(parse_fd(part, text));
+  return result;
+}
+
+WaitStrategy Address::wait() const {
+  auto it = fields.find("wait");
+  return it == fields.end() ? WaitStrategy::block : parse_wait(it->second);
+}
+
+std::size_t Address::number(const std::string& key) const {
+  const std::string& value = field(key);
+  std::size_t result = 0;
+  auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), result);
+  if (error != std::errc{} || end != value.data() + value.size())
+    throw UsageError("bad number '" + value + "' for " + key + " in address '" + text + "'");
   return result;
 }
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "transports/wait.hpp"
+
 namespace ipcmeter {
 
 struct Address {
@@ -17,6 +19,10 @@ struct Address {
   const std::string& field(const std::string& key) const;
   // A comma-separated field parsed as fds.
   std::vector<int> fds(const std::string& key) const;
+  // The "wait" field; block when absent.
+  WaitStrategy wait() const;
+  // A decimal field.
+  std::size_t number(const std::string& key) const;
 };
 
 std::string format_address(const std::string& scheme,

@@ -2,6 +2,7 @@
 #include "transports/fd.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -33,7 +34,29 @@ namespace {
 bool is_peer_gone(int error) { return error == EPIPE || error == ECONNRESET; }
 }  // namespace
 
-void write_all(int fd, iovec* iov, int iovcnt, bool is_socket, const std::string& name) {
+void set_nonblocking(int fd, const std::string& name) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0)
+    throw SystemError("fcntl(O_NONBLOCK)", name);
+}
+
+void await_fd(int fd, short events, SpinBudget& budget, const char* call,
+              const std::string& name) {
+  throw_if_interrupted(call);
+  if (budget.keep_spinning()) {
+    cpu_relax();
+    return;
+  }
+  pollfd entry{fd, events, 0};
+  if (::poll(&entry, 1, -1) < 0) {
+    if (errno == EINTR) return throw_if_interrupted(call);
+    throw SystemError("poll", name);
+  }
+}
+
+void write_all(int fd, iovec* iov, int iovcnt, bool is_socket, WaitStrategy wait,
+               const std::string& name) {
+  SpinBudget budget(wait);
   while (iovcnt > 0) {
     ssize_t n;
     if (iovcnt == 1) {
@@ -53,6 +76,10 @@ void write_all(int fd, iovec* iov, int iovcnt, bool is_socket, const std::string
         throw_if_interrupted("write");
         continue;
       }
+      if (errno == EAGAIN) {
+        await_fd(fd, POLLOUT, budget, "write", name);
+        continue;
+      }
       if (is_peer_gone(errno)) throw PeerClosed("peer closed " + name + " while writing");
       throw SystemError(is_socket ? "send" : "write", name);
     }
@@ -69,7 +96,9 @@ void write_all(int fd, iovec* iov, int iovcnt, bool is_socket, const std::string
   }
 }
 
-std::size_t read_some(int fd, std::span<std::byte> buffer, const std::string& name) {
+std::size_t read_some(int fd, std::span<std::byte> buffer, WaitStrategy wait,
+                      const std::string& name) {
+  SpinBudget budget(wait);
   for (;;) {
     ssize_t n = ::read(fd, buffer.data(), buffer.size());
     if (n > 0) return static_cast<std::size_t>(n);
@@ -78,13 +107,17 @@ std::size_t read_some(int fd, std::span<std::byte> buffer, const std::string& na
       throw_if_interrupted("read");
       continue;
     }
+    if (errno == EAGAIN) {
+      await_fd(fd, POLLIN, budget, "read", name);
+      continue;
+    }
     if (errno == ECONNRESET) throw PeerClosed("peer reset " + name);
     throw SystemError("read", name);
   }
 }
 
-void read_exact(int fd, std::span<std::byte> buffer, const std::string& name) {
-  while (!buffer.empty()) buffer = buffer.subspan(read_some(fd, buffer, name));
+void read_exact(int fd, std::span<std::byte> buffer, WaitStrategy wait, const std::string& name) {
+  while (!buffer.empty()) buffer = buffer.subspan(read_some(fd, buffer, wait, name));
 }
 
 int parse_fd(const std::string& text, const std::string& address) {

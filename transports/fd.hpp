@@ -8,6 +8,8 @@
 #include <string>
 #include <utility>
 
+#include "transports/wait.hpp"
+
 namespace ipcmeter {
 
 class Fd {
@@ -40,15 +42,25 @@ class Fd {
 // never pulls an fd from under an endpoint that is still in use.
 Fd duplicate(int fd, const std::string& name);
 
-// Writes every byte of the iovecs, handling partial writes and EINTR. Uses sendmsg with
+// The I/O loops below wait as the strategy says: block in the kernel, or (on an O_NONBLOCK
+// fd) poll again on EAGAIN, for ever (spin) or for a bounded time before poll(2) (hybrid).
+void set_nonblocking(int fd, const std::string& name);
+
+// Writes every byte of the iovecs, handling partial writes and EINTR. Uses send/sendmsg with
 // MSG_NOSIGNAL on sockets so a dead peer gives PeerClosed, not SIGPIPE.
-void write_all(int fd, iovec* iov, int iovcnt, bool is_socket, const std::string& name);
+void write_all(int fd, iovec* iov, int iovcnt, bool is_socket, WaitStrategy wait,
+               const std::string& name);
 
 // Reads up to buffer.size() bytes, at least one; throws PeerClosed at end of stream.
-std::size_t read_some(int fd, std::span<std::byte> buffer, const std::string& name);
+std::size_t read_some(int fd, std::span<std::byte> buffer, WaitStrategy wait,
+                      const std::string& name);
 
 // Reads exactly buffer.size() bytes; throws PeerClosed if the stream ends first.
-void read_exact(int fd, std::span<std::byte> buffer, const std::string& name);
+void read_exact(int fd, std::span<std::byte> buffer, WaitStrategy wait, const std::string& name);
+
+// After EAGAIN: returns when the caller should try again (spinning or after poll(2) says
+// the fd is ready). Throws Interrupted if the watchdog asked.
+void await_fd(int fd, short events, SpinBudget& budget, const char* call, const std::string& name);
 
 // Parses a decimal fd number from an address field.
 int parse_fd(const std::string& text, const std::string& address);

@@ -21,13 +21,19 @@ constexpr std::size_t kCoalesceBelow = 4096;
 
 class FramedStreamEndpoint final : public Endpoint {
  public:
-  FramedStreamEndpoint(Fd in, Fd out, bool is_socket, std::string name)
+  FramedStreamEndpoint(Fd in, Fd out, bool is_socket, WaitStrategy wait, std::string name)
       : in_(std::move(in)),
         out_(std::move(out)),
         is_socket_(is_socket),
+        wait_(wait),
         name_(std::move(name)),
         buffer_(kReadAhead),
-        send_buffer_(sizeof(Length) + kCoalesceBelow) {}
+        send_buffer_(sizeof(Length) + kCoalesceBelow) {
+    if (wait_ != WaitStrategy::block) {
+      set_nonblocking(in_.get(), name_);
+      if (out_.valid()) set_nonblocking(out_.get(), name_);
+    }
+  }
 
   void send(std::span<const std::byte> message) override {
     if (message.size() > UINT32_MAX) throw std::length_error("message over 4 GiB: " + name_);
@@ -36,13 +42,13 @@ class FramedStreamEndpoint final : public Endpoint {
       std::memcpy(send_buffer_.data(), &length, sizeof length);
       std::memcpy(send_buffer_.data() + sizeof length, message.data(), message.size());
       iovec whole = {send_buffer_.data(), sizeof length + message.size()};
-      write_all(out_fd(), &whole, 1, is_socket_, name_);
+      write_all(out_fd(), &whole, 1, is_socket_, wait_, name_);
       return;
     }
     // Large messages: one writev, prefix and payload together, no copy.
     iovec iov[2] = {{&length, sizeof length},
                     {const_cast<std::byte*>(message.data()), message.size()}};
-    write_all(out_fd(), iov, 2, is_socket_, name_);
+    write_all(out_fd(), iov, 2, is_socket_, wait_, name_);
   }
 
   std::size_t recv(std::span<std::byte> destination) override {
@@ -60,7 +66,7 @@ class FramedStreamEndpoint final : public Endpoint {
     std::size_t rest = length - buffered;
     if (rest >= kReadAhead) {
       // Large messages go straight into the caller's buffer: no second copy.
-      read_exact(in_.get(), destination.subspan(buffered, rest), name_);
+      read_exact(in_.get(), destination.subspan(buffered, rest), wait_, name_);
     } else if (rest > 0) {
       fill_at_least(rest);
       std::memcpy(destination.data() + buffered, buffer_.data() + begin_, rest);
@@ -86,12 +92,13 @@ class FramedStreamEndpoint final : public Endpoint {
       begin_ = 0;
     }
     while (end_ < n)
-      end_ += read_some(in_.get(), std::span(buffer_).subspan(end_), name_);
+      end_ += read_some(in_.get(), std::span(buffer_).subspan(end_), wait_, name_);
   }
 
   Fd in_;
   Fd out_;  // invalid for a duplex socket: in_ serves both directions
   bool is_socket_;
+  WaitStrategy wait_;
   std::string name_;
   std::vector<std::byte> buffer_;
   std::vector<std::byte> send_buffer_;
@@ -102,8 +109,8 @@ class FramedStreamEndpoint final : public Endpoint {
 }  // namespace
 
 std::unique_ptr<Endpoint> make_framed_stream_endpoint(Fd in, Fd out, bool is_socket,
-                                                      std::string name) {
-  return std::make_unique<FramedStreamEndpoint>(std::move(in), std::move(out), is_socket,
+                                                      WaitStrategy wait, std::string name) {
+  return std::make_unique<FramedStreamEndpoint>(std::move(in), std::move(out), is_socket, wait,
                                                 std::move(name));
 }
 

@@ -9,8 +9,9 @@
 
 namespace ipcmeter {
 
-// in and out may be the same fd (a duplex socket) or two (a pipe pair).
+// in and out may be the same fd (a duplex socket) or two (a pipe pair). For spin and hybrid
+// the fds are made non-blocking (each fd's open file description belongs to one side).
 std::unique_ptr<Endpoint> make_framed_stream_endpoint(Fd in, Fd out, bool is_socket,
-                                                      std::string name);
+                                                      WaitStrategy wait, std::string name);
 
 }  // namespace ipcmeter

@@ -14,4 +14,11 @@ bool interrupt_requested() noexcept;
 // Throws Interrupted if an interrupt is pending; call it after every EINTR.
 void throw_if_interrupted(const char* call);
 
+// Set by the harness when the peer has ended (its process exited, its thread returned).
+// Transports whose medium has no end-of-file of its own (shared memory, ZeroMQ) check it
+// while they wait, and report PeerClosed once nothing is left to receive. Cleared, with
+// the interrupt flag, by clear_interrupt() at the start of every run.
+void mark_peer_gone() noexcept;
+bool peer_gone() noexcept;
+
 }  // namespace ipcmeter

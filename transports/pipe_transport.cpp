@@ -24,13 +24,14 @@ PipePair make_pipe() {
   return {Fd(fds[0]), Fd(fds[1])};
 }
 
-Link create_pipe(const TransportOptions&) {
+Link create_pipe(const TransportOptions& options) {
   PipePair a_to_b = make_pipe();
   PipePair b_to_a = make_pipe();
   // Each side is named by the fds it reads and writes.
   std::string address =
       format_address("pipe", {{"a", join_fds({b_to_a.read.get(), a_to_b.write.get()})},
-                              {"b", join_fds({a_to_b.read.get(), b_to_a.write.get()})}});
+                              {"b", join_fds({a_to_b.read.get(), b_to_a.write.get()})},
+                              {"wait", wait_name(options.wait)}});
   std::vector<int> peer_fds = {a_to_b.read.get(), b_to_a.write.get()};
   std::vector<Fd> fds;
   fds.push_back(std::move(a_to_b.read));
@@ -45,14 +46,16 @@ std::unique_ptr<Endpoint> open_pipe(const std::string& text, Side side) {
   std::vector<int> fds = address.fds(side == Side::a ? "a" : "b");
   if (fds.size() != 2) throw UsageError("pipe address side needs 2 fds: " + text);
   return make_framed_stream_endpoint(duplicate(fds[0], text), duplicate(fds[1], text),
-                                     /*is_socket=*/false, text);
+                                     /*is_socket=*/false, address.wait(), text);
 }
 
 }  // namespace
 
 Transport pipe_transport() {
-  return {"pipe", "pipe", "two pipe(2)s, length-prefixed messages", true, create_pipe,
-          open_pipe};
+  Transport transport{"pipe", "pipe", "two pipe(2)s, length-prefixed messages", true,
+                      create_pipe, open_pipe};
+  transport.waits = {WaitStrategy::block, WaitStrategy::spin, WaitStrategy::hybrid};
+  return transport;
 }
 
 }  // namespace ipcmeter

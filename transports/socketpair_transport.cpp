@@ -11,7 +11,7 @@
 namespace ipcmeter {
 namespace {
 
-Link create_socketpair(const TransportOptions&) {
+Link create_socketpair(const TransportOptions& options) {
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
     throw SystemError("socketpair", "socketpair");
@@ -19,21 +19,27 @@ Link create_socketpair(const TransportOptions&) {
   owned.emplace_back(fds[0]);
   owned.emplace_back(fds[1]);
   std::string address = format_address(
-      "socketpair", {{"a", std::to_string(fds[0])}, {"b", std::to_string(fds[1])}});
+      "socketpair", {{"a", std::to_string(fds[0])},
+                     {"b", std::to_string(fds[1])},
+                     {"wait", wait_name(options.wait)}});
   return Link(address, std::move(owned), {fds[1]});
 }
 
 std::unique_ptr<Endpoint> open_socketpair(const std::string& text, Side side) {
   Address address = Address::parse(text);
   int fd = parse_fd(address.field(side == Side::a ? "a" : "b"), text);
-  return make_framed_stream_endpoint(duplicate(fd, text), Fd(), /*is_socket=*/true, text);
+  return make_framed_stream_endpoint(duplicate(fd, text), Fd(), /*is_socket=*/true,
+                                     address.wait(), text);
 }
 
 }  // namespace
 
 Transport socketpair_transport() {
-  return {"socketpair", "pipe", "AF_UNIX stream socketpair, duplex (Python's Pipe())", true,
-          create_socketpair, open_socketpair};
+  Transport transport{"socketpair", "pipe",
+                      "AF_UNIX stream socketpair, duplex (Python's Pipe())", true,
+                      create_socketpair, open_socketpair};
+  transport.waits = {WaitStrategy::block, WaitStrategy::spin, WaitStrategy::hybrid};
+  return transport;
 }
 
 }  // namespace ipcmeter

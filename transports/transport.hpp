@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "transports/fd.hpp"
+#include "transports/wait.hpp"
 
 namespace ipcmeter {
 
@@ -20,6 +21,10 @@ enum class Side { a, b };
 struct TransportOptions {
   // The largest message the link must carry; transports with a fixed capacity size for it.
   std::size_t max_message_size = std::size_t{1} << 20;
+  // How both sides wait; create() writes it into the address, so the peer waits alike.
+  WaitStrategy wait = WaitStrategy::block;
+  // Messages a queue holds; 0 means the transport's own default.
+  std::size_t capacity = 0;
 };
 
 // One side of a link. send and recv move whole messages: a stream transport frames them.
@@ -73,6 +78,11 @@ struct Transport {
   bool crosses_processes = true;
   std::function<Link(const TransportOptions&)> create;
   std::function<std::unique_ptr<Endpoint>(const std::string& address, Side)> open;
+  // The wait strategies it implements; the benchmark matrix offers only these.
+  std::vector<WaitStrategy> waits = {WaitStrategy::block};
+  // True when each side must alternate send and receive (REQ/REP): only round-trip
+  // workloads can use it.
+  bool alternating_only = false;
 };
 
 }  // namespace ipcmeter

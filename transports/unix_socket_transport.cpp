@@ -3,6 +3,7 @@
 // no retry loop is needed. Side a accepts; side b connects by path alone.
 #include "transports/unix_socket_transport.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -33,7 +34,7 @@ sockaddr_un socket_address(const std::string& path) {
   return address;
 }
 
-Link create_listener(const std::string& scheme, int type) {
+Link create_listener(const std::string& scheme, int type, WaitStrategy wait) {
   auto resource = std::make_unique<PrivateDirResource>();
   std::string path = resource->dir.file("socket");
   sockaddr_un address = socket_address(path);
@@ -43,7 +44,9 @@ Link create_listener(const std::string& scheme, int type) {
     throw SystemError("bind", path);
   if (::listen(listener.get(), 4) != 0) throw SystemError("listen", path);
   std::string text =
-      format_address(scheme, {{"path", path}, {"listen-fd", std::to_string(listener.get())}});
+      format_address(scheme, {{"path", path},
+                              {"listen-fd", std::to_string(listener.get())},
+                              {"wait", wait_name(wait)}});
   std::vector<Fd> fds;
   fds.push_back(std::move(listener));
   std::vector<std::unique_ptr<Link::Resource>> resources;
@@ -86,7 +89,10 @@ using Length = std::uint32_t;
 
 class SeqpacketEndpoint final : public Endpoint {
  public:
-  SeqpacketEndpoint(Fd fd, std::string name) : fd_(std::move(fd)), name_(std::move(name)) {}
+  SeqpacketEndpoint(Fd fd, WaitStrategy wait, std::string name)
+      : fd_(std::move(fd)), wait_(wait), name_(std::move(name)) {
+    if (wait_ != WaitStrategy::block) set_nonblocking(fd_.get(), name_);
+  }
 
   void send(std::span<const std::byte> message) override {
     if (message.size() > UINT32_MAX) throw std::length_error("message over 4 GiB: " + name_);
@@ -130,11 +136,16 @@ class SeqpacketEndpoint final : public Endpoint {
     msghdr message{};
     message.msg_iov = iov;
     message.msg_iovlen = static_cast<std::size_t>(count);
+    SpinBudget budget(wait_);
     for (;;) {
       // A seqpacket send is all-or-nothing: no partial writes to handle.
       if (::sendmsg(fd_.get(), &message, MSG_NOSIGNAL) >= 0) return;
       if (errno == EINTR) {
         throw_if_interrupted("sendmsg");
+        continue;
+      }
+      if (errno == EAGAIN) {
+        await_fd(fd_.get(), POLLOUT, budget, "sendmsg", name_);
         continue;
       }
       if (errno == EPIPE || errno == ECONNRESET) throw PeerClosed("peer closed " + name_);
@@ -146,6 +157,7 @@ class SeqpacketEndpoint final : public Endpoint {
     msghdr message{};
     message.msg_iov = iov;
     message.msg_iovlen = static_cast<std::size_t>(count);
+    SpinBudget budget(wait_);
     for (;;) {
       ssize_t n = ::recvmsg(fd_.get(), &message, 0);
       if (n > 0) {
@@ -158,41 +170,51 @@ class SeqpacketEndpoint final : public Endpoint {
         throw_if_interrupted("recvmsg");
         continue;
       }
+      if (errno == EAGAIN) {
+        await_fd(fd_.get(), POLLIN, budget, "recvmsg", name_);
+        continue;
+      }
       if (errno == ECONNRESET) throw PeerClosed("peer reset " + name_);
       throw SystemError("recvmsg", name_);
     }
   }
 
   Fd fd_;
+  WaitStrategy wait_;
   std::string name_;
 };
 
 }  // namespace
 
 Transport unix_stream_transport() {
-  return {"unix-stream",
-          "unix socket",
-          "AF_UNIX SOCK_STREAM at a path, Listener/Client, length-prefixed",
-          true,
-          [](const TransportOptions&) { return create_listener("unix-stream", SOCK_STREAM); },
-          [](const std::string& address, Side side) {
-            return make_framed_stream_endpoint(open_socket(address, side, SOCK_STREAM), Fd(),
-                                               /*is_socket=*/true, address);
-          }};
+  Transport transport{
+      "unix-stream", "unix socket",
+      "AF_UNIX SOCK_STREAM at a path, Listener/Client, length-prefixed", true,
+      [](const TransportOptions& options) {
+        return create_listener("unix-stream", SOCK_STREAM, options.wait);
+      },
+      [](const std::string& address, Side side) {
+        return make_framed_stream_endpoint(open_socket(address, side, SOCK_STREAM), Fd(),
+                                           /*is_socket=*/true, Address::parse(address).wait(),
+                                           address);
+      }};
+  transport.waits = {WaitStrategy::block, WaitStrategy::spin, WaitStrategy::hybrid};
+  return transport;
 }
 
 Transport unix_seqpacket_transport() {
-  return {"unix-seqpacket",
-          "unix socket",
-          "AF_UNIX SOCK_SEQPACKET at a path, Listener/Client, 64 KiB packets",
-          true,
-          [](const TransportOptions&) {
-            return create_listener("unix-seqpacket", SOCK_SEQPACKET);
-          },
-          [](const std::string& address, Side side) -> std::unique_ptr<Endpoint> {
-            return std::make_unique<SeqpacketEndpoint>(
-                open_socket(address, side, SOCK_SEQPACKET), address);
-          }};
+  Transport transport{
+      "unix-seqpacket", "unix socket",
+      "AF_UNIX SOCK_SEQPACKET at a path, Listener/Client, 64 KiB packets", true,
+      [](const TransportOptions& options) {
+        return create_listener("unix-seqpacket", SOCK_SEQPACKET, options.wait);
+      },
+      [](const std::string& address, Side side) -> std::unique_ptr<Endpoint> {
+        return std::make_unique<SeqpacketEndpoint>(open_socket(address, side, SOCK_SEQPACKET),
+                                                   Address::parse(address).wait(), address);
+      }};
+  transport.waits = {WaitStrategy::block, WaitStrategy::spin, WaitStrategy::hybrid};
+  return transport;
 }
 
 }  // namespace ipcmeter

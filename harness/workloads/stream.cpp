@@ -5,7 +5,7 @@
 namespace ipcmeter {
 
 Workload stream_workload() {
-  return {"stream", "one-way producer to consumer, throughput", "message", false,
+  return {"stream", "one-way producer to consumer, throughput", "message", false, false,
           [](Endpoint& endpoint, MessageKit& kit, std::uint64_t count, Histogram&) {
             for (std::uint64_t i = 0; i < count; ++i) {
               std::size_t n = endpoint.recv(kit.buffer);

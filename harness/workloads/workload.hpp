@@ -20,6 +20,8 @@ struct Workload {
   std::string iteration;
   // True when the leader records each iteration's round trip into the histogram.
   bool records_round_trips = false;
+  // True when each side strictly alternates send and receive (so REQ/REP can carry it).
+  bool alternating = false;
   // Both sides get buffers allocated before timing starts, and the iteration count.
   std::function<void(Endpoint&, MessageKit&, std::uint64_t count, Histogram& round_trips)> lead;
   std::function<void(Endpoint&, MessageKit&, std::uint64_t count)> follow;
