@@ -1,6 +1,6 @@
 // The raw pipe ping-pong baseline. Deliberately written out by hand, with nothing from the
 // harness in its loop, so the ratio to it measures exactly what the harness adds.
-#include "bench/baseline_pipe_raw.hpp"
+#include "bench/baselines.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

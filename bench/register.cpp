@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "bench/baseline_pipe_raw.hpp"
+#include "bench/baselines.hpp"
 #include "harness/paired_run.hpp"
 #include "harness/placement.hpp"
 #include "harness/workloads/workload.hpp"
@@ -127,6 +127,25 @@ int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
     }
   }
   if (overhead_in_matrix) add_overhead_pair();
+
+  // The machine's own limits, for the ratios in the report.
+  auto* cacheline =
+      benchmark::RegisterBenchmark("baseline/cacheline", baseline_cacheline, options.pinning);
+  cacheline->UseRealTime()->Unit(benchmark::kMicrosecond);
+  if (!user_set_repetitions) cacheline->Repetitions(kOverheadRepetitions);
+  ++registered;
+  // 64 MiB is past every cache here: the bandwidth of memory itself.
+  std::vector<std::size_t> copy_sizes = {std::size_t{64} << 20};
+  for (std::size_t size : options.sizes)
+    if (size >= 4096) copy_sizes.push_back(size);
+  std::sort(copy_sizes.begin(), copy_sizes.end());
+  copy_sizes.erase(std::unique(copy_sizes.begin(), copy_sizes.end()), copy_sizes.end());
+  for (std::size_t size : copy_sizes) {
+    benchmark::RegisterBenchmark(("baseline/memcpy/size:" + std::to_string(size)).c_str(),
+                                 baseline_memcpy, size)
+        ->Unit(benchmark::kMicrosecond);
+    ++registered;
+  }
   return registered;
 }
 

@@ -3,8 +3,12 @@
 
 #include "transports/errors.hpp"
 #include "transports/pipe_transport.hpp"
+#include "transports/queue_boost_transport.hpp"
+#include "transports/queue_mutex_transport.hpp"
+#include "transports/shm_spsc_transport.hpp"
 #include "transports/socketpair_transport.hpp"
 #include "transports/unix_socket_transport.hpp"
+#include "transports/zmq_transport.hpp"
 
 namespace ipcmeter {
 
@@ -15,6 +19,13 @@ std::vector<Transport>& transport_list() {
       socketpair_transport(),
       unix_stream_transport(),
       unix_seqpacket_transport(),
+      queue_mutex_transport(),
+      queue_boost_transport(),
+      shm_spsc_transport(),
+      zmq_inproc_transport(),
+      zmq_ipc_transport(),
+      zmq_tcp_transport(),
+      zmq_reqrep_transport(),
   };
   return transports;
 }

@@ -1,0 +1,139 @@
+// A bounded queue of preallocated message slots: the hot path copies, never allocates.
+// Threads only: the address carries the queue pair's address in this process.
+#include "transports/queue_mutex_transport.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+
+#include "transports/address.hpp"
+#include "transports/errors.hpp"
+#include "transports/interrupt.hpp"
+
+namespace ipcmeter {
+namespace {
+
+// The documents' example uses Queue(maxsize=3); small queues also make the producer feel
+// the consumer, which is what a thread hand-off looks like in practice.
+constexpr std::size_t kDefaultCapacity = 3;
+// Condition variables ignore signals, so waits wake this often to check for the watchdog.
+constexpr auto kWakeCheck = std::chrono::milliseconds(50);
+
+class BoundedQueue {
+ public:
+  BoundedQueue(std::size_t capacity, std::size_t max_size)
+      : slots_(capacity, std::vector<std::byte>(max_size)), sizes_(capacity) {}
+
+  void push(std::span<const std::byte> message) {
+    std::unique_lock lock(mutex_);
+    if (message.size() > slots_[0].size())
+      throw std::length_error("queue-mutex: message of " + std::to_string(message.size()) +
+                              " bytes exceeds the slot size " + std::to_string(slots_[0].size()));
+    wait(lock, not_full_, [&] { return count_ < slots_.size(); });
+    std::size_t slot = (head_ + count_) % slots_.size();
+    std::memcpy(slots_[slot].data(), message.data(), message.size());
+    sizes_[slot] = message.size();
+    ++count_;
+    not_empty_.notify_one();
+  }
+
+  std::size_t pop(std::span<std::byte> buffer) {
+    std::unique_lock lock(mutex_);
+    wait(lock, not_empty_, [&] { return count_ > 0; });
+    std::size_t size = sizes_[head_];
+    if (size > buffer.size())
+      throw std::length_error("queue-mutex: message of " + std::to_string(size) +
+                              " bytes does not fit a " + std::to_string(buffer.size()) +
+                              "-byte buffer");
+    std::memcpy(buffer.data(), slots_[head_].data(), size);
+    head_ = (head_ + 1) % slots_.size();
+    --count_;
+    not_full_.notify_one();
+    return size;
+  }
+
+  void close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    not_empty_.notify_all();
+    not_full_.notify_all();
+  }
+
+ private:
+  // Waits for ready(); a closed queue still delivers what it holds, then PeerClosed.
+  template <typename Ready>
+  void wait(std::unique_lock<std::mutex>& lock, std::condition_variable& condition,
+            Ready ready) {
+    while (!ready()) {
+      if (closed_) throw PeerClosed("peer closed the queue-mutex");
+      condition.wait_for(lock, kWakeCheck);
+      throw_if_interrupted("queue-mutex wait");
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable not_empty_;
+  std::condition_variable not_full_;
+  std::vector<std::vector<std::byte>> slots_;
+  std::vector<std::size_t> sizes_;
+  std::size_t head_ = 0;
+  std::size_t count_ = 0;
+  bool closed_ = false;
+};
+
+struct QueuePair : Link::Resource {
+  QueuePair(std::size_t capacity, std::size_t max_size)
+      : a_to_b(capacity, max_size), b_to_a(capacity, max_size) {}
+  BoundedQueue a_to_b;
+  BoundedQueue b_to_a;
+};
+
+class QueueEndpoint final : public Endpoint {
+ public:
+  QueueEndpoint(BoundedQueue& out, BoundedQueue& in) : out_(out), in_(in) {}
+  ~QueueEndpoint() override { close(); }
+  void send(std::span<const std::byte> message) override { out_.push(message); }
+  std::size_t recv(std::span<std::byte> buffer) override { return in_.pop(buffer); }
+  // Closing either end closes both directions, as a socket would.
+  void close() override {
+    out_.close();
+    in_.close();
+  }
+
+ private:
+  BoundedQueue& out_;
+  BoundedQueue& in_;
+};
+
+Link create_queue(const TransportOptions& options) {
+  std::size_t capacity = options.capacity ? options.capacity : kDefaultCapacity;
+  auto pair = std::make_unique<QueuePair>(capacity, options.max_message_size);
+  char pointer[32];
+  std::snprintf(pointer, sizeof pointer, "%p", static_cast<void*>(pair.get()));
+  std::string address = format_address(
+      "queue-mutex", {{"pair", pointer}, {"capacity", std::to_string(capacity)}});
+  std::vector<std::unique_ptr<Link::Resource>> resources;
+  resources.push_back(std::move(pair));
+  return Link(address, {}, {}, std::move(resources));
+}
+
+std::unique_ptr<Endpoint> open_queue(const std::string& text, Side side) {
+  Address address = Address::parse(text);
+  void* pointer = nullptr;
+  if (std::sscanf(address.field("pair").c_str(), "%p", &pointer) != 1 || pointer == nullptr)
+    throw UsageError("bad queue pointer in address '" + text + "'");
+  auto* pair = static_cast<QueuePair*>(pointer);
+  if (side == Side::a) return std::make_unique<QueueEndpoint>(pair->a_to_b, pair->b_to_a);
+  return std::make_unique<QueueEndpoint>(pair->b_to_a, pair->a_to_b);
+}
+
+}  // namespace
+
+Transport queue_mutex_transport() {
+  return {"queue-mutex", "queue", "bounded blocking queue, mutex + condition variable (threads)",
+          false, create_queue, open_queue};
+}
+
+}  // namespace ipcmeter

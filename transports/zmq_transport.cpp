@@ -1,0 +1,236 @@
+// ZeroMQ endpoints. Side a binds, side b connects (ZeroMQ lets the connect come first).
+// Every endpoint owns its own context, except inproc, whose two sides must share one: the
+// Link owns it, which is why inproc is for threads only. A forked child therefore never
+// touches a context created before the fork (contexts do not survive fork).
+#include "transports/zmq_transport.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cstdio>
+#include <optional>
+#include <stdexcept>
+#include <zmq.hpp>
+
+#include "transports/address.hpp"
+#include "transports/errors.hpp"
+#include "transports/interrupt.hpp"
+#include "transports/named_resources.hpp"
+
+namespace ipcmeter {
+namespace {
+
+// Blocking calls time out this often to look at the watchdog and peer flags; ZeroMQ has
+// no end-of-stream, so a peer's end is learnt from the harness's peer-gone flag.
+constexpr int kWakeCheckMs = 50;
+
+struct SharedContext : Link::Resource {
+  zmq::context_t context{1};
+};
+
+struct PrivateDirResource : Link::Resource {
+  PrivateDir dir;
+};
+
+class ZmqEndpoint final : public Endpoint {
+ public:
+  ZmqEndpoint(zmq::context_t* shared, zmq::socket_type type, const std::string& endpoint,
+              bool bind, WaitStrategy wait, std::string name)
+      : name_(std::move(name)), wait_(wait) {
+    if (shared == nullptr) own_context_.emplace(1);
+    zmq::context_t& context = shared ? *shared : *own_context_;
+    socket_.emplace(context, type);
+    // Linger 0: closing never waits for undelivered messages (the harness releases a peer
+    // only after the leader has received everything, so nothing wanted is dropped).
+    socket_->set(zmq::sockopt::linger, 0);
+    socket_->set(zmq::sockopt::rcvtimeo, kWakeCheckMs);
+    socket_->set(zmq::sockopt::sndtimeo, kWakeCheckMs);
+    try {
+      if (bind)
+        socket_->bind(endpoint);
+      else
+        socket_->connect(endpoint);
+    } catch (const zmq::error_t& error) {
+      throw std::runtime_error(std::string(bind ? "zmq bind" : "zmq connect") + "(" + endpoint +
+                               "): " + error.what());
+    }
+  }
+
+  void send(std::span<const std::byte> message) override {
+    SpinBudget budget(wait_);
+    for (;;) {
+      bool spin = wait_ != WaitStrategy::block && budget.keep_spinning();
+      if (attempt([&] {
+            return socket_->send(zmq::const_buffer(message.data(), message.size()),
+                                 spin ? zmq::send_flags::dontwait : zmq::send_flags::none)
+                .has_value();
+          }))
+        return;
+      if (peer_gone()) throw PeerClosed("peer gone from " + name_);
+      if (spin) cpu_relax();
+    }
+  }
+
+  std::size_t recv(std::span<std::byte> buffer) override {
+    SpinBudget budget(wait_);
+    for (;;) {
+      bool spin = wait_ != WaitStrategy::block && budget.keep_spinning();
+      // Once the peer is gone, one full timeout with nothing arriving ends the stream.
+      bool last_chance = peer_gone();
+      std::optional<zmq::recv_buffer_size> got;
+      if (attempt([&] {
+            got = socket_->recv(zmq::mutable_buffer(buffer.data(), buffer.size()),
+                                spin && !last_chance ? zmq::recv_flags::dontwait
+                                                     : zmq::recv_flags::none);
+            return got.has_value();
+          })) {
+        if (got->truncated())
+          throw std::length_error(name_ + ": message of " + std::to_string(got->untruncated_size) +
+                                  " bytes does not fit a " + std::to_string(buffer.size()) +
+                                  "-byte buffer");
+        return got->size;
+      }
+      if (last_chance) throw PeerClosed("peer gone from " + name_);
+      if (spin) cpu_relax();
+    }
+  }
+
+  void close() override {
+    socket_.reset();
+    own_context_.reset();
+  }
+
+ private:
+  // Runs one send or receive; false on a timeout or EINTR (after checking the watchdog).
+  template <typename Call>
+  bool attempt(Call call) {
+    try {
+      return call();
+    } catch (const zmq::error_t& error) {
+      if (error.num() != EINTR) throw std::runtime_error(name_ + ": " + error.what());
+      throw_if_interrupted("zmq");
+      return false;
+    }
+  }
+
+  std::string name_;
+  WaitStrategy wait_;
+  std::optional<zmq::context_t> own_context_;  // declared first: destroyed after the socket
+  std::optional<zmq::socket_t> socket_;
+};
+
+std::string pointer_text(const void* pointer) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%p", pointer);
+  return text;
+}
+
+// A free loopback port, found by binding port 0 and letting it go. Another program could
+// take it before side a binds; the bind error then says so.
+int free_loopback_port() {
+  Fd probe(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!probe.valid()) throw SystemError("socket", "tcp probe");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (::bind(probe.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(probe.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0)
+    throw SystemError("bind", "127.0.0.1:0");
+  return ntohs(address.sin_port);
+}
+
+Link create_inproc(const TransportOptions& options) {
+  auto context = std::make_unique<SharedContext>();
+  static std::atomic<unsigned> counter{0};
+  std::string address = format_address(
+      "zmq-inproc", {{"context", pointer_text(&context->context)},
+                     {"endpoint", "inproc://ipcm-" + std::to_string(counter++)},
+                     {"wait", wait_name(options.wait)}});
+  std::vector<std::unique_ptr<Link::Resource>> resources;
+  resources.push_back(std::move(context));
+  return Link(address, {}, {}, std::move(resources));
+}
+
+Link create_ipc(const std::string& scheme, const TransportOptions& options) {
+  auto dir = std::make_unique<PrivateDirResource>();
+  std::string path = dir->dir.file("zmq");
+  std::string address = format_address(
+      scheme, {{"endpoint", "ipc://" + path}, {"wait", wait_name(options.wait)}});
+  std::vector<std::unique_ptr<Link::Resource>> resources;
+  resources.push_back(std::move(dir));
+  return Link(address, {}, {}, std::move(resources));
+}
+
+Link create_tcp(const TransportOptions& options) {
+  std::string endpoint = "tcp://127.0.0.1:" + std::to_string(free_loopback_port());
+  return Link(format_address("zmq-tcp", {{"endpoint", endpoint}, {"wait", wait_name(options.wait)}}),
+              {}, {});
+}
+
+std::unique_ptr<Endpoint> open_pair(const std::string& text, Side side, bool shared_context) {
+  Address address = Address::parse(text);
+  zmq::context_t* context = nullptr;
+  if (shared_context) {
+    void* pointer = nullptr;
+    if (std::sscanf(address.field("context").c_str(), "%p", &pointer) != 1 || !pointer)
+      throw UsageError("bad context in address '" + text + "'");
+    context = static_cast<zmq::context_t*>(pointer);
+  }
+  return std::make_unique<ZmqEndpoint>(context, zmq::socket_type::pair, address.field("endpoint"),
+                                       side == Side::a, address.wait(), text);
+}
+
+const std::vector<WaitStrategy> kAllWaits = {WaitStrategy::block, WaitStrategy::spin,
+                                             WaitStrategy::hybrid};
+
+}  // namespace
+
+Transport zmq_inproc_transport() {
+  Transport transport{"zmq-inproc", "zeromq", "ZeroMQ PAIR over inproc:// (threads)", false,
+                      create_inproc,
+                      [](const std::string& address, Side side) {
+                        return open_pair(address, side, /*shared_context=*/true);
+                      }};
+  transport.waits = kAllWaits;
+  return transport;
+}
+
+Transport zmq_ipc_transport() {
+  Transport transport{"zmq-ipc", "zeromq", "ZeroMQ PAIR over ipc:// (a Unix socket)", true,
+                      [](const TransportOptions& options) { return create_ipc("zmq-ipc", options); },
+                      [](const std::string& address, Side side) {
+                        return open_pair(address, side, /*shared_context=*/false);
+                      }};
+  transport.waits = kAllWaits;
+  return transport;
+}
+
+Transport zmq_tcp_transport() {
+  Transport transport{"zmq-tcp", "zeromq", "ZeroMQ PAIR over tcp://127.0.0.1", true, create_tcp,
+                      [](const std::string& address, Side side) {
+                        return open_pair(address, side, /*shared_context=*/false);
+                      }};
+  transport.waits = kAllWaits;
+  return transport;
+}
+
+Transport zmq_reqrep_transport() {
+  Transport transport{
+      "zmq-reqrep", "zeromq", "ZeroMQ REQ/REP over ipc://, strictly alternating", true,
+      [](const TransportOptions& options) { return create_ipc("zmq-reqrep", options); },
+      [](const std::string& text, Side side) -> std::unique_ptr<Endpoint> {
+        Address address = Address::parse(text);
+        // The leader asks (REQ), the peer answers (REP).
+        return std::make_unique<ZmqEndpoint>(
+            nullptr, side == Side::a ? zmq::socket_type::req : zmq::socket_type::rep,
+            address.field("endpoint"), side == Side::a, address.wait(), text);
+      }};
+  transport.waits = kAllWaits;
+  transport.alternating_only = true;
+  return transport;
+}
+
+}  // namespace ipcmeter
