@@ -64,6 +64,22 @@ bool contains(const auto& values, const auto& value) {
   return std::find(values.begin(), values.end(), value) != values.end();
 }
 
+// One iteration: create a link, start a peer, exchange one round trip, release and reap
+// (or join) it. The documents claim forking is cheaper than spawning a fresh interpreter;
+// this checks it for a native program.
+void run_startup(benchmark::State& state, RunSpec spec) {
+  for (auto _ : state) {
+    try {
+      run_pair(spec);
+    } catch (const std::exception& error) {
+      state.SkipWithError(error.what());
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel("pin:" + spec.pinning.describe());
+}
+
 }  // namespace
 
 int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
@@ -127,6 +143,22 @@ int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
     }
   }
   if (overhead_in_matrix) add_overhead_pair();
+
+  for (const auto& placement : options.placements) {
+    RunSpec spec;
+    spec.workload = "pingpong";
+    spec.transport = "pipe";
+    spec.placement = placement;
+    spec.size = 64;
+    spec.count = 1;
+    spec.pinning = options.pinning;
+    spec.timeout = options.timeout;
+    benchmark::RegisterBenchmark(
+        ("startup/transport:pipe/placement:" + placement).c_str(), run_startup, spec)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
+    ++registered;
+  }
 
   // The machine's own limits, for the ratios in the report.
   auto* cacheline =
