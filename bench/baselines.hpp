@@ -19,6 +19,10 @@ void baseline_pipe_raw(benchmark::State& state, Pinning pinning);
 // on it: the floor under any shared-memory round trip (shm-spsc with wait:spin).
 void baseline_cacheline(benchmark::State& state, Pinning pinning);
 
+// "baseline/zmq-raw": an 8-byte cppzmq PAIR ping-pong over ipc:// between two forked
+// processes with plain blocking calls; zmq-ipc's pingpong should stay within 1.10x of it.
+void baseline_zmq_raw(benchmark::State& state, Pinning pinning);
+
 // "baseline/memcpy/size:N": one thread copying N bytes between two buffers, the bandwidth
 // a one-copy transport could approach at that size.
 void baseline_memcpy(benchmark::State& state, std::size_t size);

@@ -7,7 +7,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <zmq.h>
+
 #include <boost/version.hpp>
+#include <zmq.hpp>
 #include <fstream>
 #include <string>
 
@@ -48,6 +51,13 @@ void add_run_context(const SuiteOptions& options) {
   benchmark::AddCustomContext("google_benchmark", IPCMETER_BENCHMARK_VERSION);
   benchmark::AddCustomContext("boost", BOOST_LIB_VERSION);
   benchmark::AddCustomContext("fmt", std::to_string(FMT_VERSION));
+  int major = 0, minor = 0, patch = 0;
+  zmq_version(&major, &minor, &patch);  // the library actually loaded, not the header's
+  benchmark::AddCustomContext("zeromq", std::to_string(major) + "." + std::to_string(minor) +
+                                            "." + std::to_string(patch));
+  benchmark::AddCustomContext("cppzmq", std::to_string(CPPZMQ_VERSION_MAJOR) + "." +
+                                            std::to_string(CPPZMQ_VERSION_MINOR) + "." +
+                                            std::to_string(CPPZMQ_VERSION_PATCH));
   // What the counters mean, so the JSON explains itself.
   benchmark::AddCustomContext(
       "ipcmeter_counters",

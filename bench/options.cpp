@@ -28,9 +28,9 @@ std::vector<std::string> split_list(const std::string& text, const std::string& 
 
 // The sizes of the matrix: 8 B to 1 MiB in steps of 8x (64 KiB is the pipe buffer).
 const std::vector<std::size_t> kQuickSizes = {8, 64, 512, 4096, 65536, 1048576};
-// Spinning doubles the matrix; the quick profile spins only at a small, a medium and the
-// largest size, enough to see where spinning stops paying.
-const std::vector<std::size_t> kQuickNonBlockingSizes = {8, 4096, 1048576};
+// Spinning triples the matrix; the quick profile spins only at the latency sizes (8, 64 B)
+// and the largest, enough to see where spinning stops paying.
+const std::vector<std::size_t> kQuickNonBlockingSizes = {8, 64, 1048576};
 const std::vector<std::size_t> kFullSizes = {8,    16,    64,     256,    512,    1024,   4096,
                                              16384, 65536, 262144, 1048576};
 

@@ -165,7 +165,11 @@ int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
       benchmark::RegisterBenchmark("baseline/cacheline", baseline_cacheline, options.pinning);
   cacheline->UseRealTime()->Unit(benchmark::kMicrosecond);
   if (!user_set_repetitions) cacheline->Repetitions(kOverheadRepetitions);
-  ++registered;
+  auto* zmq_raw =
+      benchmark::RegisterBenchmark("baseline/zmq-raw", baseline_zmq_raw, options.pinning);
+  zmq_raw->UseRealTime()->Unit(benchmark::kMicrosecond);
+  if (!user_set_repetitions) zmq_raw->Repetitions(kOverheadRepetitions);
+  registered += 2;
   // 64 MiB is past every cache here: the bandwidth of memory itself.
   std::vector<std::size_t> copy_sizes = {std::size_t{64} << 20};
   for (std::size_t size : options.sizes)
