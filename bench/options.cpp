@@ -144,6 +144,7 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
       options.sizes.push_back(parse_size(item));
     options.non_blocking_sizes = options.sizes;
   }
+  options.producers = {1, 2, 4};
   if (waits_text.empty()) {
     options.waits = {WaitStrategy::block, WaitStrategy::spin, WaitStrategy::hybrid};
   } else {

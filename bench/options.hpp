@@ -19,6 +19,7 @@ struct SuiteOptions {
   std::vector<std::string> placements;
   std::vector<std::size_t> sizes;
   std::vector<WaitStrategy> waits;
+  std::vector<int> producers;  // fan-in producer counts
   // Sizes measured with the spinning and hybrid waits (all sizes when --sizes was given).
   std::vector<std::size_t> non_blocking_sizes;
   std::chrono::milliseconds timeout{30000};

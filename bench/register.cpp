@@ -56,9 +56,20 @@ void run_benchmark(benchmark::State& state, RunSpec spec) {
 }
 
 std::string benchmark_name(const RunSpec& spec) {
+  bool fan_in = find_workload(spec.workload).fan_in;
   return spec.workload + "/transport:" + spec.transport + "/placement:" + spec.placement +
-         "/wait:" + wait_name(spec.wait) + "/size:" + std::to_string(spec.size);
+         "/wait:" + wait_name(spec.wait) +
+         (fan_in ? "/producers:" + std::to_string(spec.peers) : std::string()) +
+         "/size:" + std::to_string(spec.size);
 }
+
+// A combination that would report numbers for a broken setup: listed, with the reason.
+void unsupported(benchmark::State& state, std::string reason) {
+  state.SkipWithError(("unsupported: " + reason).c_str());
+}
+
+// Fan-in measures contention, not message size: two sizes, either side of PIPE_BUF.
+const std::vector<std::size_t> kFanInSizes = {64, 65536};
 
 bool contains(const auto& values, const auto& value) {
   return std::find(values.begin(), values.end(), value) != values.end();
@@ -108,26 +119,42 @@ int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
   bool overhead_in_matrix = false;
 
   for (const auto& workload : options.workloads) {
+    const Workload& work = find_workload(workload);
     for (const auto& transport_name : options.transports) {
       const Transport& transport = find_transport(transport_name);
-      if (transport.alternating_only && !find_workload(workload).alternating) continue;
+      if (transport.alternating_only && !work.alternating) continue;
+      // Fan-in over point-to-point links would only repeat stream; pipes stay, to show
+      // where sharing one end is safe and where it is not.
+      if (work.fan_in && !transport.many_senders && transport.shared_writers_hazard.empty())
+        continue;
       for (const auto& placement_name : options.placements) {
         if (find_placement(placement_name).separate_process && !transport.crosses_processes)
           continue;
         for (WaitStrategy wait : options.waits) {
           if (!contains(transport.waits, wait)) continue;
-          const auto& sizes =
-              wait == WaitStrategy::block ? options.sizes : options.non_blocking_sizes;
+          // Fan-in: blocking only (spinning producers outnumber the cores here).
+          if (work.fan_in && wait != WaitStrategy::block) continue;
+          const auto& sizes = work.fan_in                  ? kFanInSizes
+                              : wait == WaitStrategy::block ? options.sizes
+                                                            : options.non_blocking_sizes;
           for (std::size_t size : sizes) {
-            if (!contains(options.sizes, size)) continue;
+            if (!work.fan_in && !contains(options.sizes, size)) continue;
+            for (int producers : work.fan_in ? options.producers : std::vector<int>{1}) {
             RunSpec spec;
             spec.workload = workload;
             spec.transport = transport_name;
             spec.placement = placement_name;
             spec.wait = wait;
             spec.size = size;
+            spec.peers = producers;
             spec.pinning = options.pinning;
             spec.timeout = options.timeout;
+            if (producers > 1 && !transport.many_senders && size > transport.shared_write_limit) {
+              benchmark::RegisterBenchmark(benchmark_name(spec).c_str(), unsupported,
+                                           transport.shared_writers_hazard);
+              ++registered;
+              continue;
+            }
             if (workload == "pingpong" && transport_name == "pipe" && placement_name == "fork" &&
                 wait == WaitStrategy::block && size == 8) {
               overhead_in_matrix = true;  // registered once, with the baseline, below
@@ -137,6 +164,7 @@ int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
                 ->UseManualTime()
                 ->Unit(benchmark::kMicrosecond);
             ++registered;
+            }
           }
         }
       }

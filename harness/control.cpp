@@ -14,6 +14,7 @@ namespace {
 
 struct Packet {
   std::uint32_t kind;
+  std::uint32_t flags;  // bit 0: because_other_side_closed
   std::uint32_t text_size;
   std::uint64_t cpu_ns;
   char text[480];
@@ -32,6 +33,7 @@ void ControlChannel::send(const ControlMessage& message) {
   Packet packet{};
   packet.kind = static_cast<std::uint32_t>(message.kind);
   packet.cpu_ns = message.cpu_ns;
+  packet.flags = message.because_other_side_closed ? 1u : 0u;
   packet.text_size = static_cast<std::uint32_t>(std::min(message.text.size(), sizeof packet.text));
   std::memcpy(packet.text, message.text.data(), packet.text_size);
   for (;;) {
@@ -60,6 +62,7 @@ std::optional<ControlMessage> ControlChannel::receive_with(int flags) {
   ControlMessage message;
   message.kind = static_cast<ControlKind>(packet.kind);
   message.cpu_ns = packet.cpu_ns;
+  message.because_other_side_closed = (packet.flags & 1u) != 0;
   message.text.assign(packet.text, std::min<std::size_t>(packet.text_size, sizeof packet.text));
   return message;
 }

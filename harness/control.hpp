@@ -17,6 +17,9 @@ struct ControlMessage {
   ControlKind kind = ControlKind::ready;
   std::uint64_t cpu_ns = 0;  // done: the peer's CPU time over the measured section
   std::string text;          // failed: the peer's one-line error
+  // failed: the error was only the other side going away (the leader's own failure, seen
+  // from the peer), so the leader's reason is the one to report.
+  bool because_other_side_closed = false;
 };
 
 class ControlChannel {

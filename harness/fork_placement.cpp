@@ -23,7 +23,7 @@ std::unique_ptr<RunningPeer> start_fork_peer(PeerLaunch launch) {
     reset_signals_in_child();
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(kPeerOrphaned);
-    ::close(launch.harness_control_fd);
+    for (int fd : launch.harness_fds) ::close(fd);
     ::_exit(run_peer(launch.spec, std::move(launch.control)));
   }
   return std::make_unique<ProcessPeer>(pid);

@@ -1,6 +1,7 @@
 // Message stamping and verification.
 #include "harness/message.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -62,7 +63,11 @@ std::uint32_t checksum(std::span<const std::byte> bytes) noexcept {
   return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
-MessageWriter::MessageWriter(std::size_t size) : message_(size) {
+MessageWriter::MessageWriter(std::size_t size, int producer) : message_(size) {
+  if (producer >= 0) {
+    producer_bits_ = static_cast<std::uint32_t>(producer) << 24;
+    counter_mask_ = kProducerCounterMask;
+  }
   // A fixed pseudo-random pattern (splitmix64): no run of equal bytes to hide a shifted copy.
   std::uint64_t state = 0x1234567887654321ull;
   for (std::size_t i = kMessageHeader; i < size; ++i) {
@@ -76,16 +81,20 @@ MessageWriter::MessageWriter(std::size_t size) : message_(size) {
 }
 
 std::span<const std::byte> MessageWriter::next() noexcept {
-  std::uint32_t check = payload_checksum_ ^ mix(sequence_);
-  std::memcpy(message_.data(), &sequence_, 4);
+  std::uint32_t stamped = producer_bits_ | (sequence_ & counter_mask_);
+  std::uint32_t check = payload_checksum_ ^ mix(stamped);
+  std::memcpy(message_.data(), &stamped, 4);
   std::memcpy(message_.data() + 4, &check, 4);
   ++sequence_;
   return message_;
 }
 
+MessageVerifier::MessageVerifier(std::size_t size, int producers)
+    : size_(size), producers_(producers), expected_(std::max(producers, 1), 0) {}
+
 void MessageVerifier::verify(std::span<const std::byte> message) {
   auto fail = [&](const std::string& what) {
-    throw IntegrityError("message " + std::to_string(expected_) + ": " + what);
+    throw IntegrityError("message " + std::to_string(verified_) + ": " + what);
   };
   if (message.size() != size_)
     fail("wrong size " + std::to_string(message.size()) + " (expected " + std::to_string(size_) +
@@ -93,17 +102,32 @@ void MessageVerifier::verify(std::span<const std::byte> message) {
   std::uint32_t sequence, check;
   std::memcpy(&sequence, message.data(), 4);
   std::memcpy(&check, message.data() + 4, 4);
-  auto expected = static_cast<std::uint32_t>(expected_);
-  if (sequence != expected) {
-    // Sequence numbers are 32 bits on the wire; the difference says which failure it is.
-    auto ahead = static_cast<std::int32_t>(sequence - expected);
-    fail(ahead > 0 ? "gap: got sequence " + std::to_string(sequence) + ", " +
-                         std::to_string(ahead) + " message(s) missing"
-                   : "reordered or duplicated: got sequence " + std::to_string(sequence));
-  }
+  // The checksum first: a corrupted header must not be misread as a gap.
   if ((check ^ mix(sequence)) != checksum(message.subspan(kMessageHeader)))
     fail("checksum mismatch: payload corrupted");
-  ++expected_;
+  std::uint32_t counter = sequence;
+  std::uint32_t mask = 0xFFFFFFFF;
+  std::string from;
+  std::uint64_t* expected = &expected_[0];
+  if (producers_ > 0) {
+    int producer = static_cast<int>(sequence >> 24);
+    if (producer >= producers_) fail("from unknown producer " + std::to_string(producer));
+    counter = sequence & kProducerCounterMask;
+    mask = kProducerCounterMask;
+    from = " from producer " + std::to_string(producer);
+    expected = &expected_[producer];
+  }
+  auto wanted = static_cast<std::uint32_t>(*expected) & mask;
+  if (counter != wanted) {
+    // Sequence numbers are 32 (or 24) bits on the wire; the difference says which failure.
+    std::uint32_t ahead = (counter - wanted) & mask;
+    bool gap = ahead < (mask >> 1);
+    fail(gap ? "gap: got sequence " + std::to_string(counter) + from + ", " +
+                   std::to_string(ahead) + " message(s) missing"
+             : "reordered or duplicated: got sequence " + std::to_string(counter) + from);
+  }
+  ++*expected;
+  ++verified_;
 }
 
 }  // namespace ipcmeter

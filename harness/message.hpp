@@ -20,35 +20,47 @@ constexpr std::size_t kMaxMessageSize = std::size_t{64} << 20;
 // costs about as much as reading it once.
 std::uint32_t checksum(std::span<const std::byte> bytes) noexcept;
 
+// With several producers (fan-in) the sequence field's top byte names the producer and the
+// low 24 bits count that producer's messages, so order is checked per producer.
+constexpr int kMaxProducers = 255;
+constexpr std::uint32_t kProducerCounterMask = 0x00FFFFFF;
+
 // Makes the messages one side sends. The payload is filled once; each message only
 // re-stamps the header, so the sender's cost per message is O(1), not O(size).
 class MessageWriter {
  public:
-  explicit MessageWriter(std::size_t size);
+  // producer < 0: a lone sender with a full 32-bit sequence; else fan-in producer n.
+  explicit MessageWriter(std::size_t size, int producer = -1);
   std::span<const std::byte> next() noexcept;
 
  private:
   std::vector<std::byte> message_;
   std::uint32_t payload_checksum_;
   std::uint32_t sequence_ = 0;
+  std::uint32_t producer_bits_ = 0;
+  std::uint32_t counter_mask_ = 0xFFFFFFFF;
 };
 
 // Checks the messages one side receives: size, sequence (gap, reorder, duplicate) and
-// checksum. Throws IntegrityError naming the message number.
+// checksum. Throws IntegrityError naming the message number (and, in fan-in, the producer).
 class MessageVerifier {
  public:
-  explicit MessageVerifier(std::size_t size) : size_(size) {}
+  // producers == 0: one sender, full 32-bit sequence; else fan-in from that many producers.
+  explicit MessageVerifier(std::size_t size, int producers = 0);
   void verify(std::span<const std::byte> message);
-  std::uint64_t verified() const noexcept { return expected_; }
+  std::uint64_t verified() const noexcept { return verified_; }
 
  private:
   std::size_t size_;
-  std::uint64_t expected_ = 0;
+  int producers_;
+  std::uint64_t verified_ = 0;
+  std::vector<std::uint64_t> expected_;  // per producer (one entry without fan-in)
 };
 
 // The buffers a side needs for a run, allocated before timing starts.
 struct MessageKit {
-  explicit MessageKit(std::size_t size) : writer(size), verifier(size), buffer(size) {}
+  explicit MessageKit(std::size_t size, int producer = -1, int producers = 0)
+      : writer(size, producer), verifier(size, producers), buffer(size) {}
   MessageWriter writer;
   MessageVerifier verifier;
   std::vector<std::byte> buffer;

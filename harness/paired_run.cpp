@@ -32,7 +32,8 @@ std::string seconds_text(std::chrono::milliseconds duration) {
 
 std::string RunSpec::describe() const {
   return workload + " transport:" + transport + " placement:" + placement +
-         " wait:" + wait_name(wait) + " size:" + std::to_string(size);
+         " wait:" + wait_name(wait) + (peers > 1 ? " producers:" + std::to_string(peers) : "") +
+         " size:" + std::to_string(size);
 }
 
 void RunSpec::validate() const {
@@ -44,7 +45,19 @@ void RunSpec::validate() const {
   if (std::find(link_transport.waits.begin(), link_transport.waits.end(), wait) ==
       link_transport.waits.end())
     throw UsageError("transport " + transport + " has no wait strategy " + wait_name(wait));
-  if (link_transport.alternating_only && !find_workload(workload).alternating)
+  const Workload& work = find_workload(workload);
+  if (peers < 1 || peers > kMaxProducers)
+    throw UsageError("producers must be 1 to " + std::to_string(kMaxProducers));
+  if (peers > 1 && !work.fan_in)
+    throw UsageError("workload " + workload + " has one peer; fanin takes several");
+  bool may_share = link_transport.many_senders || size <= link_transport.shared_write_limit;
+  if (peers > 1 && !may_share && !allow_shared_writers)
+    throw UsageError("transport " + transport + " cannot take " + std::to_string(peers) +
+                     " writers of " + std::to_string(size) + "-byte messages: " +
+                     (link_transport.shared_writers_hazard.empty()
+                          ? std::string("it is point-to-point")
+                          : link_transport.shared_writers_hazard));
+  if (link_transport.alternating_only && !work.alternating)
     throw UsageError("transport " + transport + " alternates send and receive; workload " +
                      workload + " does not");
   if (size < kMinMessageSize || size > kMaxMessageSize)
@@ -57,6 +70,40 @@ void RunSpec::validate() const {
     throw UsageError("the crash fault needs a process placement");
 }
 
+namespace {
+
+// One peer of a run, as the harness sees it.
+struct PeerSlot {
+  explicit PeerSlot(Fd harness_end) : control(std::move(harness_end)) {}
+  ControlChannel control;
+  std::unique_ptr<RunningPeer> peer;
+  std::optional<std::string> error;  // what the peer said went wrong
+  bool error_is_echo = false;        // ...only that the leader's side went away
+  bool reported = false;             // sent "done"
+  int end_code = kPeerDone;
+};
+
+// Waits for every peer's next control message; throws PeerClosed (noting a peer's own
+// error in its slot) unless each sent `expected`.
+void expect_from_all(std::vector<PeerSlot>& slots, ControlKind expected,
+                     std::uint64_t* cpu_sum = nullptr) {
+  for (auto& slot : slots) {
+    auto message = slot.control.receive();
+    if (message && message->kind == ControlKind::failed) {
+      slot.error = message->text;
+      slot.error_is_echo = message->because_other_side_closed;
+      throw PeerClosed("peer failed");
+    }
+    if (!message || message->kind != expected)
+      throw PeerClosed(expected == ControlKind::ready ? "peer never became ready"
+                                                     : "peer ended without a result");
+    if (cpu_sum) *cpu_sum += message->cpu_ns;
+    if (expected == ControlKind::done) slot.reported = true;
+  }
+}
+
+}  // namespace
+
 RunResult run_pair(const RunSpec& spec, const TimedSectionHooks& hooks) {
   spec.validate();
   const Workload& workload = find_workload(spec.workload);
@@ -66,68 +113,78 @@ RunResult run_pair(const RunSpec& spec, const TimedSectionHooks& hooks) {
 
   RunResult result;
   result.count = spec.count;
-  MessageKit kit(spec.size);
+  const int peers = spec.peers;
+  MessageKit kit(spec.size, -1, workload.fan_in ? peers : 0);
   clear_interrupt();
   ScopedPin leader_pin(spec.pinning.leader_cpu);
 
   TransportOptions options;
   options.max_message_size = spec.size;
   options.wait = spec.wait;
+  options.senders = peers;
   Link link = transport.create(options);
-  auto [harness_end, peer_end] = make_control_pair();
-  ControlChannel control(std::move(harness_end));
 
-  PeerLaunch launch;
-  launch.spec.workload = spec.workload;
-  launch.spec.transport = spec.transport;
-  launch.spec.address = link.address();
-  launch.spec.size = spec.size;
-  launch.spec.count = spec.count;
-  launch.spec.cpu = spec.pinning.peer_cpu;
-  launch.spec.fault = spec.fault;
-  launch.spec.fault_after = spec.fault_after;
-  launch.control = std::move(peer_end);
-  launch.harness_control_fd = control.fd();
-  launch.link = &link;
-  std::unique_ptr<RunningPeer> peer = placement.start(std::move(launch));
+  std::vector<PeerSlot> slots;
+  std::vector<Fd> peer_ends;
+  std::vector<int> harness_fds;
+  for (int i = 0; i < peers; ++i) {
+    auto [harness_end, peer_end] = make_control_pair();
+    harness_fds.push_back(harness_end.get());
+    slots.emplace_back(std::move(harness_end));
+    peer_ends.push_back(std::move(peer_end));
+  }
+  for (int i = 0; i < peers; ++i) {
+    PeerLaunch launch;
+    launch.spec.workload = spec.workload;
+    launch.spec.transport = spec.transport;
+    launch.spec.address = link.address();
+    launch.spec.size = spec.size;
+    // The iterations are shared out; the first peers take one more when they do not divide.
+    launch.spec.count = spec.count / peers + (static_cast<std::uint64_t>(i) < spec.count % peers);
+    launch.spec.peer_index = i;
+    launch.spec.peers = peers;
+    launch.spec.cpu = spec.pinning.peer_cpu;
+    launch.spec.fault = spec.fault;
+    launch.spec.fault_after = spec.fault_after;
+    launch.control = std::move(peer_ends[i]);
+    // A forked peer must not keep any other peer's control channel open.
+    launch.harness_fds = harness_fds;
+    for (int j = i + 1; j < peers; ++j) launch.harness_fds.push_back(peer_ends[j].get());
+    launch.link = &link;
+    slots[i].peer = placement.start(std::move(launch));
+  }
 
   // Runs in this thread's signal handler, so this thread's blocked call is already
-  // interrupted; the peer is killed (process) or woken (thread).
-  RunningPeer* peer_to_stop = peer.get();
-  WatchdogGuard watchdog(spec.timeout, [peer_to_stop] {
+  // interrupted; the peers are killed (processes) or woken (threads).
+  std::vector<RunningPeer*> to_stop;
+  for (auto& slot : slots) to_stop.push_back(slot.peer.get());
+  WatchdogGuard watchdog(spec.timeout, [&to_stop] {
     request_interrupt();
-    peer_to_stop->stop();
+    for (RunningPeer* peer : to_stop) peer->stop();
   });
 
   std::unique_ptr<Endpoint> endpoint;
   std::optional<std::string> leader_error;
-  std::optional<std::string> peer_error;
-  bool peer_reported = false;
+  bool leader_error_is_echo = false;  // the leader only saw a peer go away
   try {
     endpoint = transport.open(link.address(), Side::a);
-    auto ready = control.receive();
-    if (ready && ready->kind == ControlKind::failed) {
-      peer_error = ready->text;
-      throw PeerClosed("peer failed before starting");
-    }
-    if (!ready || ready->kind != ControlKind::ready) throw PeerClosed("peer never became ready");
-    // Both sides hold their own copies now; the originals would hide a peer's exit.
+    expect_from_all(slots, ControlKind::ready);
+    // Every side holds its own copies now; the originals would hide a peer's exit.
     link.close_fds();
 
     if (hooks.on_start) hooks.on_start();
     std::uint64_t cpu_start = thread_cpu_ns();
     std::uint64_t start = now_ns();
-    control.send({ControlKind::go, 0, {}});
+    for (auto& slot : slots) slot.control.send({ControlKind::go, 0, {}});
     workload.lead(*endpoint, kit, spec.count, result.round_trips);
     result.elapsed_ns = now_ns() - start;
     result.leader_cpu_ns = thread_cpu_ns() - cpu_start;
     if (hooks.on_end) hooks.on_end();
 
-    auto done = control.receive();
-    if (done && done->kind == ControlKind::failed) peer_error = done->text;
-    if (!done || done->kind != ControlKind::done) throw PeerClosed("peer ended without a result");
-    result.peer_cpu_ns = done->cpu_ns;
-    peer_reported = true;
+    expect_from_all(slots, ControlKind::done, &result.peer_cpu_ns);
+  } catch (const PeerClosed& error) {
+    leader_error = error.what();
+    leader_error_is_echo = true;
   } catch (const std::exception& error) {
     leader_error = error.what();
   }
@@ -135,29 +192,43 @@ RunResult run_pair(const RunSpec& spec, const TimedSectionHooks& hooks) {
   // Tear-down, whatever happened: closing our end tells a waiting peer to finish.
   endpoint.reset();
   link.close_fds();
-  if (leader_error && !peer_error) {
-    if (auto message = control.poll(); message && message->kind == ControlKind::failed)
-      peer_error = message->text;
+  for (auto& slot : slots) {
+    if (leader_error && !slot.error) {
+      if (auto message = slot.control.poll(); message && message->kind == ControlKind::failed) {
+        slot.error = message->text;
+        slot.error_is_echo = message->because_other_side_closed;
+      }
+    }
+    slot.control.close();  // releases a peer that is waiting to be let go
   }
-  control.close();  // releases a peer that is waiting to be let go
-  int peer_end_code = peer->wait(kTeardownGrace);
+  bool all_done = true;
+  for (auto& slot : slots) {
+    slot.end_code = slot.peer->wait(kTeardownGrace);
+    all_done = all_done && slot.reported && slot.end_code == kPeerDone;
+  }
   bool timed_out = watchdog.fired();
+  if (!leader_error && all_done) return result;
 
-  if (!leader_error && peer_reported && peer_end_code == kPeerDone) return result;
-
+  // The most telling reason: a timeout; else the first real failure, a peer's before the
+  // leader's (a side that only saw the other go away is echoing, not explaining); else how
+  // a peer ended; else whatever was said.
+  auto which = [&](std::size_t i) {
+    return peers > 1 ? "peer " + std::to_string(i) : std::string("peer");
+  };
   std::string reason;
-  if (timed_out) {
-    reason = "timed out after " + seconds_text(spec.timeout) + " (peer hung or too slow)";
-  } else if (peer_error) {
-    reason = "peer: " + *peer_error;
-  } else if (peer_end_code != kPeerDone && peer_end_code != kPeerFailed) {
-    reason = describe_peer_end(peer_end_code) +
-             (leader_error ? " (leader: " + *leader_error + ")" : std::string());
-  } else if (leader_error) {
-    reason = *leader_error;
-  } else {
-    reason = describe_peer_end(peer_end_code);
+  if (timed_out) reason = "timed out after " + seconds_text(spec.timeout) + " (peer hung or too slow)";
+  for (std::size_t i = 0; i < slots.size() && reason.empty(); ++i)
+    if (slots[i].error && !slots[i].error_is_echo) reason = which(i) + ": " + *slots[i].error;
+  if (reason.empty() && leader_error && !leader_error_is_echo) reason = *leader_error;
+  for (std::size_t i = 0; i < slots.size() && reason.empty(); ++i) {
+    int code = slots[i].end_code;
+    if (code != kPeerDone && code != kPeerFailed)
+      reason = describe_peer_end(code) +
+               (leader_error ? " (leader: " + *leader_error + ")" : std::string());
   }
+  for (std::size_t i = 0; i < slots.size() && reason.empty(); ++i)
+    if (slots[i].error) reason = which(i) + ": " + *slots[i].error;
+  if (reason.empty()) reason = leader_error ? *leader_error : describe_peer_end(slots[0].end_code);
   throw RunFailure(spec.describe() + ": " + reason);
 }
 

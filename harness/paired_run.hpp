@@ -22,10 +22,13 @@ struct RunSpec {
   WaitStrategy wait = WaitStrategy::block;
   std::size_t size = 64;
   std::uint64_t count = 1000;  // iterations: messages (stream) or round trips (pingpong)
+  int peers = 1;               // producers of a fan-in; every other workload has one peer
   Pinning pinning;
   std::chrono::milliseconds timeout{30000};
   Fault fault = Fault::none;  // for harness tests only
   std::uint64_t fault_after = 0;
+  // For the test that shows why some transports refuse several writers: lets them try.
+  bool allow_shared_writers = false;
 
   // "stream transport:pipe placement:fork wait:block size:64", the prefix of every error.
   std::string describe() const;

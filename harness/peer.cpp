@@ -105,6 +105,7 @@ std::vector<std::string> PeerSpec::to_args() const {
       "workload=" + workload,     "transport=" + transport,
       "address=" + address,       "size=" + std::to_string(size),
       "count=" + std::to_string(count), "cpu=" + std::to_string(cpu),
+      "peer-index=" + std::to_string(peer_index), "peers=" + std::to_string(peers),
       "own-process=" + std::string(own_process ? "1" : "0"),
       "control-fd=" + std::to_string(control_fd), "parent-pid=" + std::to_string(parent_pid),
       "fault=" + std::string(fault_name(fault)), "fault-after=" + std::to_string(fault_after)};
@@ -130,6 +131,8 @@ PeerSpec PeerSpec::from_args(const std::vector<std::string>& args) {
   spec.address = get("address");
   spec.size = to_number("size", get("size"));
   spec.count = to_number("count", get("count"));
+  spec.peer_index = static_cast<int>(to_number("peer-index", get("peer-index")));
+  spec.peers = static_cast<int>(to_number("peers", get("peers")));
   spec.cpu = get("cpu") == "-1" ? -1 : static_cast<int>(to_number("cpu", get("cpu")));
   spec.own_process = get("own-process") == "1";
   spec.control_fd = static_cast<int>(to_number("control-fd", get("control-fd")));
@@ -152,7 +155,7 @@ int run_peer(const PeerSpec& spec, Fd control_fd) {
     if (spec.fault != Fault::none)
       endpoint = std::make_unique<FaultInjectingEndpoint>(std::move(endpoint), spec.fault,
                                                           spec.fault_after, spec.own_process);
-    MessageKit kit(spec.size);
+    MessageKit kit(spec.size, workload.fan_in ? spec.peer_index : -1);
     control.send({ControlKind::ready, 0, {}});
     auto go = control.receive();
     if (!go || go->kind != ControlKind::go) return kPeerOrphaned;
@@ -171,7 +174,8 @@ int run_peer(const PeerSpec& spec, Fd control_fd) {
     return kPeerFaultExit;
   } catch (const std::exception& error) {
     try {
-      control.send({ControlKind::failed, 0, error.what()});
+      control.send({ControlKind::failed, 0, error.what(),
+                    dynamic_cast<const PeerClosed*>(&error) != nullptr});
     } catch (const std::exception&) {
       // The harness is gone too; its own error will say why. Nothing more to tell.
     }

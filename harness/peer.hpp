@@ -21,6 +21,8 @@ struct PeerSpec {
   std::string address;
   std::size_t size = 0;
   std::uint64_t count = 0;
+  int peer_index = 0;              // which producer of a fan-in this peer is
+  int peers = 1;
   int cpu = -1;                    // pin the peer to this CPU; -1 leaves it to the scheduler
   bool own_process = false;        // CPU time of the process (else of the thread)
   int control_fd = -1;             // spawn: the inherited control fd

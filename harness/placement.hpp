@@ -26,7 +26,7 @@ class RunningPeer {
 struct PeerLaunch {
   PeerSpec spec;
   Fd control;              // the peer's end of the control channel
-  int harness_control_fd;  // the harness's end, which a forked child must close
+  std::vector<int> harness_fds;  // control fds a forked child must close (not its own end)
   const Link* link;
 };
 

@@ -38,7 +38,7 @@ std::byte exchange_byte(std::uint64_t i, std::size_t j) {
 
 // Byte-exact round trips of arbitrary payloads, not the benchmark's message format.
 Workload exchange_workload() {
-  return {"exchange", "test: byte-exact echo of messages of many sizes", "round trip", false, true,
+  return {"exchange", "test: byte-exact echo of messages of many sizes", "round trip", false, true, false,
           [](Endpoint& endpoint, MessageKit& kit, std::uint64_t count, Histogram&) {
             std::vector<std::byte> message(kit.buffer.size());
             for (std::uint64_t i = 0; i < count; ++i) {

@@ -2,11 +2,17 @@
 // about one read(2) per buffer-full rather than two per message.
 #include "transports/framed_stream.hpp"
 
+#include <poll.h>
 #include <sys/uio.h>
+
+#include <cerrno>
 
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
+
+#include "transports/errors.hpp"
+#include "transports/interrupt.hpp"
 
 namespace ipcmeter {
 namespace {
@@ -80,6 +86,17 @@ class FramedStreamEndpoint final : public Endpoint {
     out_.close(name_);
   }
 
+  int in_fd() const { return in_.get(); }
+
+  // True when the read-ahead buffer already holds a whole message: its fd may then be
+  // silent although a message is waiting.
+  bool has_buffered_message() const {
+    if (end_ - begin_ < sizeof(Length)) return false;
+    Length length;
+    std::memcpy(&length, buffer_.data() + begin_, sizeof length);
+    return end_ - begin_ - sizeof(Length) >= length;
+  }
+
  private:
   int out_fd() const { return out_.valid() ? out_.get() : in_.get(); }
 
@@ -106,7 +123,69 @@ class FramedStreamEndpoint final : public Endpoint {
   std::size_t end_ = 0;
 };
 
+class FanInStreamEndpoint final : public Endpoint {
+ public:
+  FanInStreamEndpoint(std::vector<Fd> connections, WaitStrategy wait, std::string name)
+      : wait_(wait), name_(std::move(name)) {
+    for (auto& fd : connections) {
+      polls_.push_back({fd.get(), POLLIN, 0});
+      connections_.push_back(std::make_unique<FramedStreamEndpoint>(
+          std::move(fd), Fd(), /*is_socket=*/true, wait, name_));
+    }
+  }
+
+  void send(std::span<const std::byte>) override {
+    throw std::logic_error(name_ + ": the fan-in side only receives");
+  }
+
+  std::size_t recv(std::span<std::byte> buffer) override {
+    const std::size_t n = connections_.size();
+    SpinBudget budget(wait_);
+    for (;;) {
+      // Round-robin from the connection after the last one served: fair to every producer.
+      for (std::size_t k = 0; k < n; ++k) {
+        std::size_t i = (next_ + k) % n;
+        if (connections_[i]->has_buffered_message()) return receive_from(i, buffer);
+      }
+      bool spin = budget.keep_spinning();
+      int ready = ::poll(polls_.data(), polls_.size(), spin ? 0 : -1);
+      if (ready < 0) {
+        if (errno != EINTR) throw SystemError("poll", name_);
+        throw_if_interrupted("poll");
+        continue;
+      }
+      for (std::size_t k = 0; k < n && ready > 0; ++k) {
+        std::size_t i = (next_ + k) % n;
+        if (polls_[i].revents != 0) return receive_from(i, buffer);
+      }
+      throw_if_interrupted("poll");
+      if (spin) cpu_relax();
+    }
+  }
+
+  void close() override {
+    for (auto& connection : connections_) connection->close();
+  }
+
+ private:
+  std::size_t receive_from(std::size_t i, std::span<std::byte> buffer) {
+    next_ = (i + 1) % connections_.size();
+    return connections_[i]->recv(buffer);
+  }
+
+  WaitStrategy wait_;
+  std::string name_;
+  std::vector<pollfd> polls_;
+  std::vector<std::unique_ptr<FramedStreamEndpoint>> connections_;
+  std::size_t next_ = 0;
+};
+
 }  // namespace
+
+std::unique_ptr<Endpoint> make_fan_in_stream_endpoint(std::vector<Fd> connections,
+                                                      WaitStrategy wait, std::string name) {
+  return std::make_unique<FanInStreamEndpoint>(std::move(connections), wait, std::move(name));
+}
 
 std::unique_ptr<Endpoint> make_framed_stream_endpoint(Fd in, Fd out, bool is_socket,
                                                       WaitStrategy wait, std::string name) {

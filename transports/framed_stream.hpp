@@ -14,4 +14,10 @@ namespace ipcmeter {
 std::unique_ptr<Endpoint> make_framed_stream_endpoint(Fd in, Fd out, bool is_socket,
                                                       WaitStrategy wait, std::string name);
 
+// Side a of a fan-in over several stream connections (one per producer): recv returns the
+// next whole message from whichever connection has one, so no producer can stall another.
+// It only receives.
+std::unique_ptr<Endpoint> make_fan_in_stream_endpoint(std::vector<Fd> connections,
+                                                      WaitStrategy wait, std::string name);
+
 }  // namespace ipcmeter

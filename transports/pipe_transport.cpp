@@ -3,6 +3,7 @@
 #include "transports/pipe_transport.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "transports/address.hpp"
@@ -55,6 +56,11 @@ Transport pipe_transport() {
   Transport transport{"pipe", "pipe", "two pipe(2)s, length-prefixed messages", true,
                       create_pipe, open_pipe};
   transport.waits = {WaitStrategy::block, WaitStrategy::spin, WaitStrategy::hybrid};
+  // A framed message is one write of 4 + size bytes: atomic while that fits PIPE_BUF.
+  transport.shared_write_limit = PIPE_BUF - 4;
+  transport.shared_writers_hazard =
+      "writers sharing one pipe end interleave writes above PIPE_BUF (4096 B), corrupting "
+      "messages";
   return transport;
 }
 

@@ -163,6 +163,7 @@ Transport queue_boost_transport() {
                             std::make_unique<BoostQueueEndpoint>(address, side));
                       }};
   transport.waits = {WaitStrategy::block, WaitStrategy::spin, WaitStrategy::hybrid};
+  transport.many_senders = true;  // message_queue is multi-producer
   return transport;
 }
 

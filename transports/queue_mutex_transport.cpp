@@ -132,8 +132,11 @@ std::unique_ptr<Endpoint> open_queue(const std::string& text, Side side) {
 }  // namespace
 
 Transport queue_mutex_transport() {
-  return {"queue-mutex", "queue", "bounded blocking queue, mutex + condition variable (threads)",
-          false, create_queue, open_queue};
+  Transport transport{"queue-mutex", "queue",
+                      "bounded blocking queue, mutex + condition variable (threads)", false,
+                      create_queue, open_queue};
+  transport.many_senders = true;  // the mutex serialises producers
+  return transport;
 }
 
 }  // namespace ipcmeter

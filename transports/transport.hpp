@@ -25,6 +25,8 @@ struct TransportOptions {
   WaitStrategy wait = WaitStrategy::block;
   // Messages a queue holds; 0 means the transport's own default.
   std::size_t capacity = 0;
+  // How many side-b endpoints will send to the one side a (fan-in); see many_senders.
+  int senders = 1;
 };
 
 // One side of a link. send and recv move whole messages: a stream transport frames them.
@@ -83,6 +85,16 @@ struct Transport {
   // True when each side must alternate send and receive (REQ/REP): only round-trip
   // workloads can use it.
   bool alternating_only = false;
+  // True when several side-b endpoints may send to one side a at once without their
+  // messages mixing (fan-in). A pipe end shared by writers is not: writes above PIPE_BUF
+  // interleave.
+  bool many_senders = false;
+  // Where writers may share one side-b end only for messages up to a size (a pipe: its
+  // writes of at most PIPE_BUF bytes are atomic), that size and what goes wrong above it.
+  // The benchmark lists a larger fan-in as unsupported, with the reason, rather than
+  // reporting numbers for a corrupted stream.
+  std::size_t shared_write_limit = 0;
+  std::string shared_writers_hazard = {};
 };
 
 }  // namespace ipcmeter

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -34,7 +35,7 @@ sockaddr_un socket_address(const std::string& path) {
   return address;
 }
 
-Link create_listener(const std::string& scheme, int type, WaitStrategy wait) {
+Link create_listener(const std::string& scheme, int type, WaitStrategy wait, int senders) {
   auto resource = std::make_unique<PrivateDirResource>();
   std::string path = resource->dir.file("socket");
   sockaddr_un address = socket_address(path);
@@ -42,11 +43,13 @@ Link create_listener(const std::string& scheme, int type, WaitStrategy wait) {
   if (!listener.valid()) throw SystemError("socket", path);
   if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
     throw SystemError("bind", path);
-  if (::listen(listener.get(), 4) != 0) throw SystemError("listen", path);
+  // The backlog holds every producer's connection until side a accepts them.
+  if (::listen(listener.get(), std::max(senders, 4)) != 0) throw SystemError("listen", path);
   std::string text =
       format_address(scheme, {{"path", path},
                               {"listen-fd", std::to_string(listener.get())},
-                              {"wait", wait_name(wait)}});
+                              {"wait", wait_name(wait)},
+                              {"senders", std::to_string(senders)}});
   std::vector<Fd> fds;
   fds.push_back(std::move(listener));
   std::vector<std::unique_ptr<Link::Resource>> resources;
@@ -191,14 +194,24 @@ Transport unix_stream_transport() {
       "unix-stream", "unix socket",
       "AF_UNIX SOCK_STREAM at a path, Listener/Client, length-prefixed", true,
       [](const TransportOptions& options) {
-        return create_listener("unix-stream", SOCK_STREAM, options.wait);
+        return create_listener("unix-stream", SOCK_STREAM, options.wait, options.senders);
       },
-      [](const std::string& address, Side side) {
-        return make_framed_stream_endpoint(open_socket(address, side, SOCK_STREAM), Fd(),
-                                           /*is_socket=*/true, Address::parse(address).wait(),
-                                           address);
+      [](const std::string& text, Side side) {
+        Address address = Address::parse(text);
+        std::size_t senders = address.fields.count("senders") ? address.number("senders") : 1;
+        if (side == Side::a && senders > 1) {
+          // Fan-in: one connection per producer, accepted here, read as they are ready.
+          int listener = parse_fd(address.field("listen-fd"), text);
+          std::vector<Fd> connections;
+          for (std::size_t i = 0; i < senders; ++i)
+            connections.push_back(accept_one(listener, text));
+          return make_fan_in_stream_endpoint(std::move(connections), address.wait(), text);
+        }
+        return make_framed_stream_endpoint(open_socket(text, side, SOCK_STREAM), Fd(),
+                                           /*is_socket=*/true, address.wait(), text);
       }};
   transport.waits = {WaitStrategy::block, WaitStrategy::spin, WaitStrategy::hybrid};
+  transport.many_senders = true;
   return transport;
 }
 
@@ -207,7 +220,7 @@ Transport unix_seqpacket_transport() {
       "unix-seqpacket", "unix socket",
       "AF_UNIX SOCK_SEQPACKET at a path, Listener/Client, 64 KiB packets", true,
       [](const TransportOptions& options) {
-        return create_listener("unix-seqpacket", SOCK_SEQPACKET, options.wait);
+        return create_listener("unix-seqpacket", SOCK_SEQPACKET, options.wait, 1);
       },
       [](const std::string& address, Side side) -> std::unique_ptr<Endpoint> {
         return std::make_unique<SeqpacketEndpoint>(open_socket(address, side, SOCK_SEQPACKET),

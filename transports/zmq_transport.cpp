@@ -157,8 +157,9 @@ Link create_inproc(const TransportOptions& options) {
 Link create_ipc(const std::string& scheme, const TransportOptions& options) {
   auto dir = std::make_unique<PrivateDirResource>();
   std::string path = dir->dir.file("zmq");
-  std::string address = format_address(
-      scheme, {{"endpoint", "ipc://" + path}, {"wait", wait_name(options.wait)}});
+  std::string address = format_address(scheme, {{"endpoint", "ipc://" + path},
+                                                {"wait", wait_name(options.wait)},
+                                                {"senders", std::to_string(options.senders)}});
   std::vector<std::unique_ptr<Link::Resource>> resources;
   resources.push_back(std::move(dir));
   return Link(address, {}, {}, std::move(resources));
@@ -172,6 +173,11 @@ Link create_tcp(const TransportOptions& options) {
 
 std::unique_ptr<Endpoint> open_pair(const std::string& text, Side side, bool shared_context) {
   Address address = Address::parse(text);
+  // Several producers cannot share a PAIR socket: fan-in is PUSH (producers) to PULL.
+  if (address.fields.count("senders") && address.number("senders") > 1)
+    return std::make_unique<ZmqEndpoint>(
+        nullptr, side == Side::a ? zmq::socket_type::pull : zmq::socket_type::push,
+        address.field("endpoint"), side == Side::a, address.wait(), text);
   zmq::context_t* context = nullptr;
   if (shared_context) {
     void* pointer = nullptr;
@@ -199,12 +205,14 @@ Transport zmq_inproc_transport() {
 }
 
 Transport zmq_ipc_transport() {
-  Transport transport{"zmq-ipc", "zeromq", "ZeroMQ PAIR over ipc:// (a Unix socket)", true,
+  Transport transport{"zmq-ipc", "zeromq",
+                      "ZeroMQ PAIR over ipc:// (a Unix socket); PUSH/PULL for fan-in", true,
                       [](const TransportOptions& options) { return create_ipc("zmq-ipc", options); },
                       [](const std::string& address, Side side) {
                         return open_pair(address, side, /*shared_context=*/false);
                       }};
   transport.waits = kAllWaits;
+  transport.many_senders = true;
   return transport;
 }
 

@@ -6,7 +6,7 @@
 namespace ipcmeter {
 
 Workload pingpong_workload() {
-  return {"pingpong", "round trip, latency percentiles", "round trip", true, true,
+  return {"pingpong", "round trip, latency percentiles", "round trip", true, true, false,
           [](Endpoint& endpoint, MessageKit& kit, std::uint64_t count, Histogram& round_trips) {
             for (std::uint64_t i = 0; i < count; ++i) {
               std::uint64_t start = now_ns();

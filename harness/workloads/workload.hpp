@@ -22,6 +22,9 @@ struct Workload {
   bool records_round_trips = false;
   // True when each side strictly alternates send and receive (so REQ/REP can carry it).
   bool alternating = false;
+  // True when several peers produce to the leader at once, each message tagged with its
+  // producer so that order is checked per producer.
+  bool fan_in = false;
   // Both sides get buffers allocated before timing starts, and the iteration count.
   std::function<void(Endpoint&, MessageKit&, std::uint64_t count, Histogram& round_trips)> lead;
   std::function<void(Endpoint&, MessageKit&, std::uint64_t count)> follow;
@@ -33,6 +36,7 @@ void add_workload_for_tests(Workload workload);
 const Workload& find_workload(const std::string& name);
 
 Workload stream_workload();
+Workload fanin_workload();
 Workload pingpong_workload();
 
 }  // namespace ipcmeter

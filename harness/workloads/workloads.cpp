@@ -6,7 +6,8 @@ namespace ipcmeter {
 
 namespace {
 std::vector<Workload>& workload_list() {
-  static std::vector<Workload> workloads = {stream_workload(), pingpong_workload()};
+  static std::vector<Workload> workloads = {stream_workload(), pingpong_workload(),
+                                          fanin_workload()};
   return workloads;
 }
 }  // namespace

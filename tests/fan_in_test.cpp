@@ -1,0 +1,106 @@
+// Fan-in: several producers into one consumer, per transport that allows it, and the pipe
+// trap the documents warn about (a pipe end shared by writers corrupts large messages).
+#include <chrono>
+#include <string>
+#include <tuple>
+
+#include "harness/paired_run.hpp"
+#include "harness/placement.hpp"
+#include "tests/test_support.hpp"
+#include "transports/errors.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcmeter {
+namespace {
+
+RunSpec fan_in(const std::string& transport, const std::string& placement, int producers,
+               std::size_t size, std::uint64_t count) {
+  RunSpec run;
+  run.workload = "fanin";
+  run.transport = transport;
+  run.placement = placement;
+  run.peers = producers;
+  run.size = size;
+  run.count = count;
+  run.timeout = std::chrono::seconds(60);
+  return run;
+}
+
+// transport, placement, producers, size
+using Param = std::tuple<std::string, std::string, int, std::size_t>;
+
+class FanIn : public testing::NoLeftovers, public ::testing::WithParamInterface<Param> {};
+
+TEST_P(FanIn, EveryProducersMessagesArriveInTheirOrder) {
+  auto [transport, placement, producers, size] = GetParam();
+  std::uint64_t count = size > 4096 ? 400 : 6001;  // not a multiple of the producers
+  RunResult result = run_pair(fan_in(transport, placement, producers, size, count));
+  EXPECT_EQ(result.count, count);
+}
+
+std::vector<Param> fan_in_params() {
+  std::vector<Param> params;
+  for (const auto& transport : all_transports()) {
+    if (!transport.many_senders) continue;
+    for (const auto& placement : all_placements()) {
+      if (placement.separate_process && !transport.crosses_processes) continue;
+      for (int producers : {2, 4})
+        for (std::size_t size : {std::size_t{64}, std::size_t{65536}})
+          params.emplace_back(transport.name, placement.name, producers, size);
+    }
+  }
+  return params;
+}
+
+std::string param_name(const ::testing::TestParamInfo<Param>& info) {
+  std::string name = std::get<0>(info.param) + "_" + std::get<1>(info.param) + "_x" +
+                     std::to_string(std::get<2>(info.param)) + "_" +
+                     std::to_string(std::get<3>(info.param));
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(ManySenders, FanIn, ::testing::ValuesIn(fan_in_params()), param_name);
+
+class SharedPipe : public testing::NoLeftovers,
+                   public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(SharedPipe, WritersOfSmallMessagesAreSafe) {
+  // At most PIPE_BUF bytes per write: the kernel keeps each write whole.
+  RunResult result = run_pair(fan_in("pipe", GetParam(), 4, 64, 20000));
+  EXPECT_EQ(result.count, 20000u);
+}
+
+TEST_P(SharedPipe, WritersOfLargeMessagesAreCaughtCorrupting) {
+  RunSpec run = fan_in("pipe", GetParam(), 4, 65536, 400);
+  run.timeout = std::chrono::seconds(20);
+  run.allow_shared_writers = true;
+  std::string what;
+  try {
+    run_pair(run);
+  } catch (const RunFailure& failure) {
+    what = failure.what();
+  }
+  // Caught by the integrity check (a broken frame, a bad checksum, a wrong size or a gap),
+  // with the message number; not a hang, not a silent pass.
+  EXPECT_NE(what.find(run.describe() + ": message "), std::string::npos) << what;
+  EXPECT_EQ(what.find("timed out"), std::string::npos) << what;
+}
+
+TEST(SharedPipeValidation, LargeMessagesFromSeveralWritersAreRefused) {
+  RunSpec run = fan_in("pipe", "fork", 2, 65536, 10);
+  try {
+    run.validate();
+    FAIL() << "accepted";
+  } catch (const UsageError& error) {
+    EXPECT_NE(std::string(error.what()).find("PIPE_BUF"), std::string::npos) << error.what();
+  }
+  run.size = 64;
+  EXPECT_NO_THROW(run.validate());
+}
+
+INSTANTIATE_TEST_SUITE_P(Placements, SharedPipe, ::testing::Values("thread", "fork", "spawn"));
+
+}  // namespace
+}  // namespace ipcmeter
