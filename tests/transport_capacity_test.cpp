@@ -50,7 +50,9 @@ TEST(TransportCapacity, TinyCapacityCarriesMessagesManyTimesItsSize) {
         endpoint->send(message);
         std::size_t n = endpoint->recv(buffer);
         ASSERT_EQ(n, sizes[i]) << "message " << i;
-        ASSERT_EQ(std::memcmp(buffer.data(), message.data(), n), 0) << "message " << i;
+        if (n > 0) {
+          ASSERT_EQ(std::memcmp(buffer.data(), message.data(), n), 0) << "message " << i;
+        }
       }
       echo.join();
       endpoint->close();

@@ -46,7 +46,8 @@ class FramedStreamEndpoint final : public Endpoint {
     auto length = static_cast<Length>(message.size());
     if (message.size() < kCoalesceBelow) {
       std::memcpy(send_buffer_.data(), &length, sizeof length);
-      std::memcpy(send_buffer_.data() + sizeof length, message.data(), message.size());
+      if (!message.empty())  // an empty span may have no address, and memcpy forbids null
+        std::memcpy(send_buffer_.data() + sizeof length, message.data(), message.size());
       iovec whole = {send_buffer_.data(), sizeof length + message.size()};
       write_all(out_fd(), &whole, 1, is_socket_, wait_, name_);
       return;
@@ -67,7 +68,7 @@ class FramedStreamEndpoint final : public Endpoint {
                               " bytes does not fit a " + std::to_string(destination.size()) +
                               "-byte buffer");
     std::size_t buffered = std::min<std::size_t>(end_ - begin_, length);
-    std::memcpy(destination.data(), buffer_.data() + begin_, buffered);
+    if (buffered > 0) std::memcpy(destination.data(), buffer_.data() + begin_, buffered);
     begin_ += buffered;
     std::size_t rest = length - buffered;
     if (rest >= kReadAhead) {

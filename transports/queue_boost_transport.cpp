@@ -75,11 +75,14 @@ class BoostQueueEndpoint final : public Endpoint {
       throw std::length_error(name_ + ": message of " + std::to_string(message.size()) +
                               " bytes exceeds the queue's slot size " +
                               std::to_string(out_->get_max_msg_size()));
+    // Boost copies with memcpy, which forbids a null address even for 0 bytes.
+    const char nothing = 0;
+    const void* data = message.empty() ? &nothing : static_cast<const void*>(message.data());
     SpinBudget budget(wait_);
     for (;;) {
       bool sent = wait_ == WaitStrategy::block || !budget.keep_spinning()
-                      ? out_->timed_send(message.data(), message.size(), kDataPriority, deadline())
-                      : out_->try_send(message.data(), message.size(), kDataPriority);
+                      ? out_->timed_send(data, message.size(), kDataPriority, deadline())
+                      : out_->try_send(data, message.size(), kDataPriority);
       if (sent) return;
       throw_if_interrupted("queue-boost send");
       if (peer_gone()) throw PeerClosed("peer gone from " + name_);
@@ -117,7 +120,9 @@ class BoostQueueEndpoint final : public Endpoint {
     closed_ = true;
     try {
       // Never blocks: if the queue is full, the peer learns of the end from the harness.
-      out_->try_send(nullptr, 0, kClosePriority);
+      // A real address even for 0 bytes: Boost copies it with memcpy, which forbids null.
+      const char nothing = 0;
+      out_->try_send(&nothing, 0, kClosePriority);
     } catch (const std::exception&) {
       // Closing must not throw from a destructor; the peer-gone flag covers this case.
     }

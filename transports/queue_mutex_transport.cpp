@@ -33,7 +33,7 @@ class BoundedQueue {
                               " bytes exceeds the slot size " + std::to_string(slots_[0].size()));
     wait(lock, not_full_, [&] { return count_ < slots_.size(); });
     std::size_t slot = (head_ + count_) % slots_.size();
-    std::memcpy(slots_[slot].data(), message.data(), message.size());
+    if (!message.empty()) std::memcpy(slots_[slot].data(), message.data(), message.size());
     sizes_[slot] = message.size();
     ++count_;
     not_empty_.notify_one();
@@ -47,7 +47,7 @@ class BoundedQueue {
       throw std::length_error("queue-mutex: message of " + std::to_string(size) +
                               " bytes does not fit a " + std::to_string(buffer.size()) +
                               "-byte buffer");
-    std::memcpy(buffer.data(), slots_[head_].data(), size);
+    if (size > 0) std::memcpy(buffer.data(), slots_[head_].data(), size);
     head_ = (head_ + 1) % slots_.size();
     --count_;
     not_full_.notify_one();

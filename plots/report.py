@@ -1,0 +1,273 @@
+#!/usr/bin/python3
+"""Render an ipcmeter run as PNG plots and a self-contained HTML page (needs Debian's matplotlib)."""
+
+import argparse
+import html
+import math
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import summarize as sm  # noqa: E402
+
+PLACEMENT_KEY = "placement"
+SERIES_KEY = "transport"
+MARKERS = "osD^v"
+WAIT_NOTE = (
+    "Pinning ({pinning}) and the wait strategy ({wait}) shape these numbers. A blocked peer must be "
+    "woken by the kernel: on the 2-vCPU development VM, waking a blocked peer on the other core costs "
+    "about 65-70 µs, which dominates blocking small-message round trips. Spinning avoids the wake-up "
+    "by burning a core, so compare it with blocking only beside the CPU counters."
+)
+
+
+def fail(reason: str) -> int:
+    print(f"report.py: {reason}", file=sys.stderr)
+    return 2
+
+
+def write_atomic(path: str, write) -> None:
+    """Write via a hidden temp file in the same directory and rename, so no half-file survives."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix="." + os.path.basename(path) + ".")
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would make the page unreadable to a web server
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def split_identity(res: sm.Result):
+    """(series, panel): transport names a line; other keys such as wait: get their own panel row."""
+    ident = res.identity()
+    placement = str(ident.pop(PLACEMENT_KEY, "-"))
+    series = str(ident.pop(SERIES_KEY, None) or ident.pop(sm.TAGS_COLUMN, "-"))
+    facet = " ".join(f"{k}:{v}" for k, v in ident.items())
+    return series, (facet, placement)
+
+
+def grouped(results, workload, needed):
+    """{(facet, placement): {series: [(size, values)]}} for successful sized results with `needed`."""
+    out = {}
+    for r in results:
+        if r.workload == workload and r.error is None and isinstance(r.size, int) and needed in r.values:
+            series, panel = split_identity(r)
+            out.setdefault(panel, {}).setdefault(series, []).append((r.size, r.values))
+    # A size a series skipped (spin runs only some sizes) becomes a gap, not a line across it.
+    sizes = sorted({s for by_series in out.values() for pts in by_series.values() for s, _ in pts})
+    for by_series in out.values():
+        for label, pts in by_series.items():
+            have = dict(pts)
+            first, last = min(have), max(have)
+            by_series[label] = [(s, have.get(s)) for s in sizes if first <= s <= last]
+    return out
+
+
+def tick_label(y: float) -> str:
+    """Log-axis ticks as 10k, 1M, 0.1 rather than 10^4 or 10.0k."""
+    for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if y >= scale:
+            return f"{y / scale:g}{suffix}"
+    return f"{y:g}"
+
+
+def figure(plt, groups, styles, title, ylabel, draw, extra_handles=()):
+    """Log-log panels: a column per placement, a row per other key combination (e.g. wait:spin);
+    shared axes so panels compare at a glance, and one legend below them all."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+
+    facets = list(dict.fromkeys(f for f, _ in groups))
+    placements = list(dict.fromkeys(p for _, p in groups))
+    nrows, ncols = len(facets), len(placements)
+    n_labels = len({s for g in groups.values() for s in g}) + len(extra_handles)
+    ncol = min(n_labels, 6)
+    legend_in = 0.2 + 0.25 * math.ceil(n_labels / ncol)
+    height = 3.3 * nrows + 0.6 + legend_in
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols + 0.8, height),
+                             sharex=True, sharey=True, squeeze=False)
+    sizes = sorted({s for g in groups.values() for pts in g.values() for s, _ in pts})
+    handles = {}
+    for r, facet in enumerate(facets):
+        for c, placement in enumerate(placements):
+            ax = axes[r][c]
+            by_series = groups.get((facet, placement))
+            if by_series is None:
+                ax.set_axis_off()  # e.g. a wait strategy no transport offers in this placement
+                continue
+            for label, pts in by_series.items():
+                handles[label] = draw(ax, styles[label], label, [s for s, _ in pts], [v for _, v in pts])
+            ax.set_title(f"placement: {placement}" + (f", {facet}" if facet else ""), fontsize=10)
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+            ax.xaxis.set_major_locator(FixedLocator(sizes))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: sm.fmt_size(int(round(x)))))
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: tick_label(y)))
+            ax.yaxis.set_minor_formatter(NullFormatter())
+            ax.tick_params(labelbottom=True, labelleft=True)  # sharing hides them on inner panels
+            ax.grid(True, which="both", alpha=0.3)
+            if r == nrows - 1 or groups.get((facets[r + 1], placement)) is None:
+                ax.set_xlabel("message size (bytes)")
+            if c == 0:
+                ax.set_ylabel(ylabel)
+    fig.suptitle(title)
+    ordered = [label for label in styles if label in handles]
+    fig.tight_layout(rect=(0, legend_in / height, 1, 1))
+    fig.legend([handles[k] for k in ordered] + list(extra_handles),
+               ordered + [h.get_label() for h in extra_handles], loc="lower center", ncol=ncol, frameon=False)
+    return fig
+
+
+def get(vals, key, scale=1.0):
+    """One counter along a series; NaN where the series has no point, so the line breaks."""
+    return [v[key] * scale if v and key in v else math.nan for v in vals]
+
+
+def line(key):
+    def draw(ax, style, label, xs, vals):
+        return ax.plot(xs, get(vals, key), "-", label=label, ms=4, **style)[0]
+    return draw
+
+
+def rtt_draw(ax, style, label, xs, vals):
+    p50, p99 = get(vals, "rtt_p50_ns", 1e-3), get(vals, "rtt_p99_ns", 1e-3)
+    ax.fill_between(xs, p50, p99, color=style["color"], alpha=0.1, linewidth=0)
+    return ax.plot(xs, p50, "-", label=label, ms=4, **style)[0]
+
+
+def cpu_draw(ax, style, label, xs, vals):
+    ax.plot(xs, get(vals, "peer_cpu_ns_per_iter", 1e-3), "--", ms=4, alpha=0.7, mfc="none", **style)
+    return ax.plot(xs, get(vals, "leader_cpu_ns_per_iter", 1e-3), "-", label=label, ms=4, **style)[0]
+
+
+# (file, workload, needed counter, title, y label, draw, caption)
+PLOTS = [
+    ("throughput.png", "stream", "items_per_second", "stream: throughput (median)", "messages/s",
+     line("items_per_second"),
+     "Stream throughput in messages per second against message size, one panel per placement "
+     "(and per wait strategy, when the run has several)."),
+    ("bandwidth.png", "stream", "bytes_per_second", "stream: bandwidth (median)", "bytes/s",
+     line("bytes_per_second"),
+     "The same stream runs as bytes per second, showing where each transport's copy bandwidth saturates."),
+    ("latency.png", "pingpong", "rtt_p50_ns", "pingpong: round-trip time, line = p50, band up to p99 (median)",
+     "round-trip time (µs)", rtt_draw,
+     "Ping-pong round-trip time (not one-way latency): the line is the median (p50) round trip and the "
+     "shaded band reaches the 99th percentile."),
+    ("cpu.png", "stream", "leader_cpu_ns_per_iter", "stream: CPU time per message (median)",
+     "CPU time per message (µs)", cpu_draw,
+     "CPU time per streamed message: solid lines are the consumer (leader), dashed lines the producer "
+     "(peer; its thread, or its whole process for fork/spawn)."),
+]
+
+
+def html_table(t: sm.Table) -> str:
+    def cell(tag, i, text):
+        return f'<{tag}{" class=num" if i >= t.n_keys else ""}>{html.escape(text)}</{tag}>'
+
+    head = "".join(cell("th", i, c) for i, c in enumerate(t.header))
+    body = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(r)) + "</tr>\n" for r in t.rows)
+    return f"<h3>{html.escape(t.title)}</h3>\n<table><tr>{head}</tr>\n{body}</table>"
+
+
+def html_page(data, best, failures, plot_status) -> str:
+    ctx = data.get("context", {})
+    esc = html.escape
+    waits = sorted({str(r.fields["wait"]) for r in best if "wait" in r.fields})
+    wait = "wait: " + ", ".join(waits) if waits else "blocking; the names carry no wait: key"
+    ctx_rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(str(v))}</td></tr>\n"
+                       for k, v in ctx.items() if isinstance(v, (str, int, float)))
+    fails = "".join(f"<h3>{esc(title)} ({len(items)})</h3><ul>"
+                    + "".join(f"<li><code>{esc(n)}</code>: {esc(m)}</li>" for n, m in items) + "</ul>\n"
+                    for title, items in sm.split_failures(failures) if items) or "<p>none</p>"
+    figs = []
+    for fname, caption, skipped in plot_status:
+        if skipped:
+            figs.append(f"<p><b>{esc(fname)} not generated:</b> {esc(skipped)}</p>")
+        else:
+            figs.append(f'<figure><img src="{esc(fname)}" alt="{esc(fname)}">'
+                        f"<figcaption>{esc(caption)}</figcaption></figure>")
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ipcmeter report {esc(str(ctx.get("date", "")))}</title>
+<style>
+body {{ font-family: sans-serif; max-width: 1400px; margin: 1em auto; padding: 0 1em; }}
+table {{ border-collapse: collapse; margin-bottom: 1em; font-size: 90%; }}
+th, td {{ border: 1px solid #ccc; padding: 2px 6px; text-align: left; }}
+.num {{ text-align: right; font-family: monospace; }}
+img {{ max-width: 100%; }} figcaption {{ color: #444; margin-bottom: 2em; }}
+</style></head><body>
+<h1>ipcmeter report</h1>
+<p>{"<br>".join(esc(ln) for ln in sm.context_lines(ctx))}</p>
+<p><b>Reading these numbers.</b> {esc(WAIT_NOTE.format(pinning=ctx.get("ipcmeter_pinning", "?"), wait=wait))}
+Values are medians over repetitions where a case was repeated.</p>
+<h2>Harness overhead</h2>
+<p>{esc(sm.overhead_line(best))}</p>
+<h2>Failed benchmarks</h2>
+{fails}
+<h2>Summary tables</h2>
+{"".join(html_table(t) for t in sm.build_tables(best))}
+<h2>Plots</h2>
+{"".join(figs)}
+<h2>Run context</h2>
+<table>{ctx_rows}</table>
+</body></html>
+"""
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("run", help="Google Benchmark JSON written with --benchmark_out_format=json")
+    ap.add_argument("--out", required=True, help="directory for the PNGs and report.html (created if missing)")
+    args = ap.parse_args(argv)
+    try:
+        data = sm.load_run(args.run)
+    except sm.InputError as e:
+        return fail(str(e))
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from matplotlib.lines import Line2D
+    except ImportError:
+        return fail(f"matplotlib is not importable by {sys.executable}; run with /usr/bin/python3")
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as e:
+        return fail(f"{args.out}: {e.strerror}")
+
+    results, failures = sm.collect(data)
+    best = sm.pick_best(results)
+    # One style per transport across every figure, so 'pipe' looks the same everywhere; the
+    # marker changes once tab10's colours run out.
+    palette = plt.get_cmap("tab10").colors
+    plotted = {p[1] for p in PLOTS}
+    labels = dict.fromkeys(split_identity(r)[0] for r in best if r.workload in plotted and isinstance(r.size, int))
+    styles = {label: {"color": palette[i % len(palette)], "marker": MARKERS[(i // len(palette)) % len(MARKERS)]}
+              for i, label in enumerate(labels)}
+    cpu_keys = [Line2D([], [], color="gray", ls="-", label="leader (consumer): solid"),
+                Line2D([], [], color="gray", ls="--", label="peer (producer): dashed")]
+
+    status = []
+    for fname, workload, needed, title, ylabel, draw, caption in PLOTS:
+        groups = grouped(best, workload, needed)
+        if not groups:
+            status.append((fname, caption, f"this run has no {workload} results with {needed}."))
+            continue
+        pinning = data.get("context", {}).get("ipcmeter_pinning", "?")
+        fig = figure(plt, groups, styles, f"{title}, pinning {pinning}", ylabel, draw,
+                     cpu_keys if fname == "cpu.png" else ())
+        write_atomic(os.path.join(args.out, fname), lambda f: fig.savefig(f, format="png", dpi=100))
+        plt.close(fig)
+        status.append((fname, caption, None))
+
+    page = html_page(data, best, failures, status).encode("utf-8")
+    write_atomic(os.path.join(args.out, "report.html"), lambda f: f.write(page))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

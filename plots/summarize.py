@@ -1,0 +1,370 @@
+#!/usr/bin/env python3
+"""Summarize an ipcmeter Google Benchmark JSON run as text or markdown tables."""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+# Google Benchmark appends these to pick the timer; they say nothing about what was measured.
+TIMER_TAGS = {"manual_time", "real_time", "process_time"}
+# Google Benchmark's run-control keys say how long/often to measure, not what: a repeats:5 run
+# and a sweep run of the same case land in the same table cell.
+RUN_CONTROL_KEYS = {"repeats", "iterations", "min_time", "min_warmup_time"}
+SIZE_KEY = "size"
+TAGS_COLUMN = "name"
+NS_PER_UNIT = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+OVERHEAD_TARGET = 1.10
+OVERHEAD_CASE = {"transport": "pipe", "placement": "fork", SIZE_KEY: 8}
+OVERHEAD_BASELINE = "pipe-raw"
+# The raw baseline blocks in read(2), so only a blocking case is its counterpart.
+OVERHEAD_WAIT = "block"
+UNSUPPORTED = "unsupported"  # error_message prefix of combinations the suite lists but cannot run
+TEXT_WIDTH = 120
+
+
+class InputError(Exception):
+    """The run file cannot be summarized; the message is the one-line reason."""
+
+
+@dataclass
+class Result:
+    name: str  # run_name: one benchmark case, all its repetitions
+    workload: str
+    fields: Dict[str, object]  # every key:value segment of the name
+    tags: Tuple[str, ...]  # bare segments other than timer tags, e.g. pipe-raw
+    repetitions: int = 1
+    values: Dict[str, float] = field(default_factory=dict)  # medians; times in *_ns
+    error: Optional[str] = None
+
+    @property
+    def size(self):
+        return self.fields.get(SIZE_KEY)
+
+    def identity(self) -> Dict[str, object]:
+        """What was measured apart from the size: the row of a table."""
+        ident = {k: v for k, v in self.fields.items() if k != SIZE_KEY and k not in RUN_CONTROL_KEYS}
+        if self.tags:
+            ident.setdefault(TAGS_COLUMN, "/".join(self.tags))
+        return ident
+
+
+def load_run(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as e:
+        raise InputError(f"{path}: {e.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: invalid JSON ({e})") from None
+    benchmarks = data.get("benchmarks") if isinstance(data, dict) else None
+    if not isinstance(benchmarks, list) or not any(isinstance(b, dict) and "name" in b for b in benchmarks):
+        raise InputError(f"{path}: no benchmarks in the JSON")
+    return data
+
+
+def parse_name(name: str) -> Tuple[str, Dict[str, object], Tuple[str, ...]]:
+    """Split 'workload/key:value/.../bare' into (workload, fields, tags); sizes etc. become ints."""
+    workload, *segments = name.split("/")
+    fields: Dict[str, object] = {}
+    tags = []
+    for seg in segments:
+        if ":" in seg:
+            key, value = seg.split(":", 1)
+            fields[key] = int(value) if value.lstrip("-").isdigit() else value
+        elif seg and seg not in TIMER_TAGS:
+            tags.append(seg)
+    return workload, fields, tuple(tags)
+
+
+def _numbers(entry: dict) -> Dict[str, float]:
+    out = {k: float(v) for k, v in entry.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    scale = NS_PER_UNIT.get(entry.get("time_unit", "ns"), 1.0)
+    for key in ("real_time", "cpu_time"):
+        if key in out:
+            out[key + "_ns"] = out.pop(key) * scale
+    return out
+
+
+def _median_values(entries: List[dict]) -> Dict[str, float]:
+    medians = [e for e in entries if e.get("run_type") == "aggregate" and e.get("aggregate_name") == "median"]
+    if medians:
+        return _numbers(medians[0])
+    runs = [_numbers(e) for e in entries if e.get("run_type", "iteration") == "iteration"]
+    keys = [k for k in runs[0] if all(k in r for r in runs)] if runs else []
+    return {k: statistics.median(r[k] for r in runs) for k in keys}
+
+
+def _one_line(message) -> str:
+    return " ".join(str(message or "").split()) or "(no message)"
+
+
+def collect(data: dict) -> Tuple[List[Result], List[Tuple[str, str]]]:
+    """One Result per run_name (in file order), and the (name, error_message) of each failure."""
+    groups: Dict[str, List[dict]] = {}
+    failures: List[Tuple[str, str]] = []
+    for entry in data["benchmarks"]:
+        if not isinstance(entry, dict) or "name" not in entry:
+            continue
+        run_name = entry.get("run_name") or entry["name"]
+        groups.setdefault(run_name, []).append(entry)
+        if entry.get("error_occurred"):
+            failure = (entry["name"], _one_line(entry.get("error_message")))
+            if failure not in failures:
+                failures.append(failure)
+    results = []
+    for run_name, entries in groups.items():
+        workload, fields, tags = parse_name(run_name)
+        good = [e for e in entries if not e.get("error_occurred")]
+        res = Result(run_name, workload, fields, tags, int(entries[0].get("repetitions", 1) or 1))
+        if good:
+            res.values = _median_values(good)
+        if not res.values:
+            res.error = next((_one_line(e.get("error_message")) for e in entries if e.get("error_occurred")),
+                             "no data")
+        results.append(res)
+    return results, failures
+
+
+def pick_best(results: List[Result]) -> List[Result]:
+    """One Result per (workload, identity, size): successes over failures, then more repetitions."""
+    best: Dict[tuple, Result] = {}
+    for res in results:
+        key = (res.workload, tuple(res.identity().items()), res.size)
+        old = best.get(key)
+        if old is None or (res.error is None, res.repetitions) > (old.error is None, old.repetitions):
+            best[key] = res
+    return list(best.values())
+
+
+# ---- formatting -------------------------------------------------------------------------------
+
+def fmt_size(n) -> str:
+    if not isinstance(n, int):
+        return str(n)
+    for shift, suffix in ((30, "G"), (20, "M"), (10, "K")):
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return f"{n >> shift}{suffix}"
+    return str(n)
+
+
+def parse_size(text: str) -> int:
+    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:].upper(), 1)
+    return int(text[:-1] if mult > 1 else text) * mult
+
+
+def size_list(text: str) -> List[int]:
+    return [parse_size(x.strip()) for x in text.split(",") if x.strip()]
+
+
+def fmt3(x: float) -> str:
+    """Three significant digits, keeping trailing zeros so columns read evenly (1.40, 14.0, 140)."""
+    return f"{x:.0f}" if abs(x) >= 99.95 else f"{x:.1f}" if abs(x) >= 9.995 else f"{x:.2f}"
+
+
+def fmt_rate(x: float) -> str:
+    # The 0.9995 makes 999,700 print as 1.00M rather than 1000k.
+    for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= scale * 0.9995:
+            return fmt3(x / scale) + suffix
+    return fmt3(x)
+
+
+def fmt_us(ns: float) -> str:
+    return fmt3(ns / 1e3)
+
+
+def _stream_cell(v):
+    return fmt_rate(v["items_per_second"]) if "items_per_second" in v else None
+
+
+def _rtt_cell(v):
+    if "rtt_p50_ns" in v and "rtt_p99_ns" in v:
+        return f"{v['rtt_p50_ns'] / 1e3:.1f}/{v['rtt_p99_ns'] / 1e3:.1f}"
+    return None
+
+
+def _time_cell(v):
+    return fmt_us(v["real_time_ns"]) if "real_time_ns" in v else None
+
+
+def _cpu_cell(v):
+    if "leader_cpu_ns_per_iter" in v and "peer_cpu_ns_per_iter" in v:
+        return f"{fmt_us(v['leader_cpu_ns_per_iter'])}+{fmt_us(v['peer_cpu_ns_per_iter'])}"
+    return None
+
+
+# Workloads not listed here (baselines, future ones) show time per iteration.
+METRICS = {
+    "stream": ("messages/s", _stream_cell),
+    "fanin": ("messages/s, all producers together", _stream_cell),
+    "pingpong": ("round-trip time p50/p99, us", _rtt_cell),
+}
+CPU_UNITS = {"stream": "per message", "fanin": "per message", "pingpong": "per round trip"}
+
+
+@dataclass
+class Table:
+    title: str
+    header: List[str]
+    rows: List[List[str]]
+    n_keys: int  # leading left-aligned key columns
+
+
+def _table(title, results, sizes, cell) -> Table:
+    keys: List[str] = []
+    rows: Dict[tuple, Dict[object, str]] = {}
+    for res in results:
+        for k in res.identity():
+            if k not in keys:
+                keys.append(k)
+    for res in results:
+        ident = res.identity()
+        row = rows.setdefault(tuple(ident.get(k, "-") for k in keys), {})
+        if res.error:
+            row[res.size] = "n/a" if res.error.startswith(UNSUPPORTED) else "FAIL"
+        else:
+            row[res.size] = cell(res.values) or "-"
+    # Group rows by key values in first-seen order (transport, then placement, ...), wherever the
+    # suite registered a case (the overhead pair comes last in the file).
+    seen = [{} for _ in keys]
+    for row in rows:
+        for i, v in enumerate(row):
+            seen[i].setdefault(v, len(seen[i]))
+    rows = dict(sorted(rows.items(), key=lambda kv: [seen[i][v] for i, v in enumerate(kv[0])]))
+    present = {res.size for res in results}
+    cols = sizes or sorted(s for s in present if isinstance(s, int))
+    cols = cols + [None] if None in present else cols  # e.g. baseline/pipe-raw beside memcpy/size:N
+    header = keys + [fmt_size(s) if s is not None else "value" for s in cols]
+    body = [[str(v) for v in k] + [cells.get(s, "-") for s in cols] for k, cells in rows.items()]
+    return Table(title, header, body, len(keys))
+
+
+def build_tables(results: List[Result], sizes: Optional[List[int]] = None) -> List[Table]:
+    tables = []
+    for workload in dict.fromkeys(r.workload for r in results):
+        mine = [r for r in results if r.workload == workload]
+        label, cell = METRICS.get(workload, ("time per iteration, us", _time_cell))
+        tables.append(_table(f"{workload}: {label} (median)", mine, sizes, cell))
+        if any(_cpu_cell(r.values) for r in mine):
+            unit = CPU_UNITS.get(workload, "per iteration")
+            tables.append(_table(f"{workload}: CPU us {unit}, leader+peer (median)", mine, sizes, _cpu_cell))
+    return tables
+
+
+def harness_overhead(results: List[Result]):
+    """(ratio, pingpong ns, baseline ns), or (None, reason) when a side is missing."""
+    ok = [r for r in results if r.error is None and "real_time_ns" in r.values]
+    cases = [r for r in ok if r.workload == "pingpong" and r.fields.get("wait", OVERHEAD_WAIT) == OVERHEAD_WAIT
+             and all(r.fields.get(k) == v for k, v in OVERHEAD_CASE.items())]
+    bases = [r for r in ok if r.workload == "baseline" and OVERHEAD_BASELINE in r.tags]
+    missing = [what for what, found in (("pingpong pipe fork 8 B", cases), (f"baseline/{OVERHEAD_BASELINE}", bases))
+               if not found]
+    if missing:
+        return None, "no " + " and no ".join(missing) + " result in this run"
+    # The plain case (fewest extra keys) is what the raw baseline mirrors; then the repeated run.
+    case = min(cases, key=lambda r: (len(r.identity()), -r.repetitions))
+    base = max(bases, key=lambda r: r.repetitions)
+    pp, bl = case.values["real_time_ns"], base.values["real_time_ns"]
+    return pp / bl, pp, bl
+
+
+def overhead_line(results: List[Result]) -> str:
+    ratio, *rest = harness_overhead(results)
+    prefix = f"harness overhead: pingpong pipe fork 8 B / baseline/{OVERHEAD_BASELINE}"
+    if ratio is None:
+        return f"{prefix}: not computed, {rest[0]}"
+    verdict = "within target" if ratio <= OVERHEAD_TARGET else "ABOVE TARGET"
+    return (f"{prefix} = {ratio:.2f} ({fmt_us(rest[0])} / {fmt_us(rest[1])} us;"
+            f" target <= {OVERHEAD_TARGET:.2f}): {verdict}")
+
+
+def split_failures(failures):
+    """[("failed", [...]), ("unsupported, listed by design", [...])]: the latter are not faults."""
+    unsupported = [f for f in failures if f[1].startswith(UNSUPPORTED)]
+    return [("failed", [f for f in failures if f not in unsupported]),
+            ("unsupported, listed by design", unsupported)]
+
+
+def context_lines(ctx: dict) -> List[str]:
+    load = " ".join(f"{x:.2f}" for x in ctx.get("load_avg", []))
+    g = lambda k: ctx.get(k, "?")  # noqa: E731
+    return [
+        f"ipcmeter {g('ipcmeter_version')} run {g('date')}: {g('cpu_model')}, {g('num_cpus')} cpus"
+        + (f", load avg {load}" if load else ""),
+        f"{g('kernel')} | {g('compiler')} | glibc {g('glibc')} | build {g('ipcmeter_build_type')}"
+        f" | profile {g('ipcmeter_profile')} | pinning {g('ipcmeter_pinning')}",
+    ]
+
+
+def _text_block(t: Table, cols: List[int], title: str) -> str:
+    widths = {i: max(len(r[i]) for r in [t.header] + t.rows) for i in cols}
+    just = lambda i, s: s.ljust(widths[i]) if i < t.n_keys else s.rjust(widths[i])  # noqa: E731
+    line = lambda r: "  ".join(just(i, r[i]) for i in cols).rstrip()  # noqa: E731
+    return "\n".join([title, line(t.header), "  ".join("-" * widths[i] for i in cols)] + [line(r) for r in t.rows])
+
+
+def render_text(t: Table, width: int = TEXT_WIDTH) -> str:
+    """Aligned columns; a table wider than `width` continues below, repeating its key columns."""
+    widths = [max(len(r[i]) for r in [t.header] + t.rows) for i in range(len(t.header))]
+    keys = list(range(t.n_keys))
+    chunks, used = [[]], sum(widths[:t.n_keys]) + 2 * t.n_keys
+    for i in range(t.n_keys, len(widths)):
+        if chunks[-1] and used + widths[i] > width:
+            chunks.append([])
+            used = sum(widths[:t.n_keys]) + 2 * t.n_keys
+        chunks[-1].append(i)
+        used += widths[i] + 2
+    return "\n\n".join(_text_block(t, keys + c, t.title if n == 0 else t.title + " (continued)")
+                       for n, c in enumerate(chunks))
+
+
+def render_markdown(t: Table) -> str:
+    line = lambda cells: "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"  # noqa: E731
+    align = ["---" if i < t.n_keys else "--:" for i in range(len(t.header))]
+    return "\n".join([f"**{t.title}**", "", line(t.header), line(align)] + [line(r) for r in t.rows])
+
+
+def format_report(data: dict, sizes: Optional[List[int]] = None, fmt: str = "text") -> str:
+    results, failures = collect(data)
+    best = pick_best(results)
+    render = render_markdown if fmt == "markdown" else render_text
+    head = context_lines(data.get("context", {}))
+    parts = ["\n".join(f"- {h}" for h in head) if fmt == "markdown" else "\n".join(head)]
+    parts += [render(t) for t in build_tables(best, sizes)]
+    bullet = "- " if fmt == "markdown" else "  "
+    for title, items in split_failures(failures):
+        if items:
+            parts.append("\n".join([f"{title} ({len(items)}):"] + [f"{bullet}{n}: {m}" for n, m in items]))
+    parts.append(overhead_line(best))
+    return "\n\n".join(parts) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("run", help="Google Benchmark JSON written with --benchmark_out_format=json")
+    ap.add_argument("--sizes", type=size_list,
+                    help="comma-separated message sizes to show, e.g. 64,65536 or 64,64K")
+    ap.add_argument("--format", choices=("text", "markdown"), default="text")
+    args = ap.parse_args(argv)
+    try:
+        data = load_run(args.run)
+    except InputError as e:
+        print(f"summarize.py: {e}", file=sys.stderr)
+        return 2
+    try:
+        sys.stdout.write(format_report(data, args.sizes, args.format))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Piped into head: not an error; keep Python from complaining again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

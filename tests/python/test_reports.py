@@ -1,0 +1,246 @@
+"""Tests for plots/summarize.py and plots/report.py on crafted runs and the fixture run."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PLOTS = os.path.join(ROOT, "plots")
+FIXTURE = os.path.join(ROOT, "tests", "fixtures", "quick-run.json")
+sys.path.insert(0, PLOTS)
+import summarize as sm  # noqa: E402
+
+PNGS = ["throughput.png", "bandwidth.png", "latency.png", "cpu.png"]
+
+
+def bench(name, real_time, unit="us", run_type="iteration", aggregate=None, reps=1, **counters):
+    entry = {"name": name + (f"_{aggregate}" if aggregate else ""), "run_name": name, "run_type": run_type,
+             "repetitions": reps, "real_time": real_time, "cpu_time": real_time, "time_unit": unit}
+    if aggregate:
+        entry["aggregate_name"] = aggregate
+    entry.update(counters)
+    return entry
+
+
+def failed(name, message):
+    return {"name": name, "run_name": name, "run_type": "iteration", "repetitions": 1,
+            "error_occurred": True, "error_message": message}
+
+
+def overhead_run(pingpong_us):
+    """A pingpong pipe fork 8 B case (in us) and a baseline/pipe-raw of 100 us (given in ns)."""
+    pp = "pingpong/transport:pipe/placement:fork/wait:block/size:8/repeats:3/manual_time"
+    return {"context": {}, "benchmarks": [
+        bench("baseline/pipe-raw/real_time", 100000.0, unit="ns"),
+        # A spinning variant is not the raw pipe's counterpart: ignored even with more repetitions.
+        bench("pingpong/transport:pipe/placement:fork/wait:spin/size:8/repeats:5/manual_time", 1.0, reps=5),
+        bench(pp, 999.0, reps=3), bench(pp, pingpong_us, reps=3), bench(pp, 1.0, reps=3),
+    ]}
+
+
+class Scripts(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory()
+        self.tmp = self._tmp.name
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+    def write_json(self, data, name="run.json"):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(data if isinstance(data, str) else json.dumps(data))
+        return path
+
+    def run_script(self, script, *args):
+        return subprocess.run([sys.executable, os.path.join(PLOTS, script), *args],
+                              capture_output=True, text=True, timeout=120)
+
+
+class Parsing(Scripts):
+    def test_key_value_segments_become_fields_including_unknown_keys(self):
+        workload, fields, tags = sm.parse_name(
+            "pingpong/transport:unix-stream/placement:fork/wait:spin/clients:2/size:4096/manual_time")
+        self.assertEqual(workload, "pingpong")
+        self.assertEqual(fields, {"transport": "unix-stream", "placement": "fork", "wait": "spin",
+                                  "clients": 2, "size": 4096})
+        self.assertEqual(tags, ())
+
+    def test_baseline_name_keeps_its_bare_segment(self):
+        workload, fields, tags = sm.parse_name("baseline/pipe-raw/repeats:5/real_time")
+        self.assertEqual((workload, fields, tags), ("baseline", {"repeats": 5}, ("pipe-raw",)))
+
+    def test_repeats_is_not_part_of_the_row(self):
+        res = sm.Result("x", "pingpong", {"transport": "pipe", "size": 8, "repeats": 5}, ())
+        self.assertEqual(res.identity(), {"transport": "pipe"})
+
+    def test_unknown_key_appears_as_a_table_column(self):
+        data = {"benchmarks": [bench("stream/transport:pipe/placement:thread/wait:spin/size:64/manual_time", 1.0,
+                                     items_per_second=2.5e6)]}
+        table = sm.build_tables(sm.pick_best(sm.collect(data)[0]))[0]
+        self.assertEqual(table.header, ["transport", "placement", "wait", "64"])
+        self.assertEqual(table.rows, [["pipe", "thread", "spin", "2.50M"]])
+
+    def test_formats(self):
+        self.assertEqual([sm.fmt_size(n) for n in (8, 4096, 65536, 1 << 20, 1000)], ["8", "4K", "64K", "1M", "1000"])
+        self.assertEqual([sm.fmt_rate(x) for x in (1345355, 16656, 520, 999700)], ["1.35M", "16.7k", "520", "1.00M"])
+
+
+class Medians(Scripts):
+    NAME = "stream/transport:pipe/placement:fork/size:64/repeats:3/manual_time"
+
+    def values(self, entries):
+        results, _ = sm.collect({"benchmarks": entries})
+        self.assertEqual(len(results), 1)
+        return results[0].values
+
+    def test_median_of_iterations_without_aggregates(self):
+        v = self.values([bench(self.NAME, t, reps=3, items_per_second=i) for t, i in ((10, 1), (30, 9), (20, 5))])
+        self.assertEqual(v["real_time_ns"], 20000.0)
+        self.assertEqual(v["items_per_second"], 5)
+
+    def test_median_aggregate_wins_over_iterations_and_mean(self):
+        entries = [bench(self.NAME, t, reps=3) for t in (10, 30, 20)]
+        entries += [bench(self.NAME, 99, run_type="aggregate", aggregate="mean", reps=3),
+                    bench(self.NAME, 25, run_type="aggregate", aggregate="median", reps=3),
+                    bench(self.NAME, 7, run_type="aggregate", aggregate="stddev", reps=3)]
+        self.assertEqual(self.values(entries)["real_time_ns"], 25000.0)
+
+    def test_time_units_are_honoured(self):
+        for unit, ns in (("ns", 2.0), ("us", 2e3), ("ms", 2e6), ("s", 2e9)):
+            self.assertEqual(self.values([bench(self.NAME, 2.0, unit=unit)])["real_time_ns"], ns)
+
+    def test_repeated_run_is_preferred_for_the_same_cell(self):
+        data = {"benchmarks": [bench("pingpong/transport:pipe/placement:fork/size:8/manual_time", 1.0,
+                                     rtt_p50_ns=1000, rtt_p99_ns=2000),
+                               bench("pingpong/transport:pipe/placement:fork/size:8/repeats:5/manual_time", 1.0,
+                                     reps=5, rtt_p50_ns=3000, rtt_p99_ns=4000)]}
+        table = sm.build_tables(sm.pick_best(sm.collect(data)[0]))[0]
+        self.assertEqual(table.rows, [["pipe", "fork", "3.0/4.0"]])
+
+
+class Overhead(Scripts):
+    def test_ratio_within_target(self):
+        ratio, pp, base = sm.harness_overhead(sm.pick_best(sm.collect(overhead_run(105.0))[0]))
+        self.assertAlmostEqual(ratio, 1.05)
+        self.assertEqual((pp, base), (105000.0, 100000.0))
+
+    def test_ratio_above_target_is_reported_and_exit_is_zero(self):
+        proc = self.run_script("summarize.py", self.write_json(overhead_run(150.0)))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        line = [ln for ln in proc.stdout.splitlines() if ln.startswith("harness overhead")]
+        self.assertEqual(len(line), 1)
+        self.assertIn("= 1.50", line[0])
+        self.assertIn("ABOVE TARGET", line[0])
+
+    def test_missing_side_is_one_line(self):
+        data = overhead_run(100.0)
+        data["benchmarks"] = data["benchmarks"][1:]
+        line = sm.overhead_line(sm.pick_best(sm.collect(data)[0]))
+        self.assertIn("not computed", line)
+        self.assertIn("baseline/pipe-raw", line)
+
+    def test_fixture(self):
+        ratio, pp, base = sm.harness_overhead(sm.pick_best(sm.collect(sm.load_run(FIXTURE))[0]))
+        self.assertAlmostEqual(pp, 81249.15367697596)  # the median aggregate of the repeats:5 run
+        self.assertAlmostEqual(base, 59187.874276619866)
+
+
+class Failures(Scripts):
+    def test_errored_benchmarks_are_listed(self):
+        data = {"benchmarks": [
+            bench("stream/transport:pipe/placement:thread/size:8/manual_time", 1.0, items_per_second=1e6),
+            failed("stream/transport:pipe/placement:spawn/size:8/manual_time", "peer exited with status 3"),
+            failed("fanin/transport:pipe/placement:fork/producers:4/size:65536/manual_time",
+                   "unsupported: writes over PIPE_BUF interleave"),
+        ]}
+        proc = self.run_script("summarize.py", self.write_json(data))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        out = proc.stdout
+        self.assertIn("failed (1):", out)
+        self.assertIn("stream/transport:pipe/placement:spawn/size:8/manual_time: peer exited with status 3", out)
+        self.assertIn("fanin/transport:pipe/placement:fork/producers:4/size:65536/manual_time: unsupported:", out)
+        self.assertIn("FAIL", out)  # and its table cell says so
+
+
+class BadInput(Scripts):
+    def cases(self):
+        return {"missing file": os.path.join(self.tmp, "nope.json"),
+                "invalid JSON": self.write_json("{not json", "bad.json"),
+                "no benchmarks": self.write_json({"context": {}, "benchmarks": []}, "empty.json"),
+                "not an object": self.write_json("[1, 2]", "list.json")}
+
+    def test_exit_2_and_one_stderr_line(self):
+        for script in ("summarize.py", "report.py"):
+            for what, path in self.cases().items():
+                with self.subTest(script=script, input=what):
+                    args = [path] + (["--out", os.path.join(self.tmp, "out")] if script == "report.py" else [])
+                    proc = self.run_script(script, *args)
+                    self.assertEqual(proc.returncode, 2)
+                    lines = proc.stderr.splitlines()
+                    self.assertEqual(len(lines), 1, proc.stderr)
+                    self.assertTrue(lines[0].startswith(f"{script}: "), lines[0])
+                    self.assertEqual(proc.stdout, "")
+
+
+class Summary(Scripts):
+    def test_fixture_text(self):
+        proc = self.run_script("summarize.py", FIXTURE)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        out = proc.stdout
+        self.assertIn("Intel(R) Xeon(R) Processor, 2 cpus", out)
+        self.assertIn("profile quick | pinning none", out)
+        for title in ("stream: messages/s", "pingpong: round-trip time p50/p99", "stream: CPU us per message"):
+            self.assertIn(title, out)
+        self.assertRegex(out, r"transport +placement +8 +64 +512 +4K +64K +1M")
+        self.assertIn("harness overhead:", out)
+        self.assertNotIn("failed", out)
+        self.assertLessEqual(max(len(ln) for ln in out.splitlines() if not ln.startswith("harness")), 120)
+
+    def test_sizes_and_markdown(self):
+        proc = self.run_script("summarize.py", FIXTURE, "--sizes", "64,64K", "--format", "markdown")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("| transport | placement | 64 | 64K |", proc.stdout)
+        self.assertNotIn("| 1M |", proc.stdout)
+
+
+class Report(Scripts):
+    def test_fixture_writes_pngs_and_html_and_no_temp_files(self):
+        out = os.path.join(self.tmp, "out")
+        proc = self.run_script("report.py", FIXTURE, "--out", out)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(sorted(os.listdir(out)), sorted(PNGS + ["report.html"]))
+        for png in PNGS:
+            with open(os.path.join(out, png), "rb") as f:
+                data = f.read()
+            self.assertTrue(data.startswith(b"\x89PNG\r\n\x1a\n"), png)
+            self.assertGreater(len(data), 20000, png)
+        with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
+            page = f.read()
+        for png in PNGS:
+            self.assertIn(f'src="{png}"', page)
+        self.assertIn("harness overhead:", page)
+        self.assertIn("65-70 µs", page)
+        self.assertIn("<table>", page)
+
+    def test_pingpong_only_run_skips_stream_plots(self):
+        data = {"context": {}, "benchmarks": [
+            bench(f"pingpong/transport:pipe/placement:thread/size:{s}/manual_time", 50.0,
+                  rtt_p50_ns=50000.0 + s, rtt_p99_ns=90000.0 + s, leader_cpu_ns_per_iter=1e4, peer_cpu_ns_per_iter=1e4)
+            for s in (8, 64, 512)]}
+        out = os.path.join(self.tmp, "out")
+        proc = self.run_script("report.py", self.write_json(data), "--out", out)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(sorted(os.listdir(out)), ["latency.png", "report.html"])
+        with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
+            page = f.read()
+        self.assertIn("throughput.png not generated", page)
+        self.assertNotIn('src="throughput.png"', page)
+        self.assertIn('src="latency.png"', page)
+
+
+if __name__ == "__main__":
+    unittest.main()
