@@ -60,12 +60,15 @@ void install_process_guard() {
     sigemptyset(&child_action.sa_mask);
     child_action.sa_flags = SA_RESTART | SA_NOCLDSTOP;
     if (::sigaction(SIGCHLD, &child_action, nullptr) != 0) throw SystemError("sigaction", "SIGCHLD");
-    for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) set_handler(signal_number, on_terminating_signal);
+    // SIGABRT too: an assertion or a sanitizer report must not strand a peer or a name.
+    for (int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGABRT})
+      set_handler(signal_number, on_terminating_signal);
   });
 }
 
 void reset_signals_in_child() noexcept {
-  for (int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) ::signal(signal_number, SIG_DFL);
+  for (int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGABRT, SIGCHLD})
+    ::signal(signal_number, SIG_DFL);
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);

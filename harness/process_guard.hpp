@@ -12,9 +12,10 @@ constexpr int kInterruptSignal = SIGUSR1;
 // The signal the watchdog's timer raises in the thread it guards (see watchdog.hpp).
 constexpr int kWatchdogSignal = SIGUSR2;
 
-// Installs, once per process: SIGPIPE ignored (a dead peer is an error, not a death), the
-// interrupt signal's no-op handler and the watchdog's handler, both without SA_RESTART, and SIGINT/SIGTERM/SIGHUP handlers
-// that kill registered children, remove registered names, then die of the same signal.
+// Installs, once per process: SIGPIPE ignored (a dead peer is an error, not a death); the
+// interrupt signal's no-op handler and the watchdog's handler, both without SA_RESTART;
+// and SIGINT/SIGTERM/SIGHUP/SIGABRT handlers that kill registered children, remove
+// registered names, then die of the same signal.
 void install_process_guard();
 
 // Puts a forked child's signal dispositions back to default before it runs a peer.

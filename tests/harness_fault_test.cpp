@@ -77,6 +77,21 @@ TEST_P(HarnessFaults, CrashedPeerIsReportedWithItsSignal) {
       << what;
 }
 
+TEST_P(HarnessFaults, SharedMemoryNamesGoWithTheCreatorWhenAPeerIsKilled) {
+  // The fixture's teardown checks /dev/shm for this process's names.
+  if (GetParam() == "thread") GTEST_SKIP() << "a thread cannot be SIGKILLed alone";
+  for (const char* transport : {"shm-spsc", "queue-boost"}) {
+    RunSpec run = spec();
+    run.transport = transport;
+    run.fault = Fault::crash;
+    run.fault_after = 100;
+    std::string what = failure_of(run);
+    EXPECT_NE(what.find("peer killed by signal 9 (SIGKILL)"), std::string::npos) << what;
+    // A crashed peer leaves no close marker: the peer-gone flag must end the wait quickly.
+    EXPECT_EQ(what.find("timed out"), std::string::npos) << what;
+  }
+}
+
 TEST_P(HarnessFaults, CorruptedMessageIsCaughtWithItsNumber) {
   RunSpec run = spec();
   run.transport = "pipe-corrupt";

@@ -12,6 +12,7 @@
 
 #include "harness/workloads/workload.hpp"
 #include "transports/errors.hpp"
+#include "transports/named_resources.hpp"
 #include "transports/pipe_transport.hpp"
 #include "transports/registry.hpp"
 
@@ -126,6 +127,8 @@ void make_test_temp_dir() {
   std::string pattern = "/tmp/ipcmeter-test-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) throw SystemError("mkdtemp", pattern);
   temp_dir = pattern;
+  // Registered like any run's directory, so an aborting test does not leave it behind.
+  register_name(NameKind::directory, temp_dir);
   ::setenv("IPCMETER_TMPDIR", temp_dir.c_str(), 1);
 }
 
@@ -147,6 +150,17 @@ std::string leftover_files() {
   return names;
 }
 
+std::string leftover_shared_memory() {
+  // Every shm name a link creates carries its creator's pid.
+  std::string mine = "-" + std::to_string(::getpid()) + "-";
+  std::string names;
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+    std::string name = entry.path().filename();
+    if (name.rfind("ipcm-", 0) == 0 && name.find(mine) != std::string::npos) names += name + " ";
+  }
+  return names;
+}
+
 bool has_children() {
   int status;
   pid_t pid = ::waitpid(-1, &status, WNOHANG);
@@ -158,6 +172,7 @@ void NoLeftovers::SetUp() { fds_before_ = open_fd_count(); }
 void NoLeftovers::TearDown() {
   EXPECT_FALSE(has_children()) << "a child process outlived the run";
   EXPECT_EQ(leftover_files(), "") << "files left in the private temp dir";
+  EXPECT_EQ(leftover_shared_memory(), "") << "shared memory names left in /dev/shm";
   EXPECT_EQ(open_fd_count(), fds_before_) << "fds leaked";
 }
 

@@ -20,6 +20,7 @@ void remove_test_temp_dir();
 // Counts open fds, lists leftover files, reaps leftover children.
 int open_fd_count();
 std::string leftover_files();
+std::string leftover_shared_memory();  // this process's names in /dev/shm
 bool has_children();
 
 // A fixture that fails a test which leaves a child, a file or an fd behind.

@@ -24,7 +24,9 @@ struct Slot {
 Slot slots[kSlots];
 
 void remove_kind(NameKind kind) noexcept {
-  for (auto& slot : slots) {
+  // Newest first: a directory registered inside another is emptied before its parent.
+  for (int i = kSlots - 1; i >= 0; --i) {
+    Slot& slot = slots[i];
     if (slot.state.load(std::memory_order_acquire) != 2 || slot.kind != kind) continue;
     switch (kind) {
       case NameKind::file: ::unlink(slot.name); break;
