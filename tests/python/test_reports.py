@@ -10,6 +10,9 @@ import unittest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLOTS = os.path.join(ROOT, "plots")
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "quick-run.json")
+# A later real run (pipe, shm-spsc, zmq-ipc, baselines, startup): wait strategies, fan-in
+# producers, unsupported combinations, repeats:5 medians.
+FIXTURE_WAITS = os.path.join(ROOT, "tests", "fixtures", "quick-run-waits.json")
 sys.path.insert(0, PLOTS)
 import summarize as sm  # noqa: E402
 
@@ -205,6 +208,47 @@ class Summary(Scripts):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("| transport | placement | 64 | 64K |", proc.stdout)
         self.assertNotIn("| 1M |", proc.stdout)
+
+
+class CurrentNames(Scripts):
+    """The names the binary writes now, straight from a real run."""
+
+    def load(self):
+        with open(FIXTURE_WAITS, encoding="utf-8") as f:
+            return json.load(f)
+
+    def test_overhead_uses_the_blocking_repeated_case(self):
+        data = self.load()
+        medians = {b["run_name"]: b["real_time"] * 1e3 for b in data["benchmarks"]
+                   if b.get("aggregate_name") == "median"}
+        ratio, pp, base = sm.harness_overhead(sm.pick_best(sm.collect(data)[0]))
+        self.assertAlmostEqual(pp, medians["pingpong/transport:pipe/placement:fork/wait:block/size:8/"
+                                           "repeats:5/manual_time"])
+        self.assertAlmostEqual(base, medians["baseline/pipe-raw/repeats:5/real_time"])
+        self.assertAlmostEqual(ratio, pp / base)
+
+    def test_tables_have_wait_and_producers_columns_and_list_unsupported(self):
+        proc = self.run_script("summarize.py", FIXTURE_WAITS)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        out = proc.stdout
+        self.assertRegex(out, r"transport +placement +wait +8 +64")
+        self.assertRegex(out, r"fanin: messages/s.*\n.*transport +placement +wait +producers +64 +64K")
+        self.assertRegex(out, r"shm-spsc +fork +spin +\S+")
+        self.assertIn("startup:", out)
+        self.assertIn("unsupported, listed by design (6):", out)
+        self.assertIn("fanin/transport:pipe/placement:fork/wait:block/producers:4/size:65536: "
+                      "unsupported: writers sharing one pipe end", out)
+        self.assertNotIn("failed (", out)
+
+    def test_report_has_every_plot_and_the_wait_column(self):
+        out = os.path.join(self.tmp, "out")
+        proc = self.run_script("report.py", FIXTURE_WAITS, "--out", out)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(sorted(os.listdir(out)), sorted(PNGS + ["report.html"]))
+        with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
+            page = f.read()
+        self.assertIn("<th>wait</th>", page)
+        self.assertIn("<th>producers</th>", page)
 
 
 class Report(Scripts):
