@@ -14,7 +14,7 @@
 namespace ipcmeter {
 namespace {
 
-// The overhead comparison needs a median, so both sides of it are repeated even in the
+// A comparison with a baseline needs medians, so both sides of it are repeated even in the
 // quick profile; 5 keeps one noisy repetition from deciding the ratio.
 constexpr int kOverheadRepetitions = 5;
 
@@ -95,16 +95,31 @@ void run_startup(benchmark::State& state, RunSpec spec) {
 
 int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
   int registered = 0;
-  auto add_overhead_pair = [&] {
+  // Each suite case that a target compares with a hand-written baseline is measured back to
+  // back with it, repeated, so both see the same machine and the ratio uses medians.
+  struct Comparison {
+    const char* workload;
+    const char* transport;
+    WaitStrategy wait;
+    const char* baseline_name;
+    void (*baseline)(benchmark::State&, Pinning);
+    bool in_matrix = false;
+  };
+  std::vector<Comparison> comparisons = {
+      {"pingpong", "pipe", WaitStrategy::block, "baseline/pipe-raw", baseline_pipe_raw},
+      {"pingpong", "shm-spsc", WaitStrategy::spin, "baseline/cacheline", baseline_cacheline},
+      {"pingpong", "zmq-ipc", WaitStrategy::block, "baseline/zmq-raw", baseline_zmq_raw},
+  };
+  auto register_comparison = [&](const Comparison& comparison) {
     RunSpec spec;
-    spec.workload = "pingpong";
-    spec.transport = "pipe";
+    spec.workload = comparison.workload;
+    spec.transport = comparison.transport;
     spec.placement = "fork";
+    spec.wait = comparison.wait;
     spec.size = 8;
     spec.pinning = options.pinning;
     spec.timeout = options.timeout;
-    // Measured back to back so that both see the same machine conditions.
-    auto* baseline = benchmark::RegisterBenchmark("baseline/pipe-raw", baseline_pipe_raw,
+    auto* baseline = benchmark::RegisterBenchmark(comparison.baseline_name, comparison.baseline,
                                                   options.pinning);
     baseline->UseRealTime()->Unit(benchmark::kMicrosecond);
     auto* suite =
@@ -116,7 +131,6 @@ int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
     }
     registered += 2;
   };
-  bool overhead_in_matrix = false;
 
   for (const auto& workload : options.workloads) {
     const Workload& work = find_workload(workload);
@@ -155,9 +169,12 @@ int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
               ++registered;
               continue;
             }
-            if (workload == "pingpong" && transport_name == "pipe" && placement_name == "fork" &&
-                wait == WaitStrategy::block && size == 8) {
-              overhead_in_matrix = true;  // registered once, with the baseline, below
+            auto compared = std::find_if(comparisons.begin(), comparisons.end(), [&](auto& c) {
+              return workload == c.workload && transport_name == c.transport &&
+                     placement_name == "fork" && wait == c.wait && size == 8;
+            });
+            if (compared != comparisons.end()) {
+              compared->in_matrix = true;  // registered once, beside its baseline, below
               continue;
             }
             benchmark::RegisterBenchmark(benchmark_name(spec).c_str(), run_benchmark, spec)
@@ -170,7 +187,8 @@ int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
       }
     }
   }
-  if (overhead_in_matrix) add_overhead_pair();
+  for (const auto& comparison : comparisons)
+    if (comparison.in_matrix) register_comparison(comparison);
 
   for (const auto& placement : options.placements) {
     RunSpec spec;
@@ -188,17 +206,8 @@ int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
     ++registered;
   }
 
-  // The machine's own limits, for the ratios in the report.
-  auto* cacheline =
-      benchmark::RegisterBenchmark("baseline/cacheline", baseline_cacheline, options.pinning);
-  cacheline->UseRealTime()->Unit(benchmark::kMicrosecond);
-  if (!user_set_repetitions) cacheline->Repetitions(kOverheadRepetitions);
-  auto* zmq_raw =
-      benchmark::RegisterBenchmark("baseline/zmq-raw", baseline_zmq_raw, options.pinning);
-  zmq_raw->UseRealTime()->Unit(benchmark::kMicrosecond);
-  if (!user_set_repetitions) zmq_raw->Repetitions(kOverheadRepetitions);
-  registered += 2;
-  // 64 MiB is past every cache here: the bandwidth of memory itself.
+  // The machine's copy bandwidth, for the large-message ratio in the report; 64 MiB is
+  // past every cache here: the bandwidth of memory itself.
   std::vector<std::size_t> copy_sizes = {std::size_t{64} << 20};
   for (std::size_t size : options.sizes)
     if (size >= 4096) copy_sizes.push_back(size);

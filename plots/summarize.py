@@ -291,6 +291,70 @@ def split_failures(failures):
             ("unsupported, listed by design", unsupported)]
 
 
+def _find(results: List[Result], workload: str, **fields) -> Optional[Result]:
+    """The successful result of that workload whose fields include these (most repeated)."""
+    found = [r for r in results if r.error is None and r.workload == workload
+             and all(r.fields.get(k) == v for k, v in fields.items())]
+    return max(found, key=lambda r: r.repetitions) if found else None
+
+
+def _baseline(results: List[Result], tag: str, **fields) -> Optional[Result]:
+    found = [r for r in results if r.error is None and r.workload == "baseline" and tag in r.tags
+             and all(r.fields.get(k) == v for k, v in fields.items())]
+    return max(found, key=lambda r: r.repetitions) if found else None
+
+
+def _best_stream(results, transport, size):
+    """(items/s, wait) of the fastest wait strategy of a fork stream, or (None, None)."""
+    found = [r for r in results if r.error is None and r.workload == "stream"
+             and r.fields.get("transport") == transport and r.fields.get("placement") == "fork"
+             and r.fields.get(SIZE_KEY) == size and "items_per_second" in r.values]
+    best = max(found, key=lambda r: r.values["items_per_second"], default=None)
+    return (best.values["items_per_second"], best.fields.get("wait")) if best else (None, None)
+
+
+def target_lines(results: List[Result]) -> List[str]:
+    """The performance targets, each as measured in this run (a report, never an assertion)."""
+    lines = []
+
+    def add(label, value, op, target, detail):
+        if value is None:
+            lines.append(f"{label}: not measured in this run")
+            return
+        ok = value <= target if op == "<=" else value >= target
+        lines.append(f"{label} = {value:.2f} (target {op} {target:g}): "
+                     f"{'met' if ok else 'NOT MET'} [{detail}]")
+
+    for transport, wait, tag, target in (("shm-spsc", "spin", "cacheline", 2.0),
+                                         ("zmq-ipc", "block", "zmq-raw", 1.10)):
+        case = _find(results, "pingpong", transport=transport, placement="fork", wait=wait, size=8)
+        base = _baseline(results, tag)
+        ok = case and base and "real_time_ns" in case.values and "real_time_ns" in base.values
+        value = case.values["real_time_ns"] / base.values["real_time_ns"] if ok else None
+        detail = (f"{fmt_us(case.values['real_time_ns'])} us / {fmt_us(base.values['real_time_ns'])} us"
+                  if ok else "")
+        add(f"pingpong {transport} fork wait:{wait} 8 B / baseline/{tag}", value, "<=", target, detail)
+
+    spsc, spsc_wait = _best_stream(results, "shm-spsc", 64)
+    boost, boost_wait = _best_stream(results, "queue-boost", 64)
+    add("stream 64 B fork: shm-spsc / queue-boost (each at its best wait)",
+        spsc / boost if spsc and boost else None, ">=", 3.0,
+        f"{fmt_rate(spsc)} wait:{spsc_wait} / {fmt_rate(boost)} wait:{boost_wait}" if spsc and boost else "")
+    add("stream 64 B fork: shm-spsc messages/s, millions", spsc / 1e6 if spsc else None, ">=", 10.0,
+        f"wait:{spsc_wait}" if spsc else "")
+    big = [r for r in results if r.error is None and r.workload == "stream"
+           and r.fields.get("transport") == "shm-spsc" and r.fields.get("placement") == "fork"
+           and r.fields.get(SIZE_KEY) == 1 << 20 and "bytes_per_second" in r.values]
+    best = max(big, key=lambda r: r.values["bytes_per_second"], default=None)
+    copy = _baseline(results, "memcpy", size=1 << 20)
+    ok = best is not None and copy is not None and "bytes_per_second" in copy.values
+    add("stream 1 MiB fork: shm-spsc bandwidth / baseline/memcpy/size:1048576",
+        best.values["bytes_per_second"] / copy.values["bytes_per_second"] if ok else None, ">=", 0.5,
+        f"{fmt_rate(best.values['bytes_per_second'])}B/s wait:{best.fields.get('wait')} / "
+        f"{fmt_rate(copy.values['bytes_per_second'])}B/s" if ok else "")
+    return lines
+
+
 def context_lines(ctx: dict) -> List[str]:
     load = " ".join(f"{x:.2f}" for x in ctx.get("load_avg", []))
     g = lambda k: ctx.get(k, "?")  # noqa: E731
@@ -342,6 +406,9 @@ def format_report(data: dict, sizes: Optional[List[int]] = None, fmt: str = "tex
         if items:
             parts.append("\n".join([f"{title} ({len(items)}):"] + [f"{bullet}{n}: {m}" for n, m in items]))
     parts.append(overhead_line(best))
+    targets = target_lines(best)
+    parts.append("\n".join(["performance targets (ratios measured in this run):"]
+                           + [f"{bullet}{line}" for line in targets]))
     return "\n\n".join(parts) + "\n"
 
 

@@ -210,6 +210,31 @@ class Summary(Scripts):
         self.assertNotIn("| 1M |", proc.stdout)
 
 
+class Targets(unittest.TestCase):
+    def test_ratios_and_verdicts(self):
+        pp = "pingpong/transport:shm-spsc/placement:fork/wait:spin/size:8/repeats:5/manual_time"
+        data = {"benchmarks": [
+            bench("baseline/cacheline/repeats:5/real_time", 0.1, reps=5, run_type="aggregate", aggregate="median"),
+            bench(pp, 0.3, reps=5, run_type="aggregate", aggregate="median"),
+            bench("stream/transport:shm-spsc/placement:fork/wait:spin/size:64/manual_time", 0.08,
+                  items_per_second=12e6),
+            bench("stream/transport:shm-spsc/placement:fork/wait:block/size:64/manual_time", 0.2,
+                  items_per_second=5e6),
+            bench("stream/transport:queue-boost/placement:fork/wait:block/size:64/manual_time", 1.0,
+                  items_per_second=1e6),
+            bench("stream/transport:shm-spsc/placement:fork/wait:block/size:1048576/manual_time", 100.0,
+                  bytes_per_second=10e9),
+            bench("baseline/memcpy/size:1048576", 40.0, bytes_per_second=25e9),
+        ]}
+        lines = sm.target_lines(sm.pick_best(sm.collect(data)[0]))
+        text = "\n".join(lines)
+        self.assertIn("baseline/cacheline = 3.00 (target <= 2): NOT MET", text)
+        self.assertIn("zmq-raw: not measured in this run", text)
+        self.assertIn("shm-spsc / queue-boost (each at its best wait) = 12.00 (target >= 3): met", text)
+        self.assertIn("shm-spsc messages/s, millions = 12.00 (target >= 10): met", text)
+        self.assertIn("baseline/memcpy/size:1048576 = 0.40 (target >= 0.5): NOT MET", text)
+
+
 class CurrentNames(Scripts):
     """The names the binary writes now, straight from a real run."""
 
