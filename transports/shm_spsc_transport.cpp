@@ -15,7 +15,10 @@
 //
 // Blocking uses a futex per direction with the usual "sleeping" flag handshake: a waiter
 // announces itself, re-checks, then sleeps on a ticket; a publisher that sees the flag bumps
-// the ticket and wakes it. Spinning never sleeps, so it skips the handshake (and its fence).
+// the ticket and wakes it. The handshake is Dekker's: publish, then read the flag; set the
+// flag, then re-read what was published; both with seq_cst operations (not fences, which
+// ThreadSanitizer cannot check), so one side always sees the other. Spinning never sleeps,
+// so it publishes with a plain release store and skips the handshake.
 #include "transports/shm_spsc_transport.hpp"
 
 #include <linux/futex.h>
@@ -200,18 +203,26 @@ class ShmSpscEndpoint final : public Endpoint {
     copy_bytes(out_data_, payload.data() + first, payload.size() - first);
     header_at(out_data_, head_ + size).store(0, std::memory_order_relaxed);
     // Release: the payload and the zeroed next slot are visible before the header is.
-    header_at(out_data_, head_).store(make_header(record_++, payload.size(), more),
-                                      std::memory_order_release);
+    publish(header_at(out_data_, head_), make_header(record_++, payload.size(), more));
     head_ += size;
     // Own the line the next record will start in before it is needed: the store then
     // finds it local instead of waiting for the consumer's copy to be invalidated.
     __builtin_prefetch(out_data_ + ((head_ + kCacheLine) & mask_), 1);
   }
 
+  // A header or the tail, published: seq_cst when the other side may be asleep (the
+  // handshake needs it), a plain release store when both spin. Two literal orders, not a
+  // variable one, which the compiler would treat as seq_cst every time.
+  void publish(std::atomic<std::uint64_t>& word, std::uint64_t value) {
+    if (wait_ == WaitStrategy::spin)
+      word.store(value, std::memory_order_release);
+    else
+      word.store(value, std::memory_order_seq_cst);
+  }
+
   void wake_consumer() {
     if (wait_ == WaitStrategy::spin) return;
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (out_->consumer_sleeping.load(std::memory_order_relaxed)) {
+    if (out_->consumer_sleeping.load(std::memory_order_seq_cst)) {
       out_->data_ticket.fetch_add(1, std::memory_order_release);
       futex_wake(out_->data_ticket);
     }
@@ -229,9 +240,8 @@ class ShmSpscEndpoint final : public Endpoint {
         continue;
       }
       std::uint32_t ticket = out_->space_ticket.load(std::memory_order_acquire);
-      out_->producer_sleeping.store(1, std::memory_order_relaxed);
-      std::atomic_thread_fence(std::memory_order_seq_cst);
-      if (head_ + needed - out_->tail.load(std::memory_order_relaxed) > capacity_)
+      out_->producer_sleeping.store(1, std::memory_order_seq_cst);
+      if (head_ + needed - out_->tail.load(std::memory_order_seq_cst) > capacity_)
         futex_wait(out_->space_ticket, ticket);
       out_->producer_sleeping.store(0, std::memory_order_relaxed);
     }
@@ -245,10 +255,9 @@ class ShmSpscEndpoint final : public Endpoint {
   }
 
   void release() {
-    in_->tail.store(tail_, std::memory_order_release);
+    publish(in_->tail, tail_);
     if (wait_ == WaitStrategy::spin) return;
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (in_->producer_sleeping.load(std::memory_order_relaxed)) {
+    if (in_->producer_sleeping.load(std::memory_order_seq_cst)) {
       in_->space_ticket.fetch_add(1, std::memory_order_release);
       futex_wake(in_->space_ticket);
     }
@@ -265,9 +274,8 @@ class ShmSpscEndpoint final : public Endpoint {
         cpu_relax();
       } else {
         std::uint32_t ticket = in_->data_ticket.load(std::memory_order_acquire);
-        in_->consumer_sleeping.store(1, std::memory_order_relaxed);
-        std::atomic_thread_fence(std::memory_order_seq_cst);
-        if (slot.load(std::memory_order_relaxed) == 0) futex_wait(in_->data_ticket, ticket);
+        in_->consumer_sleeping.store(1, std::memory_order_seq_cst);
+        if (slot.load(std::memory_order_seq_cst) == 0) futex_wait(in_->data_ticket, ticket);
         in_->consumer_sleeping.store(0, std::memory_order_relaxed);
       }
       header = slot.load(std::memory_order_acquire);
