@@ -25,7 +25,6 @@ struct ControlMessage {
 class ControlChannel {
  public:
   explicit ControlChannel(Fd fd) : fd_(std::move(fd)) {}
-  int fd() const { return fd_.get(); }
 
   void send(const ControlMessage& message);
   // Blocks (the watchdog can interrupt); nullopt when the other side has gone.

@@ -69,6 +69,17 @@ std::string temp_base() {
   return "/tmp";
 }
 
+SharedMemoryName::SharedMemoryName(std::string name)
+    : name_(std::move(name)),
+      slot_(register_name(NameKind::shared_memory, "/" + name_)),
+      creator_pid_(::getpid()) {}
+
+SharedMemoryName::~SharedMemoryName() {
+  if (::getpid() != creator_pid_) return;
+  ::shm_unlink(("/" + name_).c_str());
+  unregister_name(slot_);
+}
+
 PrivateDir::PrivateDir() : creator_pid_(::getpid()) {
   std::string pattern = temp_base() + "/ipcm-XXXXXX";
   // mkdtemp creates the directory with mode 0700: only this user can reach the sockets.

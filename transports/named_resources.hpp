@@ -40,6 +40,23 @@ class PrivateDir {
   int file_count_ = 0;
 };
 
+// A POSIX shared-memory name (what shm_open, Boost.Interprocess and its message_queue
+// create under /dev/shm), registered for signal-time removal and unlinked when this object
+// goes, in the creating process only.
+class SharedMemoryName {
+ public:
+  explicit SharedMemoryName(std::string name);  // without the leading slash
+  ~SharedMemoryName();
+  SharedMemoryName(const SharedMemoryName&) = delete;
+  SharedMemoryName& operator=(const SharedMemoryName&) = delete;
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+  int slot_;
+  int creator_pid_;
+};
+
 // The base directory for private dirs: $IPCMETER_TMPDIR, else $TMPDIR, else /tmp.
 std::string temp_base();
 

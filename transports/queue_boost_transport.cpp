@@ -32,23 +32,11 @@ constexpr auto kWakeCheck = boost::posix_time::milliseconds(50);
 constexpr unsigned kDataPriority = 1;
 constexpr unsigned kClosePriority = 0;
 
+// The two queues' names; a message_queue lives in a shared-memory object of its name.
 struct QueueNames : Link::Resource {
-  explicit QueueNames(std::string base) : creator(::getpid()) {
-    for (int i = 0; i < 2; ++i) {
-      names[i] = base + (i == 0 ? "-ab" : "-ba");
-      slots[i] = register_name(NameKind::shared_memory, "/" + names[i]);
-    }
-  }
-  ~QueueNames() override {
-    if (::getpid() != creator) return;
-    for (int i = 0; i < 2; ++i) {
-      bip::message_queue::remove(names[i].c_str());
-      unregister_name(slots[i]);
-    }
-  }
-  std::string names[2];
-  int slots[2] = {-1, -1};
-  int creator;
+  explicit QueueNames(const std::string& base) : a_to_b(base + "-ab"), b_to_a(base + "-ba") {}
+  SharedMemoryName a_to_b;
+  SharedMemoryName b_to_a;
 };
 
 boost::posix_time::ptime deadline() {
@@ -144,8 +132,8 @@ Link create_queues(const TransportOptions& options) {
   std::string base = "ipcm-mq-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   auto names = std::make_unique<QueueNames>(base);
   try {
-    for (const auto& name : names->names)
-      bip::message_queue(bip::create_only, name.c_str(), capacity, slot);
+    for (const SharedMemoryName* name : {&names->a_to_b, &names->b_to_a})
+      bip::message_queue(bip::create_only, name->name().c_str(), capacity, slot);
   } catch (const bip::interprocess_exception& error) {
     throw std::runtime_error("queue-boost: cannot create " + base + ": " + error.what());
   }

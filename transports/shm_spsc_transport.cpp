@@ -117,17 +117,8 @@ std::size_t round_up_power_of_two(std::size_t n) {
 
 // The shared segment's name, removed by the creating process only.
 struct SegmentName : Link::Resource {
-  explicit SegmentName(std::string name_) : name(std::move(name_)), creator(::getpid()) {
-    slot = register_name(NameKind::shared_memory, "/" + name);
-  }
-  ~SegmentName() override {
-    if (::getpid() != creator) return;
-    bip::shared_memory_object::remove(name.c_str());
-    unregister_name(slot);
-  }
-  std::string name;
-  int creator;
-  int slot = -1;
+  explicit SegmentName(std::string name) : segment(std::move(name)) {}
+  SharedMemoryName segment;
 };
 
 class ShmSpscEndpoint final : public Endpoint {
@@ -334,7 +325,7 @@ Link create_ring(const TransportOptions& options) {
     capacity = std::clamp<std::size_t>(capacity, std::size_t{64} << 10, std::size_t{16} << 20);
   static std::atomic<unsigned> counter{0};
   std::string name = "ipcm-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-  auto owner = std::make_unique<SegmentName>(name);
+  auto owner = std::make_unique<SegmentName>(name);  // removes it on every path from here
   try {
     bip::shared_memory_object memory(bip::create_only, name.c_str(), bip::read_write);
     memory.truncate(static_cast<bip::offset_t>(segment_size(capacity)));
