@@ -113,6 +113,11 @@ class ZmqEndpoint final : public Endpoint {
     try {
       return call();
     } catch (const zmq::error_t& error) {
+      // A REQ socket whose peer dies between the frames of a request drops the request yet
+      // reports the send as done (libzmq keeps blocking sends "successful"); the following
+      // receive then fails with EFSM. Only a vanished peer leads there: say so.
+      if (error.num() == EFSM)
+        throw PeerClosed(name_ + ": peer went away while a request was in flight");
       if (error.num() != EINTR) throw std::runtime_error(name_ + ": " + error.what());
       throw_if_interrupted("zmq");
       return false;
