@@ -1,0 +1,119 @@
+#include "harness/peer_group.hpp"
+
+#include <cstdio>
+
+#include "transports/errors.hpp"
+
+namespace ipcmeter {
+namespace {
+
+// After the leader is done (or has failed), a healthy peer ends within milliseconds;
+// this is how long it gets before it is killed.
+constexpr std::chrono::milliseconds kTeardownGrace{2000};
+
+std::string seconds_text(std::chrono::milliseconds duration) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(duration.count()) / 1000.0);
+  return text;
+}
+
+}  // namespace
+
+PeerGroup::PeerGroup(const Placement& placement, int peers) : placement_(placement) {
+  slots_.reserve(static_cast<std::size_t>(peers));
+  for (int i = 0; i < peers; ++i) {
+    auto [harness_end, peer_end] = make_control_pair();
+    harness_fds_.push_back(harness_end.get());
+    slots_.emplace_back(std::move(harness_end));
+    peer_ends_.push_back(std::move(peer_end));
+  }
+}
+
+PeerGroup::~PeerGroup() {
+  if (ended_) return;
+  for (auto& slot : slots_) slot.control.close();
+  for (auto& slot : slots_)
+    if (slot.peer) slot.peer->wait(kTeardownGrace);
+}
+
+void PeerGroup::start(int i, PeerSpec spec, const Link& link,
+                      const std::vector<int>& close_in_child) {
+  PeerLaunch launch;
+  launch.spec = std::move(spec);
+  launch.control = std::move(peer_ends_[static_cast<std::size_t>(i)]);
+  // A forked peer must not keep any other peer's control channel open.
+  launch.harness_fds = harness_fds_;
+  for (std::size_t j = static_cast<std::size_t>(i) + 1; j < peer_ends_.size(); ++j)
+    launch.harness_fds.push_back(peer_ends_[j].get());
+  launch.harness_fds.insert(launch.harness_fds.end(), close_in_child.begin(), close_in_child.end());
+  launch.link = &link;
+  slots_[static_cast<std::size_t>(i)].peer = placement_.start(std::move(launch));
+}
+
+void PeerGroup::stop_all() noexcept {
+  for (auto& slot : slots_)
+    if (slot.peer) slot.peer->stop();
+}
+
+void PeerGroup::expect_from_all(ControlKind expected, std::uint64_t* cpu_sum) {
+  for (auto& slot : slots_) {
+    auto message = slot.control.receive();
+    if (message && message->kind == ControlKind::failed) {
+      slot.error = message->text;
+      slot.error_is_echo = message->because_other_side_closed;
+      throw PeerClosed("peer failed");
+    }
+    if (!message || message->kind != expected)
+      throw PeerClosed(expected == ControlKind::ready ? "peer never became ready"
+                                                     : "peer ended without a result");
+    if (cpu_sum) *cpu_sum += message->cpu_ns;
+    if (expected == ControlKind::done) slot.reported = true;
+  }
+}
+
+void PeerGroup::go() {
+  for (auto& slot : slots_) slot.control.send({ControlKind::go, 0, {}});
+}
+
+std::optional<std::string> PeerGroup::end(const std::optional<std::string>& leader_error,
+                                          bool leader_error_is_echo, bool timed_out,
+                                          std::chrono::milliseconds timeout) {
+  ended_ = true;
+  for (auto& slot : slots_) {
+    if (leader_error && !slot.error) {
+      if (auto message = slot.control.poll(); message && message->kind == ControlKind::failed) {
+        slot.error = message->text;
+        slot.error_is_echo = message->because_other_side_closed;
+      }
+    }
+    slot.control.close();  // releases a peer that is waiting to be let go
+  }
+  bool all_done = true;
+  for (auto& slot : slots_) {
+    slot.end_code = slot.peer ? slot.peer->wait(kTeardownGrace) : kPeerFailed;
+    all_done = all_done && slot.reported && slot.end_code == kPeerDone;
+  }
+  if (!leader_error && all_done) return std::nullopt;
+
+  auto which = [&](std::size_t i) {
+    return slots_.size() > 1 ? "peer " + std::to_string(i) : std::string("peer");
+  };
+  std::string reason;
+  if (timed_out) reason = "timed out after " + seconds_text(timeout) + " (peer hung or too slow)";
+  for (std::size_t i = 0; i < slots_.size() && reason.empty(); ++i)
+    if (slots_[i].error && !slots_[i].error_is_echo) reason = which(i) + ": " + *slots_[i].error;
+  if (reason.empty() && leader_error && !leader_error_is_echo) reason = *leader_error;
+  for (std::size_t i = 0; i < slots_.size() && reason.empty(); ++i) {
+    int code = slots_[i].end_code;
+    if (code != kPeerDone && code != kPeerFailed)
+      reason = describe_peer_end(code) +
+               (leader_error ? " (leader: " + *leader_error + ")" : std::string());
+  }
+  for (std::size_t i = 0; i < slots_.size() && reason.empty(); ++i)
+    if (slots_[i].error) reason = which(i) + ": " + *slots_[i].error;
+  if (reason.empty())
+    reason = leader_error ? *leader_error : describe_peer_end(slots_.front().end_code);
+  return reason;
+}
+
+}  // namespace ipcmeter
