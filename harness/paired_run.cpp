@@ -6,11 +6,13 @@
 
 #include "harness/clock.hpp"
 #include "harness/control.hpp"
+#include "harness/dict_run.hpp"
 #include "harness/message.hpp"
 #include "harness/peer_group.hpp"
 #include "harness/placement.hpp"
 #include "harness/process_guard.hpp"
 #include "harness/watchdog.hpp"
+#include "harness/workloads/dict.hpp"
 #include "harness/workloads/workload.hpp"
 #include "transports/errors.hpp"
 #include "transports/interrupt.hpp"
@@ -19,12 +21,16 @@
 namespace ipcmeter {
 
 std::string RunSpec::describe() const {
+  if (is_dict_workload(workload))
+    return workload + " transport:" + transport + " placement:" + placement +
+           " wait:" + wait_name(wait) + " clients:" + std::to_string(peers);
   return workload + " transport:" + transport + " placement:" + placement +
          " wait:" + wait_name(wait) + (peers > 1 ? " producers:" + std::to_string(peers) : "") +
          " size:" + std::to_string(size);
 }
 
 void RunSpec::validate() const {
+  if (is_dict_workload(workload)) return validate_dict_run(*this);
   find_workload(workload);
   const Transport& link_transport = find_transport(transport);
   const Placement& where = find_placement(placement);
@@ -59,6 +65,7 @@ void RunSpec::validate() const {
 }
 
 RunResult run_pair(const RunSpec& spec, const TimedSectionHooks& hooks) {
+  if (is_dict_workload(spec.workload)) return run_dict(spec, hooks);
   spec.validate();
   const Workload& workload = find_workload(spec.workload);
   const Transport& transport = find_transport(spec.transport);

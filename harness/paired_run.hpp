@@ -21,8 +21,8 @@ struct RunSpec {
   std::string placement;
   WaitStrategy wait = WaitStrategy::block;
   std::size_t size = 64;
-  std::uint64_t count = 1000;  // iterations: messages (stream) or round trips (pingpong)
-  int peers = 1;               // producers of a fan-in; every other workload has one peer
+  std::uint64_t count = 1000;  // iterations: messages, round trips or dict operations
+  int peers = 1;  // producers of a fan-in, clients of a dict; other workloads have one peer
   Pinning pinning;
   std::chrono::milliseconds timeout{30000};
   Fault fault = Fault::none;  // for harness tests only
@@ -40,7 +40,8 @@ struct RunResult {
   std::uint64_t count = 0;
   std::uint64_t elapsed_ns = 0;     // from "go" to the last message verified by the leader
   std::uint64_t leader_cpu_ns = 0;  // the benchmark thread's CPU time in that section
-  std::uint64_t peer_cpu_ns = 0;    // the peer's (thread, or whole process) in its section
+  std::uint64_t peer_cpu_ns = 0;    // the peers' (thread, or whole process) in their section
+  std::uint64_t server_cpu_ns = 0;  // dict-manager: its server threads' CPU time
   Histogram round_trips;            // pingpong only
 };
 

@@ -16,8 +16,10 @@
 #include "harness/control.hpp"
 #include "harness/message.hpp"
 #include "harness/pinning.hpp"
+#include "harness/workloads/dict.hpp"
 #include "harness/workloads/workload.hpp"
 #include "transports/address.hpp"
+#include "transports/dict.hpp"
 #include "transports/errors.hpp"
 #include "transports/interrupt.hpp"
 #include "transports/registry.hpp"
@@ -28,24 +30,12 @@ namespace {
 // Thrown inside a peer thread to model a peer that vanishes without a word.
 struct PeerVanished {};
 
-// Wraps the peer's endpoint to misbehave on cue; only ever present in fault tests.
-class FaultInjectingEndpoint final : public Endpoint {
+// Misbehaves on cue, at the fault_after-th operation; only ever present in fault tests.
+class FaultTicker {
  public:
-  FaultInjectingEndpoint(std::unique_ptr<Endpoint> inner, Fault fault, std::uint64_t after,
-                         bool own_process)
-      : inner_(std::move(inner)), fault_(fault), after_(after), own_process_(own_process) {}
+  FaultTicker(Fault fault, std::uint64_t after, bool own_process)
+      : fault_(fault), after_(after), own_process_(own_process) {}
 
-  void send(std::span<const std::byte> message) override {
-    tick();
-    inner_->send(message);
-  }
-  std::size_t recv(std::span<std::byte> buffer) override {
-    tick();
-    return inner_->recv(buffer);
-  }
-  void close() override { inner_->close(); }
-
- private:
   void tick() {
     if (operations_++ != after_) return;
     switch (fault_) {
@@ -65,11 +55,61 @@ class FaultInjectingEndpoint final : public Endpoint {
     }
   }
 
-  std::unique_ptr<Endpoint> inner_;
+ private:
   Fault fault_;
   std::uint64_t after_;
   bool own_process_;
   std::uint64_t operations_ = 0;
+};
+
+// The peer's endpoint, with a fault at one send or receive.
+class FaultInjectingEndpoint final : public Endpoint {
+ public:
+  FaultInjectingEndpoint(std::unique_ptr<Endpoint> inner, FaultTicker ticker)
+      : inner_(std::move(inner)), ticker_(ticker) {}
+
+  void send(std::span<const std::byte> message) override {
+    ticker_.tick();
+    inner_->send(message);
+  }
+  std::size_t recv(std::span<std::byte> buffer) override {
+    ticker_.tick();
+    return inner_->recv(buffer);
+  }
+  void close() override { inner_->close(); }
+
+ private:
+  std::unique_ptr<Endpoint> inner_;
+  FaultTicker ticker_;
+};
+
+// A dict client, with a fault at one operation (never while a call holds a lock).
+class FaultInjectingDict final : public Dict {
+ public:
+  FaultInjectingDict(std::unique_ptr<Dict> inner, FaultTicker ticker)
+      : inner_(std::move(inner)), ticker_(ticker) {}
+
+  std::optional<DictValue> get(DictKey key) override {
+    ticker_.tick();
+    return inner_->get(key);
+  }
+  void put(DictKey key, const DictValue& value) override {
+    ticker_.tick();
+    inner_->put(key, value);
+  }
+  bool erase(DictKey key) override {
+    ticker_.tick();
+    return inner_->erase(key);
+  }
+  std::size_t size() override {
+    ticker_.tick();
+    return inner_->size();
+  }
+  void close() override { inner_->close(); }
+
+ private:
+  std::unique_ptr<Dict> inner_;
+  FaultTicker ticker_;
 };
 
 std::string join(const std::vector<int>& values) { return join_fds(values); }
@@ -144,32 +184,71 @@ PeerSpec PeerSpec::from_args(const std::vector<std::string>& args) {
   return spec;
 }
 
+namespace {
+
+// Says ready, waits for go, runs `work` (its CPU time measured), says done, and stays until
+// the harness lets go: a transport that drops unsent data on close (ZeroMQ with linger 0)
+// must not lose messages the leader is still receiving. False if the harness went first.
+template <typename Work>
+bool run_measured(ControlChannel& control, const PeerSpec& spec, Work work) {
+  control.send({ControlKind::ready, 0, {}});
+  auto go = control.receive();
+  if (!go || go->kind != ControlKind::go) return false;
+  auto cpu_now = spec.own_process ? process_cpu_ns : thread_cpu_ns;
+  std::uint64_t cpu_start = cpu_now();
+  work();
+  std::uint64_t cpu_used = cpu_now() - cpu_start;
+  control.send({ControlKind::done, cpu_used, {}});
+  control.receive();
+  return true;
+}
+
+// What a peer holds open; it outlives a failure's report, so the other side learns why
+// before it sees this side close.
+struct PeerEnds {
+  std::unique_ptr<Endpoint> endpoint;
+  std::unique_ptr<Dict> dict;
+};
+
+int run_link_peer(const PeerSpec& spec, ControlChannel& control, PeerEnds& ends) {
+  const Workload& workload = find_workload(spec.workload);
+  std::unique_ptr<Endpoint>& endpoint = ends.endpoint;
+  endpoint = find_transport(spec.transport).open(spec.address, Side::b);
+  for (int fd : spec.inherited_fds) ::close(fd);
+  if (spec.fault != Fault::none)
+    endpoint = std::make_unique<FaultInjectingEndpoint>(
+        std::move(endpoint), FaultTicker(spec.fault, spec.fault_after, spec.own_process));
+  MessageKit kit(spec.size, workload.fan_in ? spec.peer_index : -1);
+  if (!run_measured(control, spec, [&] { workload.follow(*endpoint, kit, spec.count); }))
+    return kPeerOrphaned;
+  endpoint->close();
+  return kPeerDone;
+}
+
+int run_dict_peer(const PeerSpec& spec, ControlChannel& control, PeerEnds& ends) {
+  const DictWorkload& workload = find_dict_workload(spec.workload);
+  std::unique_ptr<Dict>& dict = ends.dict;
+  dict = find_dict(spec.transport).open(spec.address);
+  for (int fd : spec.inherited_fds) ::close(fd);
+  if (spec.fault != Fault::none)
+    dict = std::make_unique<FaultInjectingDict>(
+        std::move(dict), FaultTicker(spec.fault, spec.fault_after, spec.own_process));
+  bool went = run_measured(control, spec, [&] {
+    run_dict_client(*dict, workload, spec.peer_index, spec.peers, spec.count);
+    dict->close();  // a manager's server thread ends on this goodbye
+  });
+  return went ? kPeerDone : kPeerOrphaned;
+}
+
+}  // namespace
+
 int run_peer(const PeerSpec& spec, Fd control_fd) {
   ControlChannel control(std::move(control_fd));
-  std::unique_ptr<Endpoint> endpoint;
+  PeerEnds ends;
   try {
     if (spec.cpu >= 0) pin_current_thread(spec.cpu);
-    const Workload& workload = find_workload(spec.workload);
-    endpoint = find_transport(spec.transport).open(spec.address, Side::b);
-    for (int fd : spec.inherited_fds) ::close(fd);
-    if (spec.fault != Fault::none)
-      endpoint = std::make_unique<FaultInjectingEndpoint>(std::move(endpoint), spec.fault,
-                                                          spec.fault_after, spec.own_process);
-    MessageKit kit(spec.size, workload.fan_in ? spec.peer_index : -1);
-    control.send({ControlKind::ready, 0, {}});
-    auto go = control.receive();
-    if (!go || go->kind != ControlKind::go) return kPeerOrphaned;
-
-    auto cpu_now = spec.own_process ? process_cpu_ns : thread_cpu_ns;
-    std::uint64_t cpu_start = cpu_now();
-    workload.follow(*endpoint, kit, spec.count);
-    std::uint64_t cpu_used = cpu_now() - cpu_start;
-    control.send({ControlKind::done, cpu_used, {}});
-    // Stay until the harness lets go: a transport that drops unsent data on close
-    // (ZeroMQ with linger 0) must not lose messages the leader is still receiving.
-    control.receive();
-    endpoint->close();
-    return kPeerDone;
+    return is_dict_workload(spec.workload) ? run_dict_peer(spec, control, ends)
+                                           : run_link_peer(spec, control, ends);
   } catch (const PeerVanished&) {
     return kPeerFaultExit;
   } catch (const std::exception& error) {

@@ -5,10 +5,10 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include "transports/interrupt.hpp"
+
 namespace ipcmeter {
 
-// The signal the watchdog uses to wake a blocked thread (see transports/interrupt.hpp).
-constexpr int kInterruptSignal = SIGUSR1;
 // The signal the watchdog's timer raises in the thread it guards (see watchdog.hpp).
 constexpr int kWatchdogSignal = SIGUSR2;
 

@@ -1,7 +1,12 @@
 // Lets a watchdog wake a thread blocked in a transport call without any cost on the hot path.
 #pragma once
 
+#include <signal.h>
+
 namespace ipcmeter {
+
+// The signal that wakes a blocked thread (its handler is installed by the harness).
+constexpr int kInterruptSignal = SIGUSR1;
 
 // How it works: the watchdog sets this process-wide flag, then sends a signal whose handler
 // does nothing and is installed without SA_RESTART, so the blocked call returns EINTR.

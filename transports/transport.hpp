@@ -27,6 +27,8 @@ struct TransportOptions {
   std::size_t capacity = 0;
   // How many side-b endpoints will send to the one side a (fan-in); see many_senders.
   int senders = 1;
+  // Which side speaks first: a strictly alternating transport (REQ/REP) makes it the asker.
+  Side first_sender = Side::a;
 };
 
 // One side of a link. send and recv move whole messages: a stream transport frames them.

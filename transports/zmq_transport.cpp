@@ -166,9 +166,12 @@ Link create_inproc(const TransportOptions& options) {
 Link create_ipc(const std::string& scheme, const TransportOptions& options) {
   auto dir = std::make_unique<PrivateDirResource>();
   std::string path = dir->dir.file("zmq");
-  std::string address = format_address(scheme, {{"endpoint", "ipc://" + path},
-                                                {"wait", wait_name(options.wait)},
-                                                {"senders", std::to_string(options.senders)}});
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"endpoint", "ipc://" + path},
+      {"wait", wait_name(options.wait)},
+      {"senders", std::to_string(options.senders)}};
+  if (scheme == "zmq-reqrep") fields.emplace_back("asker", options.first_sender == Side::a ? "a" : "b");
+  std::string address = format_address(scheme, fields);
   std::vector<std::unique_ptr<Link::Resource>> resources;
   resources.push_back(std::move(dir));
   return Link(address, {}, {}, std::move(resources));
@@ -240,9 +243,11 @@ Transport zmq_reqrep_transport() {
       [](const TransportOptions& options) { return create_ipc("zmq-reqrep", options); },
       [](const std::string& text, Side side) -> std::unique_ptr<Endpoint> {
         Address address = Address::parse(text);
-        // The leader asks (REQ), the peer answers (REP).
+        // The side that speaks first asks (REQ), the other answers (REP); side a binds.
+        Side asker = address.fields.count("asker") && address.field("asker") == "b" ? Side::b
+                                                                                     : Side::a;
         return std::make_unique<ZmqEndpoint>(
-            nullptr, side == Side::a ? zmq::socket_type::req : zmq::socket_type::rep,
+            nullptr, side == asker ? zmq::socket_type::req : zmq::socket_type::rep,
             address.field("endpoint"), side == Side::a, address.wait(), text);
       }};
   transport.waits = kAllWaits;

@@ -1,0 +1,359 @@
+// The shared dictionaries: every variant behaves as a plain map, concurrent clients lose no
+// write, checks that can fail do, a manager whose server dies is an error and not a hang,
+// and nothing is left behind, not even by a client that is SIGKILLed.
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+
+#include "harness/paired_run.hpp"
+#include "harness/placement.hpp"
+#include "harness/workloads/dict.hpp"
+#include "tests/test_support.hpp"
+#include "transports/dict.hpp"
+#include "transports/errors.hpp"
+#include "transports/fd.hpp"
+#include "transports/interrupt.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcmeter {
+namespace {
+
+std::string failure_of(const RunSpec& run) {
+  try {
+    run_pair(run);
+  } catch (const RunFailure& failure) {
+    return failure.what();
+  }
+  return "(no failure)";
+}
+
+RunSpec dict_run(const std::string& workload, const std::string& kind, const std::string& placement,
+                 int clients, std::uint64_t count) {
+  RunSpec run;
+  run.workload = workload;
+  run.transport = kind;
+  run.placement = placement;
+  run.peers = clients;
+  run.count = count;
+  run.timeout = std::chrono::seconds(60);
+  return run;
+}
+
+// ---- Every variant agrees with dict-local on one random sequence of operations ----
+
+class DictAgreement : public testing::NoLeftovers,
+                      public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(DictAgreement, AgreesWithDictLocalOnARandomSequence) {
+  clear_interrupt();
+  DictOptions options;
+  options.keys = 256;
+  auto reference_host = find_dict("dict-local").create(options);
+  Dict& reference = reference_host->direct();
+  const DictKind& kind = find_dict(GetParam());
+  auto host = kind.create(options);
+  auto client = kind.open(host->link(0).address());
+  host->clients_ready();
+
+  std::mt19937_64 random(20261122);
+  for (int i = 0; i < 3000; ++i) {
+    // Keys 0..299 against a map sized for 256: misses, inserts, erases and growth.
+    DictKey key = random() % 300;
+    DictValue value = make_dict_value(key, random());
+    switch (random() % 10) {
+      case 0:
+      case 1:
+      case 2:
+        reference.put(key, value);
+        client->put(key, value);
+        break;
+      case 3:
+        ASSERT_EQ(client->erase(key), reference.erase(key)) << "operation " << i << " key " << key;
+        break;
+      case 4:
+        ASSERT_EQ(client->size(), reference.size()) << "operation " << i;
+        break;
+      default:
+        ASSERT_EQ(client->get(key), reference.get(key)) << "operation " << i << " key " << key;
+    }
+  }
+  for (DictKey key = 0; key < 300; ++key) ASSERT_EQ(client->get(key), reference.get(key)) << key;
+  EXPECT_EQ(client->size(), reference.size());
+  // The creator sees what the client wrote: one map, not two.
+  EXPECT_EQ(host->direct().size(), reference.size());
+  client->close();
+  client.reset();
+  EXPECT_EQ(host->stop(), std::nullopt);
+}
+
+std::vector<std::string> every_dict() {
+  std::vector<std::string> names;
+  for (const auto& kind : all_dicts()) names.push_back(kind.name);
+  return names;
+}
+
+std::string test_name(const std::string& text) {
+  std::string name = text;
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return name;
+}
+
+std::string name_of_string(const ::testing::TestParamInfo<std::string>& param) {
+  return test_name(param.param);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryDict, DictAgreement, ::testing::ValuesIn(every_dict()),
+                         name_of_string);
+
+// ---- Real runs: every variant in every placement it allows, with concurrent clients ----
+
+using RunParam = std::tuple<std::string, std::string>;  // dict, placement
+
+std::string name_of_pair(const ::testing::TestParamInfo<RunParam>& param) {
+  return test_name(std::get<0>(param.param) + "_" + std::get<1>(param.param));
+}
+
+class DictRuns : public testing::NoLeftovers, public ::testing::WithParamInterface<RunParam> {
+ protected:
+  int clients(int wanted) const {
+    return find_dict(std::get<0>(GetParam())).shared ? wanted : 1;
+  }
+};
+
+TEST_P(DictRuns, ConcurrentClientsLoseNoWrite) {
+  // Every client writes its own keys; after the run the harness replays every client's
+  // writes and checks each key holds its owner's last one (verify_dict_end).
+  auto [kind, placement] = GetParam();
+  RunResult result = run_pair(dict_run("dict-put", kind, placement, clients(4), 6001));
+  EXPECT_EQ(result.count, 6001u);
+  EXPECT_GT(result.elapsed_ns, 0u);
+}
+
+TEST_P(DictRuns, MixedGetsAreVerifiedWhileOthersWrite) {
+  auto [kind, placement] = GetParam();
+  RunResult result = run_pair(dict_run("dict-mixed", kind, placement, clients(2), 4000));
+  EXPECT_EQ(result.count, 4000u);
+  if (!find_dict(kind).transport.empty()) {
+    EXPECT_GT(result.server_cpu_ns, 0u);
+  }
+}
+
+std::vector<RunParam> every_dict_and_placement() {
+  std::vector<RunParam> params;
+  for (const auto& kind : all_dicts())
+    for (const auto& placement : all_placements())
+      if (!placement.separate_process || kind.crosses_processes)
+        params.emplace_back(kind.name, placement.name);
+  return params;
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryDict, DictRuns, ::testing::ValuesIn(every_dict_and_placement()),
+                         name_of_pair);
+
+// ---- The checks can fail ----
+
+// Loses every 50th put: what a dictionary that drops writes looks like.
+class LosingDict final : public Dict {
+ public:
+  explicit LosingDict(Dict& inner) : inner_(inner) {}
+  std::optional<DictValue> get(DictKey key) override { return inner_.get(key); }
+  void put(DictKey key, const DictValue& value) override {
+    if (++puts_ % 50 != 0) inner_.put(key, value);
+  }
+  bool erase(DictKey key) override { return inner_.erase(key); }
+  std::size_t size() override { return inner_.size(); }
+
+ private:
+  Dict& inner_;
+  int puts_ = 0;
+};
+
+TEST(DictChecks, ALostWriteFailsTheEndCheck) {
+  auto host = find_dict("dict-local").create({});
+  preload_dict(host->direct());
+  LosingDict losing(host->direct());
+  const DictWorkload& puts = find_dict_workload("dict-put");
+  run_dict_client(losing, puts, 0, 1, 500);  // puts only: nothing is read back
+  try {
+    verify_dict_end(host->direct(), puts, 1, {500});
+    FAIL() << "a lost write went unnoticed";
+  } catch (const IntegrityError& error) {
+    EXPECT_NE(std::string(error.what()).find("a write was lost"), std::string::npos) << error.what();
+  }
+}
+
+TEST(DictChecks, ALostWriteFailsTheClientsOwnRead) {
+  auto host = find_dict("dict-local").create({});
+  preload_dict(host->direct());
+  LosingDict losing(host->direct());
+  try {
+    run_dict_client(losing, find_dict_workload("dict-mixed"), 0, 1, 20000);
+    FAIL() << "a client read past its own lost write";
+  } catch (const IntegrityError& error) {
+    EXPECT_NE(std::string(error.what()).find("it last wrote"), std::string::npos) << error.what();
+  }
+}
+
+TEST(DictChecks, AValueUnderTheWrongKeyFailsItsCheck) {
+  auto host = find_dict("dict-local").create({});
+  preload_dict(host->direct());
+  host->direct().put(7, make_dict_value(8, 0));  // key 8's value, stored under 7
+  const DictWorkload& gets = find_dict_workload("dict-get");
+  try {
+    run_dict_client(host->direct(), gets, 0, 1, 100000);
+    FAIL() << "a misplaced value went unnoticed";
+  } catch (const IntegrityError& error) {
+    EXPECT_NE(std::string(error.what()).find("key 7: value fails its check"), std::string::npos)
+        << error.what();
+  }
+}
+
+// ---- Bad specs ----
+
+TEST(DictSpecs, BadSpecsAreOneLineUsageErrors) {
+  EXPECT_THROW(run_pair(dict_run("dict-get", "dict-local", "thread", 2, 100)), UsageError);
+  EXPECT_THROW(run_pair(dict_run("dict-get", "dict-locked", "fork", 1, 100)), UsageError);
+  EXPECT_THROW(run_pair(dict_run("dict-get", "dict-manager-queue-mutex", "spawn", 1, 100)),
+               UsageError);
+  EXPECT_THROW(run_pair(dict_run("dict-get", "pipe", "thread", 1, 100)), UsageError);
+  EXPECT_THROW(run_pair(dict_run("dict-get", "dict-shm", "fork", 0, 100)), UsageError);
+  EXPECT_THROW(run_pair(dict_run("dict-get", "dict-shm", "fork", 1, 0)), UsageError);
+  try {
+    run_pair(dict_run("dict-get", "dict-nope", "fork", 1, 100));
+  } catch (const UsageError& error) {
+    std::string what = error.what();
+    EXPECT_NE(what.find("unknown dictionary 'dict-nope' (known: dict-local"), std::string::npos);
+    EXPECT_EQ(what.find('\n'), std::string::npos);
+  }
+}
+
+// ---- Faults: a client that dies or hangs, a server that dies ----
+
+class DictFaults : public testing::NoLeftovers,
+                   public ::testing::WithParamInterface<RunParam> {};
+
+TEST_P(DictFaults, KilledClientFailsTheRunAndLeavesNoName) {
+  // The fixture's teardown checks /dev/shm for this process's names: the creator removes
+  // them although a client died holding them open.
+  auto [kind, placement] = GetParam();
+  RunSpec run = dict_run("dict-mixed", kind, placement, 2, 20000);
+  run.fault = Fault::crash;
+  run.fault_after = 500;
+  auto start = std::chrono::steady_clock::now();
+  std::string what = failure_of(run);
+  EXPECT_NE(what.find(run.describe()), std::string::npos) << what;
+  EXPECT_NE(what.find("killed by signal 9 (SIGKILL)"), std::string::npos) << what;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
+TEST_P(DictFaults, HungClientTimesOut) {
+  auto [kind, placement] = GetParam();
+  RunSpec run = dict_run("dict-get", kind, placement, 2, 20000);
+  run.fault = Fault::hang;
+  run.fault_after = 100;
+  run.timeout = std::chrono::milliseconds(1000);
+  std::string what = failure_of(run);
+  EXPECT_NE(what.find(run.describe() + ": timed out after 1.0 s"), std::string::npos) << what;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    SharedMemoryAndSockets, DictFaults,
+    ::testing::Values(RunParam{"dict-shm", "fork"}, RunParam{"dict-shm", "spawn"},
+                      RunParam{"dict-manager-unix-stream", "fork"},
+                      RunParam{"dict-manager-shm-spsc", "spawn"},
+                      RunParam{"dict-manager-queue-boost", "fork"},
+                      RunParam{"dict-manager-zmq-ipc", "spawn"}),
+    name_of_pair);
+
+// The manager's server lives in its own process here (Python's Manager() does), so that
+// it can be killed while a client waits on it.
+class ManagerServerDies : public testing::NoLeftovers,
+                          public ::testing::WithParamInterface<std::string> {};
+
+void remove_shared_memory_of(pid_t pid) {
+  std::string mark = "-" + std::to_string(pid) + "-";
+  DIR* dir = ::opendir("/dev/shm");
+  if (!dir) return;
+  while (dirent* entry = ::readdir(dir))
+    if (std::strstr(entry->d_name, mark.c_str())) ::shm_unlink(entry->d_name);
+  ::closedir(dir);
+}
+
+TEST_P(ManagerServerDies, ClientGetsAnErrorNotAHang) {
+  clear_interrupt();
+  const DictKind& kind = find_dict("dict-manager-" + GetParam());
+  int address_pipe[2];
+  ASSERT_EQ(::pipe2(address_pipe, O_CLOEXEC), 0);
+  Fd read_end(address_pipe[0]), write_end(address_pipe[1]);
+  pid_t server = ::fork();
+  ASSERT_GE(server, 0);
+  if (server == 0) {
+    read_end.reset();
+    try {
+      auto host = kind.create({});
+      preload_dict(host->direct());
+      std::string address = host->link(0).address();
+      if (::write(write_end.get(), address.data(), address.size()) !=
+          static_cast<ssize_t>(address.size()))
+        ::_exit(1);
+      write_end.reset();
+      for (;;) ::pause();  // serves from its threads until killed
+    } catch (...) {
+      ::_exit(1);
+    }
+  }
+  write_end.reset();
+  std::string address;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(read_end.get(), buffer, sizeof buffer)) > 0;)
+    address.append(buffer, static_cast<std::size_t>(n));
+  ASSERT_FALSE(address.empty()) << "the server process did not start";
+
+  auto client = kind.open(address);
+  ASSERT_EQ(client->get(5), make_dict_value(5, 0));  // a live server answers
+  ::kill(server, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(server, &status, 0), server);
+  auto start = std::chrono::steady_clock::now();
+  std::string what = "(no error)";
+  try {
+    for (int i = 0; i < 3; ++i) client->get(5);  // a first request may still be buffered
+  } catch (const std::exception& error) {
+    what = error.what();
+  }
+  EXPECT_NE(what, "(no error)") << "a dead server still answered";
+  // Said as the peer's end ("peer closed ..." or "peer gone from ..."), naming the link.
+  EXPECT_NE(what.find("peer "), std::string::npos) << what;
+  EXPECT_NE(what.find(GetParam() + ":"), std::string::npos) << what;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5)) << what;
+  EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  client.reset();
+  // The killed creator could not remove its names; its parent does (the test's temporary
+  // directory takes its socket files).
+  remove_shared_memory_of(server);
+  for (const auto& entry : std::filesystem::directory_iterator(testing::test_temp_dir()))
+    std::filesystem::remove_all(entry.path());
+  clear_interrupt();
+}
+
+// The transports a separate process can reach by name (pipe and socketpair pass fds,
+// which only a child created after them inherits).
+INSTANTIATE_TEST_SUITE_P(NamedTransports, ManagerServerDies,
+                         ::testing::Values("unix-stream", "unix-seqpacket", "queue-boost",
+                                           "shm-spsc", "zmq-ipc", "zmq-tcp", "zmq-reqrep"),
+                         name_of_string);
+
+}  // namespace
+}  // namespace ipcmeter

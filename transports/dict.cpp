@@ -1,0 +1,194 @@
+// The dictionary registry, and the two in-process variants: dict-local and dict-locked.
+#include "transports/dict.hpp"
+
+#include <cstdio>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "transports/address.hpp"
+#include "transports/errors.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcmeter {
+
+std::uint64_t dict_check(DictKey key, std::uint64_t stamp) noexcept {
+  // A 64-bit mix (murmur3's finaliser) of both words: any changed bit changes the check.
+  std::uint64_t x = key * 0x9E3779B97F4A7C15ull ^ (stamp + 0x632BE59BD9B4E019ull);
+  x ^= x >> 33;
+  x *= 0xFF51AFD7ED558CCDull;
+  x ^= x >> 33;
+  x *= 0xC4CEB9FE1A85EC53ull;
+  x ^= x >> 33;
+  return x;
+}
+
+std::vector<int> DictHost::all_fds() const {
+  std::vector<int> fds;
+  for (int i = 0; i < clients_; ++i)
+    for (int fd : link(i).all_fds()) fds.push_back(fd);
+  return fds;
+}
+
+namespace {
+
+using Map = std::unordered_map<DictKey, DictValue>;
+
+std::string pointer_text(const void* pointer) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%p", pointer);
+  return text;
+}
+
+template <typename T>
+T* pointer_field(const std::string& text) {
+  Address address = Address::parse(text);
+  void* pointer = nullptr;
+  if (std::sscanf(address.field("map").c_str(), "%p", &pointer) != 1 || !pointer)
+    throw UsageError("bad map pointer in address '" + text + "'");
+  return static_cast<T*>(pointer);
+}
+
+// The caller's own map, used with no lock at all: the "normal dictionary" baseline.
+class LocalDict final : public Dict {
+ public:
+  explicit LocalDict(Map& map) : map_(map) {}
+  std::optional<DictValue> get(DictKey key) override {
+    auto it = map_.find(key);
+    if (it == map_.end()) return std::nullopt;
+    return it->second;
+  }
+  void put(DictKey key, const DictValue& value) override { map_[key] = value; }
+  bool erase(DictKey key) override { return map_.erase(key) > 0; }
+  std::size_t size() override { return map_.size(); }
+
+ private:
+  Map& map_;
+};
+
+struct LockedMap {
+  Map map;
+  std::shared_mutex mutex;
+};
+
+// Readers share the lock, a writer holds it alone.
+class LockedDict final : public Dict {
+ public:
+  explicit LockedDict(LockedMap& shared) : shared_(shared) {}
+  std::optional<DictValue> get(DictKey key) override {
+    std::shared_lock lock(shared_.mutex);
+    auto it = shared_.map.find(key);
+    if (it == shared_.map.end()) return std::nullopt;
+    return it->second;
+  }
+  void put(DictKey key, const DictValue& value) override {
+    std::unique_lock lock(shared_.mutex);
+    shared_.map[key] = value;
+  }
+  bool erase(DictKey key) override {
+    std::unique_lock lock(shared_.mutex);
+    return shared_.map.erase(key) > 0;
+  }
+  std::size_t size() override {
+    std::shared_lock lock(shared_.mutex);
+    return shared_.map.size();
+  }
+
+ private:
+  LockedMap& shared_;
+};
+
+// The host of an in-process map: a Link that carries only the map's address.
+template <typename Shared, typename View>
+class InProcessHost final : public DictHost {
+ public:
+  InProcessHost(const std::string& scheme, const DictOptions& options)
+      : DictHost(options.clients),
+        link_(format_address(scheme, {{"map", pointer_text(&shared_)}}), {}, {}),
+        view_(shared_) {
+    reserve(options.keys);
+  }
+  const Link& link(int) const override { return link_; }
+  Dict& direct() override { return view_; }
+
+ private:
+  void reserve(std::size_t keys) {
+    if constexpr (std::is_same_v<Shared, Map>)
+      shared_.reserve(keys);
+    else
+      shared_.map.reserve(keys);
+  }
+  Shared shared_;
+  Link link_;
+  View view_;
+};
+
+std::vector<DictKind> build_dicts() {
+  std::vector<DictKind> dicts = {dict_local_kind(), dict_locked_kind(), dict_shm_kind()};
+  for (const auto& transport : all_transports())
+    if (transport.family != "test") dicts.push_back(dict_manager_kind(transport));
+  return dicts;
+}
+
+}  // namespace
+
+DictKind dict_local_kind() {
+  DictKind kind;
+  kind.name = "dict-local";
+  kind.family = "dict";
+  kind.summary = "plain unordered_map in the caller, no lock, one client (the baseline)";
+  kind.crosses_processes = false;
+  kind.shared = false;
+  kind.create = [](const DictOptions& options) -> std::unique_ptr<DictHost> {
+    if (options.clients != 1)
+      throw UsageError("dict-local is a plain map with no lock: it takes exactly 1 client");
+    return std::make_unique<InProcessHost<Map, LocalDict>>("dict-local", options);
+  };
+  kind.open = [](const std::string& address) -> std::unique_ptr<Dict> {
+    return std::make_unique<LocalDict>(*pointer_field<Map>(address));
+  };
+  return kind;
+}
+
+DictKind dict_locked_kind() {
+  DictKind kind;
+  kind.name = "dict-locked";
+  kind.family = "dict";
+  kind.summary = "unordered_map + std::shared_mutex shared by threads";
+  kind.crosses_processes = false;
+  kind.create = [](const DictOptions& options) -> std::unique_ptr<DictHost> {
+    return std::make_unique<InProcessHost<LockedMap, LockedDict>>("dict-locked", options);
+  };
+  kind.open = [](const std::string& address) -> std::unique_ptr<Dict> {
+    return std::make_unique<LockedDict>(*pointer_field<LockedMap>(address));
+  };
+  return kind;
+}
+
+const std::vector<DictKind>& all_dicts() {
+  static const std::vector<DictKind> dicts = build_dicts();
+  return dicts;
+}
+
+bool is_dict(const std::string& name) {
+  for (const auto& kind : all_dicts())
+    if (kind.name == name) return true;
+  return false;
+}
+
+std::string dict_names() {
+  std::string names;
+  for (const auto& kind : all_dicts()) {
+    if (!names.empty()) names += ", ";
+    names += kind.name;
+  }
+  return names;
+}
+
+const DictKind& find_dict(const std::string& name) {
+  for (const auto& kind : all_dicts())
+    if (kind.name == name) return kind;
+  throw UsageError("unknown dictionary '" + name + "' (known: " + dict_names() + ")");
+}
+
+}  // namespace ipcmeter
