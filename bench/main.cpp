@@ -12,7 +12,9 @@
 #include "harness/peer.hpp"
 #include "harness/placement.hpp"
 #include "harness/process_guard.hpp"
+#include "harness/workloads/dict.hpp"
 #include "harness/workloads/workload.hpp"
+#include "transports/dict.hpp"
 #include "transports/registry.hpp"
 
 namespace {
@@ -31,10 +33,17 @@ void list_axes() {
   std::printf("placements:\n");
   for (const auto& placement : ipcmeter::all_placements())
     std::printf("  %s\n", placement.name.c_str());
+  std::printf("dictionaries (for the dict-* workloads):\n");
+  for (const auto& kind : ipcmeter::all_dicts())
+    std::printf("  %-28s %s%s\n", kind.name.c_str(), kind.summary.c_str(),
+                kind.crosses_processes ? "" : " (threads only)");
   std::printf("workloads:\n");
   for (const auto& workload : ipcmeter::all_workloads())
     std::printf("  %-16s %s (iteration: %s)\n", workload.name.c_str(), workload.summary.c_str(),
                 workload.iteration.c_str());
+  for (const auto& workload : ipcmeter::all_dict_workloads())
+    std::printf("  %-16s %s (iteration: operation)\n", workload.name.c_str(),
+                workload.summary.c_str());
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 
 #include "harness/message.hpp"
 #include "harness/placement.hpp"
+#include "harness/workloads/dict.hpp"
 #include "harness/workloads/workload.hpp"
+#include "transports/dict.hpp"
 #include "transports/errors.hpp"
 #include "transports/registry.hpp"
 
@@ -31,6 +33,13 @@ const std::vector<std::size_t> kQuickSizes = {8, 64, 512, 4096, 65536, 1048576};
 // Spinning triples the matrix; the quick profile spins only at the latency sizes (8, 64 B)
 // and the largest, enough to see where spinning stops paying.
 const std::vector<std::size_t> kQuickNonBlockingSizes = {8, 64, 1048576};
+// The quick profile's dictionaries: the plain-map baseline, the locked map, shared memory,
+// and the manager over Python's own mechanism (a Unix socket), a pipe, ZeroMQ and the
+// shared-memory ring. The full profile takes a manager over every transport.
+const std::vector<std::string> kQuickDicts = {
+    "dict-local", "dict-locked", "dict-shm", "dict-manager-unix-stream", "dict-manager-pipe",
+    "dict-manager-zmq-ipc", "dict-manager-shm-spsc"};
+
 const std::vector<std::size_t> kFullSizes = {8,    16,    64,     256,    512,    1024,   4096,
                                              16384, 65536, 262144, 1048576};
 
@@ -63,6 +72,7 @@ std::string usage_text() {
   std::string workloads;
   for (const auto& workload : all_workloads())
     workloads += (workloads.empty() ? "" : ", ") + workload.name;
+  for (const auto& workload : all_dict_workloads()) workloads += ", " + workload.name;
   return "ipcmeter suite flags (Google Benchmark's --benchmark_* flags work as usual):\n"
          "  --profile=quick|full     quick: whole matrix in minutes; full: longer, repeated\n"
          "  --pin=auto|none|L,P      leader on CPU L, peer on CPU P (auto: first two CPUs)\n"
@@ -73,6 +83,14 @@ std::string usage_text() {
          transport_names() +
          ")\n"
          "  --placements=a,b         default: all (thread, fork, spawn)\n"
+         "  --dicts=a,b              dictionaries for the dict-* workloads (default quick: " +
+         [] {
+           std::string names;
+           for (const auto& name : kQuickDicts) names += (names.empty() ? "" : ", ") + name;
+           return names;
+         }() +
+         "; full: all of " + dict_names() +
+         "; with --transports: the managers over those)\n"
          "  --sizes=8,64,4K,1M       message sizes, 8 B to 64 MiB\n"
          "  --waits=block,spin,hybrid  wait strategies (default: all a transport supports)\n"
          "  --timeout=SECONDS        per-run watchdog (default 30)\n"
@@ -93,7 +111,7 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
     std::string flag = arg.substr(0, equals);
     bool flag_is_ours = flag == "--profile" || flag == "--pin" || flag == "--workloads" ||
                         flag == "--transports" || flag == "--placements" || flag == "--sizes" ||
-                        flag == "--timeout" || flag == "--waits";
+                        flag == "--timeout" || flag == "--waits" || flag == "--dicts";
     if (flag == "--list") {
       options.list = true;
       continue;
@@ -116,6 +134,7 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
     if (flag == "--workloads") options.workloads = split_list(value, flag);
     if (flag == "--transports") options.transports = split_list(value, flag);
     if (flag == "--placements") options.placements = split_list(value, flag);
+    if (flag == "--dicts") options.dicts = split_list(value, flag);
     if (flag == "--sizes") sizes_text = value;
     if (flag == "--timeout") timeout_text = value;
     if (flag == "--waits") waits_text = value;
@@ -127,11 +146,27 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
   if (options.profile != "quick" && options.profile != "full")
     throw UsageError("unknown profile '" + options.profile + "' (known: quick, full)");
   options.pinning = parse_pinning(pin_text);
-  for (const auto& name : options.workloads) find_workload(name);
+  bool transports_given = !options.transports.empty();
+  for (const auto& name : options.workloads)
+    if (!is_dict_workload(name)) find_workload(name);
+  for (const auto& name : options.dicts) find_dict(name);
   for (const auto& name : options.transports) find_transport(name);
   for (const auto& name : options.placements) find_placement(name);
-  if (options.workloads.empty())
+  if (options.workloads.empty()) {
     for (const auto& workload : all_workloads()) options.workloads.push_back(workload.name);
+    for (const auto& workload : all_dict_workloads()) options.workloads.push_back(workload.name);
+  }
+  if (options.dicts.empty() && transports_given) {
+    // Naming transports picks the managers over them.
+    for (const auto& name : options.transports)
+      if (is_dict("dict-manager-" + name)) options.dicts.push_back("dict-manager-" + name);
+  } else if (options.dicts.empty()) {
+    if (options.profile == "full")
+      for (const auto& kind : all_dicts()) options.dicts.push_back(kind.name);
+    else
+      options.dicts = kQuickDicts;
+  }
+  options.clients = {1, 2, 4};
   if (options.transports.empty())
     for (const auto& transport : all_transports()) options.transports.push_back(transport.name);
   if (options.placements.empty())

@@ -20,6 +20,8 @@ struct SuiteOptions {
   std::vector<std::size_t> sizes;
   std::vector<WaitStrategy> waits;
   std::vector<int> producers;  // fan-in producer counts
+  std::vector<std::string> dicts;  // the dictionaries the dict-* workloads measure
+  std::vector<int> clients;        // dict client counts
   // Sizes measured with the spinning and hybrid waits (all sizes when --sizes was given).
   std::vector<std::size_t> non_blocking_sizes;
   std::chrono::milliseconds timeout{30000};

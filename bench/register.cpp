@@ -8,7 +8,9 @@
 #include "bench/baselines.hpp"
 #include "harness/paired_run.hpp"
 #include "harness/placement.hpp"
+#include "harness/workloads/dict.hpp"
 #include "harness/workloads/workload.hpp"
+#include "transports/dict.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcmeter {
@@ -55,7 +57,36 @@ void run_benchmark(benchmark::State& state, RunSpec spec) {
   }
 }
 
+// A dict run: the iterations are operations, shared out among the clients.
+void run_dict_benchmark(benchmark::State& state, RunSpec spec) {
+  spec.count = static_cast<std::uint64_t>(state.max_iterations);
+  while (state.KeepRunningBatch(state.max_iterations)) {
+    state.PauseTiming();
+    try {
+      RunResult result = run_pair(spec, {[&] { state.ResumeTiming(); },
+                                         [&] { state.PauseTiming(); }});
+      state.ResumeTiming();
+      auto operations = static_cast<double>(result.count);
+      state.SetIterationTime(static_cast<double>(result.elapsed_ns) * 1e-9);
+      state.SetItemsProcessed(static_cast<std::int64_t>(result.count));
+      state.counters["leader_cpu_ns_per_iter"] =
+          static_cast<double>(result.leader_cpu_ns) / operations;
+      state.counters["peer_cpu_ns_per_iter"] = static_cast<double>(result.peer_cpu_ns) / operations;
+      if (!find_dict(spec.transport).transport.empty())
+        state.counters["server_cpu_ns_per_iter"] =
+            static_cast<double>(result.server_cpu_ns) / operations;
+      state.SetLabel("pin:" + spec.pinning.describe() + " wait:" + wait_name(spec.wait));
+    } catch (const std::exception& error) {
+      state.SkipWithError(error.what());
+      break;
+    }
+  }
+}
+
 std::string benchmark_name(const RunSpec& spec) {
+  if (is_dict_workload(spec.workload))
+    return spec.workload + "/transport:" + spec.transport + "/placement:" + spec.placement +
+           "/wait:" + wait_name(spec.wait) + "/clients:" + std::to_string(spec.peers);
   bool fan_in = find_workload(spec.workload).fan_in;
   return spec.workload + "/transport:" + spec.transport + "/placement:" + spec.placement +
          "/wait:" + wait_name(spec.wait) +
@@ -133,6 +164,7 @@ int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
   };
 
   for (const auto& workload : options.workloads) {
+    if (is_dict_workload(workload)) continue;  // below
     const Workload& work = find_workload(workload);
     for (const auto& transport_name : options.transports) {
       const Transport& transport = find_transport(transport_name);
@@ -189,6 +221,33 @@ int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
   }
   for (const auto& comparison : comparisons)
     if (comparison.in_matrix) register_comparison(comparison);
+
+  // The dictionaries: each client count in each placement the variant allows. Blocking
+  // waits only: four spinning clients and their server threads would fight over 2 cores.
+  for (const auto& workload : options.workloads) {
+    if (!is_dict_workload(workload)) continue;
+    for (const auto& dict_name : options.dicts) {
+      const DictKind& kind = find_dict(dict_name);
+      for (const auto& placement_name : options.placements) {
+        if (find_placement(placement_name).separate_process && !kind.crosses_processes) continue;
+        for (int clients : options.clients) {
+          if (!kind.shared && clients != 1) continue;
+          RunSpec spec;
+          spec.workload = workload;
+          spec.transport = dict_name;
+          spec.placement = placement_name;
+          spec.wait = WaitStrategy::block;
+          spec.peers = clients;
+          spec.pinning = options.pinning;
+          spec.timeout = options.timeout;
+          benchmark::RegisterBenchmark(benchmark_name(spec).c_str(), run_dict_benchmark, spec)
+              ->UseManualTime()
+              ->Unit(benchmark::kMicrosecond);
+          ++registered;
+        }
+      }
+    }
+  }
 
   for (const auto& placement : options.placements) {
     RunSpec spec;

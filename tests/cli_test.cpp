@@ -91,6 +91,9 @@ TEST_F(Cli, BadInputGivesOneLineAndNonZeroExit) {
       {"--frobnicate"},
       {"--sizes"},
       {"--waits=sometimes"},
+      {"--dicts=dict-nope"},
+      {"--workloads=dict-nope"},
+      {"--dicts="},
   };
   for (const auto& args : bad_inputs) {
     Outcome outcome = run_bench(args, dir_);
@@ -128,6 +131,28 @@ TEST_F(Cli, TinyRunWritesGoogleBenchmarkJsonWithContextAndParseableNames) {
         "\"cpu_model\":", "\"kernel\":", "\"compiler\":", "\"ipcmeter_pinning\": \"0,1\"",
         "\"ipcmeter_profile\": \"quick\"", "\"rtt_p50_ns\":", "\"rtt_p999_ns\":",
         "\"leader_cpu_ns_per_iter\":", "\"peer_cpu_ns_per_iter\":", "\"items_per_second\":"})
+    EXPECT_NE(text.find(expected), std::string::npos) << expected;
+  EXPECT_EQ(text.find("\"error_occurred\": true"), std::string::npos) << text;
+}
+
+TEST_F(Cli, TinyDictRunReportsOperationsClientsAndServerCpu) {
+  fs::path json = fs::path(dir_) / "dict.json";
+  Outcome outcome = run_bench({"--workloads=dict-get", "--dicts=dict-manager-unix-stream,dict-shm",
+                               "--placements=fork", "--benchmark_min_time=0.01",
+                               "--benchmark_out=" + json.string(), "--benchmark_out_format=json"},
+                              dir_);
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  std::string text = read_file(json);
+  fs::remove(json);
+  for (int clients : {1, 2, 4})
+    for (const char* dict : {"dict-manager-unix-stream", "dict-shm"})
+      EXPECT_NE(text.find(std::string("\"name\": \"dict-get/transport:") + dict +
+                          "/placement:fork/wait:block/clients:" + std::to_string(clients) +
+                          "/manual_time\""),
+                std::string::npos)
+          << dict << " " << clients;
+  for (const char* expected :
+       {"\"items_per_second\":", "\"peer_cpu_ns_per_iter\":", "\"server_cpu_ns_per_iter\":"})
     EXPECT_NE(text.find(expected), std::string::npos) << expected;
   EXPECT_EQ(text.find("\"error_occurred\": true"), std::string::npos) << text;
 }

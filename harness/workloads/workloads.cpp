@@ -1,5 +1,6 @@
 // The workload registry: the one place that lists workloads.
 #include "harness/workloads/workload.hpp"
+#include "harness/workloads/dict.hpp"
 #include "transports/errors.hpp"
 
 namespace ipcmeter {
@@ -22,6 +23,7 @@ const Workload& find_workload(const std::string& name) {
     if (workload.name == name) return workload;
     known += (known.empty() ? "" : ", ") + workload.name;
   }
+  for (const auto& workload : all_dict_workloads()) known += ", " + workload.name;
   throw UsageError("unknown workload '" + name + "' (known: " + known + ")");
 }
 
