@@ -78,6 +78,8 @@ RunResult run_dict(const RunSpec& spec, const TimedSectionHooks& hooks) {
     group.start(i, std::move(peer), host->link(i), others);
   }
 
+  // Only now, with every client forked, may the host start threads.
+  host->serve();
   DictHost* host_pointer = host.get();
   std::optional<WatchdogGuard> watchdog;
   watchdog.emplace(spec.timeout, [&group, host_pointer] {

@@ -14,6 +14,7 @@ import summarize as sm  # noqa: E402
 PLACEMENT_KEY = "placement"
 SERIES_KEY = "transport"
 MARKERS = "osD^v"
+DICT_PNG = "dicts.png"
 WAIT_NOTE = (
     "Pinning ({pinning}) and the wait strategy ({wait}) shape these numbers. A blocked peer must be "
     "woken by the kernel: on the 2-vCPU development VM, waking a blocked peer on the other core costs "
@@ -42,30 +43,53 @@ def write_atomic(path: str, write) -> None:
         raise
 
 
-def split_identity(res: sm.Result):
+def split_identity(res: sm.Result, column: str = sm.SIZE_KEY):
     """(series, panel): transport names a line; other keys such as wait: get their own panel row."""
-    ident = res.identity()
+    ident = res.identity(column)
     placement = str(ident.pop(PLACEMENT_KEY, "-"))
     series = str(ident.pop(SERIES_KEY, None) or ident.pop(sm.TAGS_COLUMN, "-"))
     facet = " ".join(f"{k}:{v}" for k, v in ident.items())
     return series, (facet, placement)
 
 
-def grouped(results, workload, needed):
-    """{(facet, placement): {series: [(size, values)]}} for successful sized results with `needed`."""
+def collect_points(results, needed, place):
+    """{(facet, column title): {series: [(x, values)]}} for the successful results with `needed` that
+    place(r) puts on a plot as (x, series, panel), or None for results that belong elsewhere."""
     out = {}
     for r in results:
-        if r.workload == workload and r.error is None and isinstance(r.size, int) and needed in r.values:
-            series, panel = split_identity(r)
-            out.setdefault(panel, {}).setdefault(series, []).append((r.size, r.values))
-    # A size a series skipped (spin runs only some sizes) becomes a gap, not a line across it.
-    sizes = sorted({s for by_series in out.values() for pts in by_series.values() for s, _ in pts})
+        spot = place(r) if r.error is None and needed in r.values else None
+        if spot is not None:
+            x, series, panel = spot
+            out.setdefault(panel, {}).setdefault(series, []).append((x, r.values))
+    # An x a series skipped (spin runs only some sizes) becomes a gap, not a line across it.
+    xs = sorted({x for by_series in out.values() for pts in by_series.values() for x, _ in pts})
     for by_series in out.values():
         for label, pts in by_series.items():
             have = dict(pts)
             first, last = min(have), max(have)
-            by_series[label] = [(s, have.get(s)) for s in sizes if first <= s <= last]
+            by_series[label] = [(x, have.get(x)) for x in xs if first <= x <= last]
     return out
+
+
+def grouped(results, workload, needed):
+    """Sized results of one workload: a line per transport, a panel column per placement."""
+    def place(r):
+        if r.workload != workload or not isinstance(r.size, int):
+            return None
+        series, (facet, placement) = split_identity(r)
+        return r.size, series, (facet, f"placement: {placement}")
+    return collect_points(results, needed, place)
+
+
+def dict_grouped(results, needed):
+    """dict-* results against clients: a line per transport+placement, a panel column per workload."""
+    def place(r):
+        clients = r.fields.get(sm.CLIENTS_KEY)
+        if not sm.is_dict(r.workload) or not isinstance(clients, int):
+            return None
+        series, (facet, placement) = split_identity(r, sm.CLIENTS_KEY)
+        return clients, f"{series} {placement}", (facet, r.workload)
+    return collect_points(results, needed, place)
 
 
 def tick_label(y: float) -> str:
@@ -76,43 +100,45 @@ def tick_label(y: float) -> str:
     return f"{y:g}"
 
 
-def figure(plt, groups, styles, title, ylabel, draw, extra_handles=()):
-    """Log-log panels: a column per placement, a row per other key combination (e.g. wait:spin);
-    shared axes so panels compare at a glance, and one legend below them all."""
+def figure(plt, groups, styles, title, ylabel, draw, extra_handles=(), xlabel="message size (bytes)"):
+    """Log-log panels: a column per placement (or workload), a row per other key combination (e.g.
+    wait:spin); shared axes so panels compare at a glance, and one legend below them all."""
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
     facets = list(dict.fromkeys(f for f, _ in groups))
-    placements = list(dict.fromkeys(p for _, p in groups))
-    nrows, ncols = len(facets), len(placements)
-    n_labels = len({s for g in groups.values() for s in g}) + len(extra_handles)
-    ncol = min(n_labels, 6)
+    columns = list(dict.fromkeys(c for _, c in groups))
+    nrows, ncols = len(facets), len(columns)
+    names = list({s for g in groups.values() for s in g}) + [h.get_label() for h in extra_handles]
+    n_labels, width = len(names), 4.2 * ncols + 0.8
+    # About 0.07 in per character plus the line sample: as many legend rows as long names need.
+    ncol = min(6, math.ceil(n_labels / math.ceil(sum(0.7 + 0.07 * len(n) for n in names) / width)))
     legend_in = 0.2 + 0.25 * math.ceil(n_labels / ncol)
     height = 3.3 * nrows + 0.6 + legend_in
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols + 0.8, height),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height),
                              sharex=True, sharey=True, squeeze=False)
-    sizes = sorted({s for g in groups.values() for pts in g.values() for s, _ in pts})
+    xs = sorted({x for g in groups.values() for pts in g.values() for x, _ in pts})
     handles = {}
     for r, facet in enumerate(facets):
-        for c, placement in enumerate(placements):
+        for c, column in enumerate(columns):
             ax = axes[r][c]
-            by_series = groups.get((facet, placement))
+            by_series = groups.get((facet, column))
             if by_series is None:
                 ax.set_axis_off()  # e.g. a wait strategy no transport offers in this placement
                 continue
             for label, pts in by_series.items():
                 handles[label] = draw(ax, styles[label], label, [s for s, _ in pts], [v for _, v in pts])
-            ax.set_title(f"placement: {placement}" + (f", {facet}" if facet else ""), fontsize=10)
+            ax.set_title(column + (f", {facet}" if facet else ""), fontsize=10)
             ax.set_xscale("log", base=2)
             ax.set_yscale("log")
-            ax.xaxis.set_major_locator(FixedLocator(sizes))
+            ax.xaxis.set_major_locator(FixedLocator(xs))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: sm.fmt_size(int(round(x)))))
             ax.xaxis.set_minor_locator(NullLocator())
             ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: tick_label(y)))
             ax.yaxis.set_minor_formatter(NullFormatter())
             ax.tick_params(labelbottom=True, labelleft=True)  # sharing hides them on inner panels
             ax.grid(True, which="both", alpha=0.3)
-            if r == nrows - 1 or groups.get((facets[r + 1], placement)) is None:
-                ax.set_xlabel("message size (bytes)")
+            if r == nrows - 1 or groups.get((facets[r + 1], column)) is None:
+                ax.set_xlabel(xlabel)
             if c == 0:
                 ax.set_ylabel(ylabel)
     fig.suptitle(title)
@@ -162,6 +188,11 @@ PLOTS = [
      "CPU time per message (µs)", cpu_draw,
      "CPU time per streamed message: solid lines are the consumer (leader), dashed lines the producer "
      "(peer; its thread, or its whole process for fork/spawn)."),
+    (DICT_PNG, "dict-*", "items_per_second", "shared dictionaries: operations/s, all clients together (median)",
+     "operations/s", line("items_per_second"),
+     "Shared-dictionary operations per second, all clients together, against the number of clients: a panel "
+     "per dict workload, a line per dictionary variant and placement. dict-local (a plain map, one client) is "
+     "the baseline; dict-manager-* answer every request from a server over that transport."),
 ]
 
 
@@ -241,11 +272,14 @@ def main(argv=None) -> int:
 
     results, failures = sm.collect(data)
     best = sm.pick_best(results)
-    # One style per transport across every figure, so 'pipe' looks the same everywhere; the
-    # marker changes once tab10's colours run out.
+    # One style per transport across every figure, so 'pipe' looks the same everywhere (dict lines
+    # are transport+placement); the marker changes once tab10's colours run out.
     palette = plt.get_cmap("tab10").colors
+    groups = {fname: dict_grouped(best, needed) if fname == DICT_PNG else grouped(best, workload, needed)
+              for fname, workload, needed, *_ in PLOTS}
     plotted = {p[1] for p in PLOTS}
     labels = dict.fromkeys(split_identity(r)[0] for r in best if r.workload in plotted and isinstance(r.size, int))
+    labels.update(dict.fromkeys(s for by_series in groups[DICT_PNG].values() for s in by_series))
     styles = {label: {"color": palette[i % len(palette)], "marker": MARKERS[(i // len(palette)) % len(MARKERS)]}
               for i, label in enumerate(labels)}
     cpu_keys = [Line2D([], [], color="gray", ls="-", label="leader (consumer): solid"),
@@ -253,13 +287,13 @@ def main(argv=None) -> int:
 
     status = []
     for fname, workload, needed, title, ylabel, draw, caption in PLOTS:
-        groups = grouped(best, workload, needed)
-        if not groups:
+        if not groups[fname]:
             status.append((fname, caption, f"this run has no {workload} results with {needed}."))
             continue
         pinning = data.get("context", {}).get("ipcmeter_pinning", "?")
-        fig = figure(plt, groups, styles, f"{title}, pinning {pinning}", ylabel, draw,
-                     cpu_keys if fname == "cpu.png" else ())
+        fig = figure(plt, groups[fname], styles, f"{title}, pinning {pinning}", ylabel, draw,
+                     cpu_keys if fname == "cpu.png" else (),
+                     "clients" if fname == DICT_PNG else "message size (bytes)")
         write_atomic(os.path.join(args.out, fname), lambda f: fig.savefig(f, format="png", dpi=100))
         plt.close(fig)
         status.append((fname, caption, None))

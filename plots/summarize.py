@@ -15,6 +15,9 @@ TIMER_TAGS = {"manual_time", "real_time", "process_time"}
 # and a sweep run of the same case land in the same table cell.
 RUN_CONTROL_KEYS = {"repeats", "iterations", "min_time", "min_warmup_time"}
 SIZE_KEY = "size"
+# Shared-dictionary workloads (dict-get, dict-put, ...) have no size: their columns are clients.
+DICT_PREFIX = "dict-"
+CLIENTS_KEY = "clients"
 TAGS_COLUMN = "name"
 NS_PER_UNIT = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 OVERHEAD_TARGET = 1.10
@@ -23,6 +26,15 @@ OVERHEAD_BASELINE = "pipe-raw"
 # The raw baseline blocks in read(2), so only a blocking case is its counterpart.
 OVERHEAD_WAIT = "block"
 UNSUPPORTED = "unsupported"  # error_message prefix of combinations the suite lists but cannot run
+# The `processing` package's documentation (seed document shared/seeds/004_75d65fc013cb0a80.txt in the
+# parent directory), "on a Pentium 4, 2.5 Ghz": a value can be retrieved from a shared (Manager)
+# dictionary 18,000-20,000 times/sec against around 5 million times/sec for a normal dictionary.
+DOC_SHARED_DICT_GETS = (18_000, 20_000)
+DOC_NORMAL_DICT_GETS = 5_000_000
+# This run's counterparts: one client of a manager serving over a Unix socket from another process
+# (what processing's Manager does on Linux), and the plain map.
+REFERENCE_SHARED = {"transport": "dict-manager-unix-stream", "placement": "fork", CLIENTS_KEY: 1}
+REFERENCE_NORMAL = {"transport": "dict-local", CLIENTS_KEY: 1}
 TEXT_WIDTH = 120
 
 
@@ -44,9 +56,9 @@ class Result:
     def size(self):
         return self.fields.get(SIZE_KEY)
 
-    def identity(self) -> Dict[str, object]:
-        """What was measured apart from the size: the row of a table."""
-        ident = {k: v for k, v in self.fields.items() if k != SIZE_KEY and k not in RUN_CONTROL_KEYS}
+    def identity(self, column: str = SIZE_KEY) -> Dict[str, object]:
+        """What was measured apart from the table's column key (the size): the row of a table."""
+        ident = {k: v for k, v in self.fields.items() if k != column and k not in RUN_CONTROL_KEYS}
         if self.tags:
             ident.setdefault(TAGS_COLUMN, "/".join(self.tags))
         return ident
@@ -153,6 +165,14 @@ def fmt_size(n) -> str:
     return str(n)
 
 
+def fmt_clients(n) -> str:
+    return f"{n} client" + ("" if n == 1 else "s")
+
+
+def is_dict(workload: str) -> bool:
+    return workload.startswith(DICT_PREFIX)
+
+
 def parse_size(text: str) -> int:
     mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:].upper(), 1)
     return int(text[:-1] if mult > 1 else text) * mult
@@ -199,6 +219,15 @@ def _cpu_cell(v):
     return None
 
 
+def _dict_cpu_cell(v):
+    # The leader only waits for the clients (~0): clients' CPU, plus the server's where one answers.
+    if "peer_cpu_ns_per_iter" not in v:
+        return None
+    us = lambda ns: fmt_us(ns) if ns >= 995 else f"{ns / 1e3:.3f}"  # noqa: E731  (plain maps take ~10 ns)
+    server = v.get("server_cpu_ns_per_iter")
+    return us(v["peer_cpu_ns_per_iter"]) + (f"+{us(server)}" if server is not None else "")
+
+
 # Workloads not listed here (baselines, future ones) show time per iteration.
 METRICS = {
     "stream": ("messages/s", _stream_cell),
@@ -216,20 +245,21 @@ class Table:
     n_keys: int  # leading left-aligned key columns
 
 
-def _table(title, results, sizes, cell) -> Table:
+def _table(title, results, sizes, cell, column=SIZE_KEY, label=fmt_size) -> Table:
+    """Rows are the results' identities, columns the values of `column` (labelled by `label`)."""
     keys: List[str] = []
     rows: Dict[tuple, Dict[object, str]] = {}
     for res in results:
-        for k in res.identity():
+        for k in res.identity(column):
             if k not in keys:
                 keys.append(k)
     for res in results:
-        ident = res.identity()
+        ident = res.identity(column)
         row = rows.setdefault(tuple(ident.get(k, "-") for k in keys), {})
         if res.error:
-            row[res.size] = "n/a" if res.error.startswith(UNSUPPORTED) else "FAIL"
+            row[res.fields.get(column)] = "n/a" if res.error.startswith(UNSUPPORTED) else "FAIL"
         else:
-            row[res.size] = cell(res.values) or "-"
+            row[res.fields.get(column)] = cell(res.values) or "-"
     # Group rows by key values in first-seen order (transport, then placement, ...), wherever the
     # suite registered a case (the overhead pair comes last in the file).
     seen = [{} for _ in keys]
@@ -237,10 +267,10 @@ def _table(title, results, sizes, cell) -> Table:
         for i, v in enumerate(row):
             seen[i].setdefault(v, len(seen[i]))
     rows = dict(sorted(rows.items(), key=lambda kv: [seen[i][v] for i, v in enumerate(kv[0])]))
-    present = {res.size for res in results}
+    present = {res.fields.get(column) for res in results}
     cols = sizes or sorted(s for s in present if isinstance(s, int))
     cols = cols + [None] if None in present else cols  # e.g. baseline/pipe-raw beside memcpy/size:N
-    header = keys + [fmt_size(s) if s is not None else "value" for s in cols]
+    header = keys + [label(s) if s is not None else "value" for s in cols]
     body = [[str(v) for v in k] + [cells.get(s, "-") for s in cols] for k, cells in rows.items()]
     return Table(title, header, body, len(keys))
 
@@ -249,6 +279,14 @@ def build_tables(results: List[Result], sizes: Optional[List[int]] = None) -> Li
     tables = []
     for workload in dict.fromkeys(r.workload for r in results):
         mine = [r for r in results if r.workload == workload]
+        if is_dict(workload):  # columns are clients, so --sizes does not apply
+            by_clients = dict(column=CLIENTS_KEY, label=fmt_clients)
+            tables.append(_table(f"{workload}: operations/s, all clients together (median)", mine, None,
+                                 _stream_cell, **by_clients))
+            if any(_dict_cpu_cell(r.values) for r in mine):
+                tables.append(_table(f"{workload}: CPU us per operation, clients+server where a server answers"
+                                     " (median)", mine, None, _dict_cpu_cell, **by_clients))
+            continue
         label, cell = METRICS.get(workload, ("time per iteration, us", _time_cell))
         tables.append(_table(f"{workload}: {label} (median)", mine, sizes, cell))
         if any(_cpu_cell(r.values) for r in mine):
@@ -355,6 +393,20 @@ def target_lines(results: List[Result]) -> List[str]:
     return lines
 
 
+def reference_lines(results: List[Result]) -> List[str]:
+    """The documented shared-dict figures beside this run's (a report, never an assertion)."""
+    lo, hi = DOC_SHARED_DICT_GETS
+    found = (_find(results, "dict-get", **case) for case in (REFERENCE_SHARED, REFERENCE_NORMAL))
+    shared, normal = (r.values.get("items_per_second") if r else None for r in found)
+    here = lambda x: f"{fmt_rate(x)} operations/s" if x else "not measured in this run"  # noqa: E731
+    return [f"shared dict, dict-get dict-manager-unix-stream fork 1 client: {here(shared)}"
+            f" (documents: {fmt_rate(lo)}-{fmt_rate(hi)}/s)",
+            f"normal dict, dict-get dict-local 1 client: {here(normal)}"
+            f" (documents: {fmt_rate(DOC_NORMAL_DICT_GETS)}/s)",
+            f"normal / shared: {f'{normal / shared:.0f}x' if shared and normal else 'not measured in this run'}"
+            f" (documents: about {DOC_NORMAL_DICT_GETS / hi:.0f}-{DOC_NORMAL_DICT_GETS / lo:.0f}x)"]
+
+
 def context_lines(ctx: dict) -> List[str]:
     load = " ".join(f"{x:.2f}" for x in ctx.get("load_avg", []))
     g = lambda k: ctx.get(k, "?")  # noqa: E731
@@ -409,6 +461,8 @@ def format_report(data: dict, sizes: Optional[List[int]] = None, fmt: str = "tex
     targets = target_lines(best)
     parts.append("\n".join(["performance targets (ratios measured in this run):"]
                            + [f"{bullet}{line}" for line in targets]))
+    parts.append("\n".join(["reference figures (documents: Pentium 4, 2.5 GHz, Python processing package):"]
+                           + [f"{bullet}{line}" for line in reference_lines(best)]))
     return "\n\n".join(parts) + "\n"
 
 

@@ -304,6 +304,7 @@ TEST_P(ManagerServerDies, ClientGetsAnErrorNotAHang) {
     try {
       auto host = kind.create({});
       preload_dict(host->direct());
+      host->serve();
       std::string address = host->link(0).address();
       if (::write(write_end.get(), address.data(), address.size()) !=
           static_cast<ssize_t>(address.size()))

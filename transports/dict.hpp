@@ -64,6 +64,10 @@ class DictHost {
   // Every fd of every client's link (a forked client closes those that are not its own).
   std::vector<int> all_fds() const;
   int clients() const { return clients_; }
+  // Starts any server threads. Called once every client is started: a client forked while
+  // another thread runs (one starting up, or holding a lock in libc or ZeroMQ) could
+  // inherit that lock held forever.
+  virtual void serve() {}
   // Called once every client has opened its side: a manager waits for each server thread
   // to hold its own end, then the originals are closed so a client's end is seen.
   virtual void clients_ready() {}

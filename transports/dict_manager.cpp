@@ -97,9 +97,15 @@ class ManagerHost final : public DictHost {
     shared_.map.reserve(options.keys);
     for (int i = 0; i < options.clients; ++i) links_.push_back(transport.create(link_options(options)));
     servers_ = std::vector<Server>(static_cast<std::size_t>(options.clients));
+  }
+
+  void serve() override {
+    if (serving_) return;
+    serving_ = true;
     for (std::size_t i = 0; i < servers_.size(); ++i) {
-      servers_[i].thread = std::thread([this, i] { serve(i); });
+      servers_[i].thread = std::thread([this, i] { serve_client(i); });
       servers_[i].handle = servers_[i].thread.native_handle();
+      servers_[i].started.store(true, std::memory_order_release);
     }
   }
   ~ManagerHost() override { stop(); }
@@ -108,6 +114,7 @@ class ManagerHost final : public DictHost {
   Dict& direct() override { return view_; }
 
   void clients_ready() override {
+    serve();
     // Each client has opened its side; a server's open (an accept, say) completes now.
     std::unique_lock lock(mutex_);
     for (;;) {
@@ -127,7 +134,9 @@ class ManagerHost final : public DictHost {
 
   void interrupt() noexcept override {
     for (auto& server : servers_)
-      if (!server.joined.load(std::memory_order_acquire)) ::pthread_kill(server.handle, kInterruptSignal);
+      if (server.started.load(std::memory_order_acquire) &&
+          !server.joined.load(std::memory_order_acquire))
+        ::pthread_kill(server.handle, kInterruptSignal);
   }
 
   std::optional<std::string> stop() override {
@@ -140,7 +149,7 @@ class ManagerHost final : public DictHost {
       auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
       auto all_finished = [&] {
         for (const auto& server : servers_)
-          if (!server.finished) return false;
+          if (server.started.load(std::memory_order_relaxed) && !server.finished) return false;
         return true;
       };
       while (!changed_.wait_until(lock, deadline, all_finished)) {
@@ -153,7 +162,7 @@ class ManagerHost final : public DictHost {
     }
     for (auto& server : servers_) {
       server.joined.store(true, std::memory_order_release);
-      server.thread.join();
+      if (server.thread.joinable()) server.thread.join();
     }
     for (auto& link : links_) link.close_fds();
     return first_error();
@@ -170,6 +179,7 @@ class ManagerHost final : public DictHost {
   struct Server {
     std::thread thread;
     pthread_t handle{};
+    std::atomic<bool> started{false};
     std::atomic<bool> joined{false};
     bool opened = false;
     bool finished = false;
@@ -184,7 +194,7 @@ class ManagerHost final : public DictHost {
     return std::nullopt;
   }
 
-  void serve(std::size_t i) {
+  void serve_client(std::size_t i) {
     std::string who = "dict-manager-" + transport_.name + " server " + std::to_string(i);
     std::optional<std::string> error;
     std::uint64_t cpu_start = thread_cpu_now();
@@ -258,6 +268,7 @@ class ManagerHost final : public DictHost {
   std::vector<Server> servers_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
+  bool serving_ = false;
   bool stopped_ = false;
 };
 

@@ -13,10 +13,14 @@ FIXTURE = os.path.join(ROOT, "tests", "fixtures", "quick-run.json")
 # A later real run (pipe, shm-spsc, zmq-ipc, baselines, startup): wait strategies, fan-in
 # producers, unsupported combinations, repeats:5 medians.
 FIXTURE_WAITS = os.path.join(ROOT, "tests", "fixtures", "quick-run-waits.json")
+# A real run of the shared-dictionary workloads (clients 1/2/4, thread and fork, five variants).
+FIXTURE_DICTS = os.path.join(ROOT, "tests", "fixtures", "dict-run.json")
 sys.path.insert(0, PLOTS)
 import summarize as sm  # noqa: E402
 
-PNGS = ["throughput.png", "bandwidth.png", "latency.png", "cpu.png"]
+PNGS = ["throughput.png", "bandwidth.png", "latency.png", "cpu.png"]  # a run without dict-* workloads
+DICT_PNG = "dicts.png"
+DICT_GET = "dict-get/transport:{}/placement:{}/wait:block/clients:{}/manual_time"
 
 
 def bench(name, real_time, unit="us", run_type="iteration", aggregate=None, reps=1, **counters):
@@ -294,6 +298,7 @@ class Report(Scripts):
         self.assertIn("harness overhead:", page)
         self.assertIn("65-70 µs", page)
         self.assertIn("<table>", page)
+        self.assertIn(f"{DICT_PNG} not generated", page)
 
     def test_pingpong_only_run_skips_stream_plots(self):
         data = {"context": {}, "benchmarks": [
@@ -309,6 +314,106 @@ class Report(Scripts):
         self.assertIn("throughput.png not generated", page)
         self.assertNotIn('src="throughput.png"', page)
         self.assertIn('src="latency.png"', page)
+
+
+class Dicts(Scripts):
+    """The shared-dictionary workloads: clients instead of sizes, a server's CPU, the documented figures."""
+
+    def tables(self, data):
+        return {t.title: t for t in sm.build_tables(sm.pick_best(sm.collect(data)[0]))}
+
+    def rates(self):
+        with open(FIXTURE_DICTS, encoding="utf-8") as f:
+            return {b["name"]: b["items_per_second"] for b in json.load(f)["benchmarks"] if "items_per_second" in b}
+
+    def test_identity_leaves_out_the_column_key(self):
+        _, fields, _ = sm.parse_name(DICT_GET.format("dict-shm", "fork", 2))
+        res = sm.Result("x", "dict-get", fields, ())
+        self.assertEqual(res.identity(sm.CLIENTS_KEY), {"transport": "dict-shm", "placement": "fork", "wait": "block"})
+
+    def test_fixture_tables_have_client_columns(self):
+        tables = self.tables(sm.load_run(FIXTURE_DICTS))
+        for workload in ("dict-get", "dict-put", "dict-mixed"):
+            ops = tables[f"{workload}: operations/s, all clients together (median)"]
+            self.assertEqual(ops.header, ["transport", "placement", "wait", "1 client", "2 clients", "4 clients"])
+            self.assertEqual(len(ops.rows), 8)
+        ops = tables["dict-get: operations/s, all clients together (median)"]
+        self.assertIn(["dict-local", "thread", "block", "87.3M", "-", "-"], ops.rows)
+        self.assertIn(["dict-manager-unix-stream", "fork", "block", "13.9k", "25.6k", "62.4k"], ops.rows)
+        cpu = tables["dict-get: CPU us per operation, clients+server where a server answers (median)"]
+        self.assertIn(["dict-manager-unix-stream", "fork", "block", "28.3+26.8", "21.7+13.6", "11.3+9.97"], cpu.rows)
+        self.assertIn(["dict-local", "thread", "block", "0.011", "-", "-"], cpu.rows)  # no server, no +
+
+    def test_fixture_text_with_sizes_keeps_the_dict_tables(self):
+        proc = self.run_script("summarize.py", FIXTURE_DICTS, "--sizes", "64")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertRegex(proc.stdout, r"dict-put: operations/s, all clients together \(median\)\n"
+                                      r"transport +placement +wait +1 client +2 clients +4 clients\n")
+        self.assertRegex(proc.stdout, r"dict-manager-pipe +fork +block +\S+\+\S+ +\S+\+\S+ +\S+\+\S+\n")
+        self.assertNotIn("failed (", proc.stdout)
+
+    def test_reference_figures_beside_this_run(self):
+        rates = self.rates()
+        normal = rates[DICT_GET.format("dict-local", "thread", 1)]
+        shared = rates[DICT_GET.format("dict-manager-unix-stream", "fork", 1)]
+        proc = self.run_script("summarize.py", FIXTURE_DICTS)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        section = proc.stdout.split("reference figures (documents: Pentium 4, 2.5 GHz, Python processing package):\n")
+        self.assertEqual(len(section), 2, proc.stdout)
+        self.assertEqual(section[1].splitlines(), [
+            f"  shared dict, dict-get dict-manager-unix-stream fork 1 client: {sm.fmt_rate(shared)} operations/s"
+            " (documents: 18.0k-20.0k/s)",
+            f"  normal dict, dict-get dict-local 1 client: {sm.fmt_rate(normal)} operations/s (documents: 5.00M/s)",
+            f"  normal / shared: {normal / shared:.0f}x (documents: about 250-278x)"])
+
+    def test_missing_side_is_not_measured(self):
+        data = {"benchmarks": [bench(DICT_GET.format("dict-local", "thread", 1), 0.01, items_per_second=9e7),
+                               bench(DICT_GET.format("dict-manager-unix-stream", "thread", 1), 70.0,
+                                     items_per_second=14e3)]}  # thread, not the documented process case
+        lines = sm.reference_lines(sm.pick_best(sm.collect(data)[0]))
+        self.assertIn("fork 1 client: not measured in this run (documents: 18.0k-20.0k/s)", lines[0])
+        self.assertIn("dict-local 1 client: 90.0M operations/s", lines[1])
+        self.assertEqual(lines[2], "normal / shared: not measured in this run (documents: about 250-278x)")
+        proc = self.run_script("summarize.py", self.write_json({"benchmarks": data["benchmarks"][1:]}))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("dict-local 1 client: not measured in this run", proc.stdout)
+
+    def test_failed_dict_benchmark_shows_fail(self):
+        data = {"benchmarks": [
+            bench(DICT_GET.format("dict-local", "thread", 1), 0.01, items_per_second=9e7, peer_cpu_ns_per_iter=11.0),
+            failed(DICT_GET.format("dict-manager-pipe", "fork", 1), "server exited with status 1"),
+            bench(DICT_GET.format("dict-manager-pipe", "fork", 2), 40.0, items_per_second=3e4,
+                  peer_cpu_ns_per_iter=14e3, server_cpu_ns_per_iter=11e3),
+        ]}
+        tables = self.tables(data)
+        self.assertEqual(tables["dict-get: operations/s, all clients together (median)"].rows,
+                         [["dict-local", "thread", "block", "90.0M", "-"],
+                          ["dict-manager-pipe", "fork", "block", "FAIL", "30.0k"]])
+        self.assertEqual(tables["dict-get: CPU us per operation, clients+server where a server answers (median)"].rows,
+                         [["dict-local", "thread", "block", "0.011", "-"],
+                          ["dict-manager-pipe", "fork", "block", "FAIL", "14.0+11.0"]])
+        proc = self.run_script("summarize.py", self.write_json(data))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn(f"failed (1):\n  {DICT_GET.format('dict-manager-pipe', 'fork', 1)}: server exited with status 1",
+                      proc.stdout)
+
+    def test_report_writes_dicts_png(self):
+        out = os.path.join(self.tmp, "out")
+        proc = self.run_script("report.py", FIXTURE_DICTS, "--out", out)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(sorted(os.listdir(out)), [DICT_PNG, "report.html"])
+        with open(os.path.join(out, DICT_PNG), "rb") as f:
+            data = f.read()
+        self.assertTrue(data.startswith(b"\x89PNG\r\n\x1a\n"))
+        self.assertGreater(len(data), 20000)
+        with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
+            page = f.read()
+        self.assertIn(f'src="{DICT_PNG}"', page)
+        self.assertIn("dict-local (a plain map, one client) is the baseline", page)
+        self.assertIn("<h3>dict-mixed: operations/s, all clients together (median)</h3>", page)
+        self.assertIn("<th class=num>4 clients</th>", page)
+        for png in PNGS:
+            self.assertIn(f"{png} not generated", page)
 
 
 if __name__ == "__main__":
