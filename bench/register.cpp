@@ -20,11 +20,12 @@ namespace {
 // quick profile; 5 keeps one noisy repetition from deciding the ratio.
 constexpr int kOverheadRepetitions = 5;
 
-void run_benchmark(benchmark::State& state, RunSpec spec) {
-  const Workload& workload = find_workload(spec.workload);
+// Runs the spec once per batch of iterations (set-up and tear-down outside the timed
+// section), reporting its time, items, both sides' CPU, and what `counters` adds.
+template <typename Counters>
+void run_measured(benchmark::State& state, RunSpec spec, Counters counters) {
   spec.count = static_cast<std::uint64_t>(state.max_iterations);
   while (state.KeepRunningBatch(state.max_iterations)) {
-    // Set-up and tear-down (link, peer start, reaping) are outside the timed section.
     state.PauseTiming();
     try {
       RunResult result = run_pair(spec, {[&] { state.ResumeTiming(); },
@@ -33,22 +34,10 @@ void run_benchmark(benchmark::State& state, RunSpec spec) {
       auto iterations = static_cast<double>(result.count);
       state.SetIterationTime(static_cast<double>(result.elapsed_ns) * 1e-9);
       state.SetItemsProcessed(static_cast<std::int64_t>(result.count));
-      // Pingpong moves each message both ways.
-      std::int64_t bytes_per_iteration =
-          static_cast<std::int64_t>(spec.size) * (workload.records_round_trips ? 2 : 1);
-      state.SetBytesProcessed(static_cast<std::int64_t>(result.count) * bytes_per_iteration);
       state.counters["leader_cpu_ns_per_iter"] =
           static_cast<double>(result.leader_cpu_ns) / iterations;
       state.counters["peer_cpu_ns_per_iter"] = static_cast<double>(result.peer_cpu_ns) / iterations;
-      if (workload.records_round_trips) {
-        const Histogram& rtt = result.round_trips;
-        state.counters["rtt_p50_ns"] = static_cast<double>(rtt.quantile(0.50));
-        state.counters["rtt_p90_ns"] = static_cast<double>(rtt.quantile(0.90));
-        state.counters["rtt_p99_ns"] = static_cast<double>(rtt.quantile(0.99));
-        state.counters["rtt_p999_ns"] = static_cast<double>(rtt.quantile(0.999));
-        state.counters["rtt_max_ns"] = static_cast<double>(rtt.max());
-        state.counters["rtt_samples"] = static_cast<double>(rtt.count());
-      }
+      counters(result);
       state.SetLabel("pin:" + spec.pinning.describe() + " wait:" + wait_name(spec.wait));
     } catch (const std::exception& error) {
       state.SkipWithError(error.what());
@@ -57,30 +46,33 @@ void run_benchmark(benchmark::State& state, RunSpec spec) {
   }
 }
 
+void run_benchmark(benchmark::State& state, RunSpec spec) {
+  const Workload& workload = find_workload(spec.workload);
+  run_measured(state, spec, [&](const RunResult& result) {
+    // Pingpong moves each message both ways.
+    std::int64_t bytes_per_iteration =
+        static_cast<std::int64_t>(spec.size) * (workload.records_round_trips ? 2 : 1);
+    state.SetBytesProcessed(static_cast<std::int64_t>(result.count) * bytes_per_iteration);
+    if (workload.records_round_trips) {
+      const Histogram& rtt = result.round_trips;
+      state.counters["rtt_p50_ns"] = static_cast<double>(rtt.quantile(0.50));
+      state.counters["rtt_p90_ns"] = static_cast<double>(rtt.quantile(0.90));
+      state.counters["rtt_p99_ns"] = static_cast<double>(rtt.quantile(0.99));
+      state.counters["rtt_p999_ns"] = static_cast<double>(rtt.quantile(0.999));
+      state.counters["rtt_max_ns"] = static_cast<double>(rtt.max());
+      state.counters["rtt_samples"] = static_cast<double>(rtt.count());
+    }
+  });
+}
+
 // A dict run: the iterations are operations, shared out among the clients.
 void run_dict_benchmark(benchmark::State& state, RunSpec spec) {
-  spec.count = static_cast<std::uint64_t>(state.max_iterations);
-  while (state.KeepRunningBatch(state.max_iterations)) {
-    state.PauseTiming();
-    try {
-      RunResult result = run_pair(spec, {[&] { state.ResumeTiming(); },
-                                         [&] { state.PauseTiming(); }});
-      state.ResumeTiming();
-      auto operations = static_cast<double>(result.count);
-      state.SetIterationTime(static_cast<double>(result.elapsed_ns) * 1e-9);
-      state.SetItemsProcessed(static_cast<std::int64_t>(result.count));
-      state.counters["leader_cpu_ns_per_iter"] =
-          static_cast<double>(result.leader_cpu_ns) / operations;
-      state.counters["peer_cpu_ns_per_iter"] = static_cast<double>(result.peer_cpu_ns) / operations;
-      if (!find_dict(spec.transport).transport.empty())
-        state.counters["server_cpu_ns_per_iter"] =
-            static_cast<double>(result.server_cpu_ns) / operations;
-      state.SetLabel("pin:" + spec.pinning.describe() + " wait:" + wait_name(spec.wait));
-    } catch (const std::exception& error) {
-      state.SkipWithError(error.what());
-      break;
-    }
-  }
+  bool has_server = !find_dict(spec.transport).transport.empty();
+  run_measured(state, spec, [&](const RunResult& result) {
+    if (has_server)
+      state.counters["server_cpu_ns_per_iter"] =
+          static_cast<double>(result.server_cpu_ns) / static_cast<double>(result.count);
+  });
 }
 
 std::string benchmark_name(const RunSpec& spec) {

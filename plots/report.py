@@ -110,8 +110,9 @@ def figure(plt, groups, styles, title, ylabel, draw, extra_handles=(), xlabel="m
     nrows, ncols = len(facets), len(columns)
     names = list({s for g in groups.values() for s in g}) + [h.get_label() for h in extra_handles]
     n_labels, width = len(names), 4.2 * ncols + 0.8
-    # About 0.07 in per character plus the line sample: as many legend rows as long names need.
-    ncol = min(6, math.ceil(n_labels / math.ceil(sum(0.7 + 0.07 * len(n) for n in names) / width)))
+    # About 0.09 in per character plus the line sample: as many legend rows as long names need
+    # (savefig's tight bounding box keeps a legend that is still too wide on the page).
+    ncol = min(6, math.ceil(n_labels / math.ceil(sum(0.7 + 0.09 * len(n) for n in names) / width)))
     legend_in = 0.2 + 0.25 * math.ceil(n_labels / ncol)
     height = 3.3 * nrows + 0.6 + legend_in
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, height),
@@ -294,7 +295,7 @@ def main(argv=None) -> int:
         fig = figure(plt, groups[fname], styles, f"{title}, pinning {pinning}", ylabel, draw,
                      cpu_keys if fname == "cpu.png" else (),
                      "clients" if fname == DICT_PNG else "message size (bytes)")
-        write_atomic(os.path.join(args.out, fname), lambda f: fig.savefig(f, format="png", dpi=100))
+        write_atomic(os.path.join(args.out, fname), lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))
         plt.close(fig)
         status.append((fname, caption, None))
 

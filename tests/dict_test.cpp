@@ -29,14 +29,7 @@
 namespace ipcmeter {
 namespace {
 
-std::string failure_of(const RunSpec& run) {
-  try {
-    run_pair(run);
-  } catch (const RunFailure& failure) {
-    return failure.what();
-  }
-  return "(no failure)";
-}
+using testing::failure_of;
 
 RunSpec dict_run(const std::string& workload, const std::string& kind, const std::string& placement,
                  int clients, std::uint64_t count) {

@@ -10,6 +10,8 @@
 namespace ipcmeter {
 namespace {
 
+using testing::failure_of;
+
 class HarnessFaults : public testing::NoLeftovers,
                       public ::testing::WithParamInterface<std::string> {
  protected:
@@ -24,15 +26,6 @@ class HarnessFaults : public testing::NoLeftovers,
     return run;
   }
 };
-
-std::string failure_of(const RunSpec& run) {
-  try {
-    run_pair(run);
-  } catch (const RunFailure& failure) {
-    return failure.what();
-  }
-  return "(no failure)";
-}
 
 TEST_P(HarnessFaults, HungPeerTimesOutAndTheNextRunWorks) {
   RunSpec run = spec();

@@ -136,6 +136,15 @@ void remove_test_temp_dir() {
   if (!temp_dir.empty()) std::filesystem::remove_all(temp_dir);
 }
 
+std::string failure_of(const RunSpec& run) {
+  try {
+    run_pair(run);
+  } catch (const RunFailure& failure) {
+    return failure.what();
+  }
+  return "(no failure)";
+}
+
 int open_fd_count() {
   int count = 0;
   for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))

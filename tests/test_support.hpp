@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "harness/paired_run.hpp"
+
 namespace ipcmeter::testing {
 
 // Registers the test-only workload ("exchange") and faulty transports ("pipe-corrupt",
@@ -22,6 +24,10 @@ int open_fd_count();
 std::string leftover_files();
 std::string leftover_shared_memory();  // this process's names in /dev/shm
 bool has_children();
+
+// Runs a spec that should fail and returns the RunFailure's message ("(no failure)" if it
+// did not fail).
+std::string failure_of(const RunSpec& run);
 
 // A fixture that fails a test which leaves a child, a file or an fd behind.
 class NoLeftovers : public ::testing::Test {

@@ -2,12 +2,11 @@
 #include "transports/dict.hpp"
 
 #include <cstdio>
-#include <mutex>
-#include <shared_mutex>
 #include <unordered_map>
 
 #include "transports/address.hpp"
 #include "transports/errors.hpp"
+#include "transports/locked_map.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcmeter {
@@ -64,38 +63,6 @@ class LocalDict final : public Dict {
 
  private:
   Map& map_;
-};
-
-struct LockedMap {
-  Map map;
-  std::shared_mutex mutex;
-};
-
-// Readers share the lock, a writer holds it alone.
-class LockedDict final : public Dict {
- public:
-  explicit LockedDict(LockedMap& shared) : shared_(shared) {}
-  std::optional<DictValue> get(DictKey key) override {
-    std::shared_lock lock(shared_.mutex);
-    auto it = shared_.map.find(key);
-    if (it == shared_.map.end()) return std::nullopt;
-    return it->second;
-  }
-  void put(DictKey key, const DictValue& value) override {
-    std::unique_lock lock(shared_.mutex);
-    shared_.map[key] = value;
-  }
-  bool erase(DictKey key) override {
-    std::unique_lock lock(shared_.mutex);
-    return shared_.map.erase(key) > 0;
-  }
-  std::size_t size() override {
-    std::shared_lock lock(shared_.mutex);
-    return shared_.map.size();
-  }
-
- private:
-  LockedMap& shared_;
 };
 
 // The host of an in-process map: a Link that carries only the map's address.

@@ -9,13 +9,12 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
-#include <shared_mutex>
 #include <thread>
-#include <unordered_map>
 
 #include "transports/dict.hpp"
 #include "transports/errors.hpp"
 #include "transports/interrupt.hpp"
+#include "transports/locked_map.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcmeter {
@@ -58,38 +57,7 @@ TransportOptions link_options(const DictOptions& options) {
   return link;
 }
 
-struct SharedMap {
-  std::unordered_map<DictKey, DictValue> map;
-  std::shared_mutex mutex;
-};
-
-// The creator's own view of the server's map (same locking as the server threads).
-class DirectView final : public Dict {
- public:
-  explicit DirectView(SharedMap& shared) : shared_(shared) {}
-  std::optional<DictValue> get(DictKey key) override {
-    std::shared_lock lock(shared_.mutex);
-    auto it = shared_.map.find(key);
-    if (it == shared_.map.end()) return std::nullopt;
-    return it->second;
-  }
-  void put(DictKey key, const DictValue& value) override {
-    std::unique_lock lock(shared_.mutex);
-    shared_.map[key] = value;
-  }
-  bool erase(DictKey key) override {
-    std::unique_lock lock(shared_.mutex);
-    return shared_.map.erase(key) > 0;
-  }
-  std::size_t size() override {
-    std::shared_lock lock(shared_.mutex);
-    return shared_.map.size();
-  }
-
- private:
-  SharedMap& shared_;
-};
-
+// The map lives here; the server threads and the creator's direct() share one LockedDict.
 class ManagerHost final : public DictHost {
  public:
   ManagerHost(const Transport& transport, const DictOptions& options)
@@ -215,30 +183,21 @@ class ManagerHost final : public DictHost {
                                std::to_string(sizeof request));
         reply = Reply{Status::ok, 0, 0, {}};
         switch (request.op) {
-          case Op::get: {
-            std::shared_lock lock(shared_.mutex);
-            auto it = shared_.map.find(request.key);
-            if (it == shared_.map.end())
-              reply.status = Status::missing;
+          case Op::get:
+            if (auto value = view_.get(request.key))
+              reply.value = *value;
             else
-              reply.value = it->second;
+              reply.status = Status::missing;
             break;
-          }
-          case Op::put: {
-            std::unique_lock lock(shared_.mutex);
-            shared_.map[request.key] = request.value;
+          case Op::put:
+            view_.put(request.key, request.value);
             break;
-          }
-          case Op::erase: {
-            std::unique_lock lock(shared_.mutex);
-            if (shared_.map.erase(request.key) == 0) reply.status = Status::missing;
+          case Op::erase:
+            if (!view_.erase(request.key)) reply.status = Status::missing;
             break;
-          }
-          case Op::size: {
-            std::shared_lock lock(shared_.mutex);
-            reply.size = shared_.map.size();
+          case Op::size:
+            reply.size = view_.size();
             break;
-          }
           case Op::bye:
             break;
           default:
@@ -262,8 +221,8 @@ class ManagerHost final : public DictHost {
   }
 
   const Transport& transport_;
-  SharedMap shared_;
-  DirectView view_;
+  LockedMap shared_;
+  LockedDict view_;
   std::vector<Link> links_;
   std::vector<Server> servers_;
   mutable std::mutex mutex_;
