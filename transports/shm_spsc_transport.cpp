@@ -161,6 +161,7 @@ class ShmSpscEndpoint final : public Endpoint {
   }
 
   std::size_t recv(std::span<std::byte> buffer) override {
+    release_view();
     std::size_t total = 0;
     for (;;) {
       std::uint64_t header = wait_for_record();
@@ -177,9 +178,31 @@ class ShmSpscEndpoint final : public Endpoint {
     }
   }
 
+  // A whole message that lies in one piece in the ring is shown in place: the reader then
+  // reads it once (to verify it, say) instead of copying it out and reading it again. Its
+  // space is released at the next receive, so the producer may meanwhile fill the rest of
+  // the ring (at most half of it is held: larger messages come as fragments).
+  std::span<const std::byte> recv_view(std::span<std::byte> scratch) override {
+    release_view();
+    std::uint64_t header = wait_for_record();
+    std::size_t length = header & kLengthMask;
+    std::size_t offset = (tail_ + kHeader) & mask_;
+    if ((header & kMoreFragments) || offset + length > capacity_)
+      return scratch.first(recv(scratch));  // fragmented or wrapped: copied out
+    held_ = kHeader + align8(length);
+    return {in_data_ + offset, length};
+  }
+
   void close() override { mark_closed(); }
 
  private:
+  void release_view() {
+    if (held_ == 0) return;
+    tail_ += held_;
+    held_ = 0;
+    release();
+  }
+
   std::atomic<std::uint64_t>& header_at(std::byte* data, std::uint64_t position) {
     return *reinterpret_cast<std::atomic<std::uint64_t>*>(data + (position & mask_));
   }
@@ -311,6 +334,7 @@ class ShmSpscEndpoint final : public Endpoint {
   std::uint64_t record_ = 0;
   std::uint64_t tail_seen_ = 0;
   std::uint64_t tail_ = 0;
+  std::uint64_t held_ = 0;  // bytes of the record recv_view shows, released at the next receive
   bool closed_ = false;
 };
 

@@ -40,6 +40,13 @@ class Endpoint {
   // Blocks for the next message, copies it into buffer and returns its size. PeerClosed at
   // an orderly end; std::length_error if the message does not fit (never truncates).
   virtual std::size_t recv(std::span<std::byte> buffer) = 0;
+  // Receives the next message and returns a view of it. By default it is copied into
+  // `scratch`, as recv does; a transport that can show a message where it already lies
+  // (shared memory) returns a view of its own memory instead, saving a copy. The view is
+  // valid until this endpoint's next recv or recv_view (a send may still use it).
+  virtual std::span<const std::byte> recv_view(std::span<std::byte> scratch) {
+    return scratch.first(recv(scratch));
+  }
   // Closes now, reporting errors (the destructor cannot).
   virtual void close() = 0;
 };

@@ -10,15 +10,15 @@ namespace ipcmeter {
 namespace {
 void consume(Endpoint& endpoint, MessageKit& kit, std::uint64_t count, Histogram&) {
   for (std::uint64_t i = 0; i < count; ++i) {
-    std::size_t n;
+    std::span<const std::byte> message;
     try {
-      n = endpoint.recv(kit.buffer);
+      message = endpoint.recv_view(kit.buffer);
     } catch (const std::length_error& error) {
       // A length prefix read from the middle of a payload: the stream lost its framing.
       throw IntegrityError("message " + std::to_string(kit.verifier.verified()) + ": " +
                            error.what());
     }
-    kit.verifier.verify(std::span(kit.buffer).first(n));
+    kit.verifier.verify(message);
   }
 }
 void produce(Endpoint& endpoint, MessageKit& kit, std::uint64_t count) {
