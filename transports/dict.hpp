@@ -76,8 +76,8 @@ class DictHost {
   // Wakes server threads from blocking calls (the interrupt flag is already set).
   // Async-signal-safe: the watchdog calls it.
   virtual void interrupt() noexcept {}
-  // Ends the server threads, if any (each ends when its client says goodbye or goes), and
-  // returns the first error one of them met.
+  // Once every client has ended: ends the server threads, if any (each ends at its client's
+  // goodbye or end-of-file, or is woken), and returns the first error one of them met.
   virtual std::optional<std::string> stop() { return std::nullopt; }
   // CPU time the server threads spent, 0 when there is no server.
   virtual std::uint64_t server_cpu_ns() const { return 0; }

@@ -111,10 +111,11 @@ class ManagerHost final : public DictHost {
     if (stopped_) return first_error();
     stopped_ = true;
     {
-      // A server ends when its client says goodbye or goes; one still waiting after the
-      // grace period (its client never came) is woken and unwinds.
+      // A server ends when its client says goodbye or its link reaches end-of-file. Every
+      // client has ended by now, so one still waiting after a short grace (its client died
+      // over a link with no end-of-file, or never came) is woken and unwinds.
       std::unique_lock lock(mutex_);
-      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
       auto all_finished = [&] {
         for (const auto& server : servers_)
           if (server.started.load(std::memory_order_relaxed) && !server.finished) return false;
@@ -164,6 +165,8 @@ class ManagerHost final : public DictHost {
 
   void serve_client(std::size_t i) {
     std::string who = "dict-manager-" + transport_.name + " server " + std::to_string(i);
+    // Another client's end is not this one's (see interrupt.hpp).
+    ignore_peer_gone_in_this_thread();
     std::optional<std::string> error;
     std::uint64_t cpu_start = thread_cpu_now();
     try {

@@ -25,5 +25,9 @@ void throw_if_interrupted(const char* call);
 // the interrupt flag, by clear_interrupt() at the start of every run.
 void mark_peer_gone() noexcept;
 bool peer_gone() noexcept;
+// The flag says only that *a* peer ended. A thread serving one of several peers (a dict
+// manager's server thread) must not take another's end for its own: it opts out, and then
+// learns of its own peer's end from a goodbye, an end-of-file, or the host's interrupt.
+void ignore_peer_gone_in_this_thread() noexcept;
 
 }  // namespace ipcmeter
