@@ -29,14 +29,10 @@ void validate_dict_run(const RunSpec& spec) {
     throw UsageError("clients must be 1 to " + std::to_string(kMaxDictClients));
   if (!kind.shared && spec.peers != 1)
     throw UsageError(kind.name + " has no lock: it takes exactly 1 client");
-  if (spec.count == 0) throw UsageError("a run needs at least one operation");
-  if (spec.timeout.count() <= 0) throw UsageError("the timeout must be positive");
-  if (spec.fault == Fault::crash && !where.separate_process)
-    throw UsageError("the crash fault needs a process placement");
 }
 
 RunResult run_dict(const RunSpec& spec, const TimedSectionHooks& hooks) {
-  validate_dict_run(spec);
+  spec.validate();
   const DictWorkload& workload = find_dict_workload(spec.workload);
   const DictKind& kind = find_dict(spec.transport);
   const Placement& placement = find_placement(spec.placement);

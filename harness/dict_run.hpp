@@ -7,6 +7,7 @@
 
 namespace ipcmeter {
 
+// The dict-specific checks of RunSpec::validate (which makes the checks every run shares).
 void validate_dict_run(const RunSpec& spec);
 RunResult run_dict(const RunSpec& spec, const TimedSectionHooks& hooks);
 

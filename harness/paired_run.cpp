@@ -30,10 +30,14 @@ std::string RunSpec::describe() const {
 }
 
 void RunSpec::validate() const {
+  const Placement& where = find_placement(placement);
+  if (count == 0) throw UsageError("a run needs at least one iteration");
+  if (timeout.count() <= 0) throw UsageError("the timeout must be positive");
+  if (fault == Fault::crash && !where.separate_process)
+    throw UsageError("the crash fault needs a process placement");
   if (is_dict_workload(workload)) return validate_dict_run(*this);
   find_workload(workload);
   const Transport& link_transport = find_transport(transport);
-  const Placement& where = find_placement(placement);
   if (where.separate_process && !link_transport.crosses_processes)
     throw UsageError("transport " + transport + " works between threads only, not " + placement);
   if (std::find(link_transport.waits.begin(), link_transport.waits.end(), wait) ==
@@ -58,10 +62,6 @@ void RunSpec::validate() const {
     throw UsageError("message size " + std::to_string(size) + " is out of range (" +
                      std::to_string(kMinMessageSize) + " to " + std::to_string(kMaxMessageSize) +
                      " bytes; 8 bytes hold the sequence number and checksum)");
-  if (count == 0) throw UsageError("a run needs at least one iteration");
-  if (timeout.count() <= 0) throw UsageError("the timeout must be positive");
-  if (fault == Fault::crash && !where.separate_process)
-    throw UsageError("the crash fault needs a process placement");
 }
 
 RunResult run_pair(const RunSpec& spec, const TimedSectionHooks& hooks) {

@@ -1,6 +1,8 @@
 // Parsing and formatting of transport addresses.
 #include "transports/address.hpp"
 
+#include <cstdio>
+
 #include <charconv>
 
 #include "transports/errors.hpp"
@@ -79,6 +81,19 @@ std::string join_fds(const std::vector<int>& fds) {
     if (i > 0) text += ',';
     text += std::to_string(fds[i]);
   }
+  return text;
+}
+
+void* Address::pointer(const std::string& key) const {
+  void* value = nullptr;
+  if (std::sscanf(field(key).c_str(), "%p", &value) != 1 || value == nullptr)
+    throw UsageError("bad pointer for " + key + " in address '" + text + "'");
+  return value;
+}
+
+std::string pointer_text(const void* pointer) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%p", pointer);
   return text;
 }
 

@@ -23,10 +23,14 @@ struct Address {
   WaitStrategy wait() const;
   // A decimal field.
   std::size_t number(const std::string& key) const;
+  // A field naming an object in this process (threads-only transports); never null.
+  void* pointer(const std::string& key) const;
 };
 
 std::string format_address(const std::string& scheme,
                            const std::vector<std::pair<std::string, std::string>>& fields);
 std::string join_fds(const std::vector<int>& fds);
+// The text of a pointer field (see Address::pointer).
+std::string pointer_text(const void* pointer);
 
 }  // namespace ipcmeter

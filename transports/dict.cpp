@@ -1,7 +1,6 @@
 // The dictionary registry, and the two in-process variants: dict-local and dict-locked.
 #include "transports/dict.hpp"
 
-#include <cstdio>
 #include <unordered_map>
 
 #include "transports/address.hpp"
@@ -22,31 +21,9 @@ std::uint64_t dict_check(DictKey key, std::uint64_t stamp) noexcept {
   return x;
 }
 
-std::vector<int> DictHost::all_fds() const {
-  std::vector<int> fds;
-  for (int i = 0; i < clients_; ++i)
-    for (int fd : link(i).all_fds()) fds.push_back(fd);
-  return fds;
-}
-
 namespace {
 
 using Map = std::unordered_map<DictKey, DictValue>;
-
-std::string pointer_text(const void* pointer) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%p", pointer);
-  return text;
-}
-
-template <typename T>
-T* pointer_field(const std::string& text) {
-  Address address = Address::parse(text);
-  void* pointer = nullptr;
-  if (std::sscanf(address.field("map").c_str(), "%p", &pointer) != 1 || !pointer)
-    throw UsageError("bad map pointer in address '" + text + "'");
-  return static_cast<T*>(pointer);
-}
 
 // The caller's own map, used with no lock at all: the "normal dictionary" baseline.
 class LocalDict final : public Dict {
@@ -70,8 +47,7 @@ template <typename Shared, typename View>
 class InProcessHost final : public DictHost {
  public:
   InProcessHost(const std::string& scheme, const DictOptions& options)
-      : DictHost(options.clients),
-        link_(format_address(scheme, {{"map", pointer_text(&shared_)}}), {}, {}),
+      : link_(format_address(scheme, {{"map", pointer_text(&shared_)}}), {}, {}),
         view_(shared_) {
     reserve(options.keys);
   }
@@ -102,7 +78,6 @@ std::vector<DictKind> build_dicts() {
 DictKind dict_local_kind() {
   DictKind kind;
   kind.name = "dict-local";
-  kind.family = "dict";
   kind.summary = "plain unordered_map in the caller, no lock, one client (the baseline)";
   kind.crosses_processes = false;
   kind.shared = false;
@@ -112,7 +87,7 @@ DictKind dict_local_kind() {
     return std::make_unique<InProcessHost<Map, LocalDict>>("dict-local", options);
   };
   kind.open = [](const std::string& address) -> std::unique_ptr<Dict> {
-    return std::make_unique<LocalDict>(*pointer_field<Map>(address));
+    return std::make_unique<LocalDict>(*static_cast<Map*>(Address::parse(address).pointer("map")));
   };
   return kind;
 }
@@ -120,14 +95,13 @@ DictKind dict_local_kind() {
 DictKind dict_locked_kind() {
   DictKind kind;
   kind.name = "dict-locked";
-  kind.family = "dict";
   kind.summary = "unordered_map + std::shared_mutex shared by threads";
   kind.crosses_processes = false;
   kind.create = [](const DictOptions& options) -> std::unique_ptr<DictHost> {
     return std::make_unique<InProcessHost<LockedMap, LockedDict>>("dict-locked", options);
   };
   kind.open = [](const std::string& address) -> std::unique_ptr<Dict> {
-    return std::make_unique<LockedDict>(*pointer_field<LockedMap>(address));
+    return std::make_unique<LockedDict>(*static_cast<LockedMap*>(Address::parse(address).pointer("map")));
   };
   return kind;
 }

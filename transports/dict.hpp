@@ -61,9 +61,6 @@ class DictHost {
   virtual ~DictHost() = default;  // stops any server thread and removes every name
   // What client i opens: its address and the fds it inherits.
   virtual const Link& link(int client) const = 0;
-  // Every fd of every client's link (a forked client closes those that are not its own).
-  std::vector<int> all_fds() const;
-  int clients() const { return clients_; }
   // Starts any server threads. Called once every client is started: a client forked while
   // another thread runs (one starting up, or holding a lock in libc or ZeroMQ) could
   // inherit that lock held forever.
@@ -81,17 +78,10 @@ class DictHost {
   virtual std::optional<std::string> stop() { return std::nullopt; }
   // CPU time the server threads spent, 0 when there is no server.
   virtual std::uint64_t server_cpu_ns() const { return 0; }
-
- protected:
-  explicit DictHost(int clients) : clients_(clients) {}
-
- private:
-  int clients_;
 };
 
 struct DictKind {
   std::string name;     // the "transport:" segment of a dict benchmark's name
-  std::string family;   // "dict"
   std::string summary;  // one line for --list
   bool crosses_processes = true;
   bool shared = true;   // false: one client only (dict-local has no lock)

@@ -61,7 +61,7 @@ TransportOptions link_options(const DictOptions& options) {
 class ManagerHost final : public DictHost {
  public:
   ManagerHost(const Transport& transport, const DictOptions& options)
-      : DictHost(options.clients), transport_(transport), view_(shared_) {
+      : transport_(transport), view_(shared_) {
     shared_.map.reserve(options.keys);
     for (int i = 0; i < options.clients; ++i) links_.push_back(transport.create(link_options(options)));
     servers_ = std::vector<Server>(static_cast<std::size_t>(options.clients));
@@ -282,7 +282,6 @@ class ManagerClient final : public Dict {
 DictKind dict_manager_kind(const Transport& transport) {
   DictKind kind;
   kind.name = "dict-manager-" + transport.name;
-  kind.family = "dict";
   kind.summary = "server threads own the map and answer requests over " + transport.name;
   kind.crosses_processes = transport.crosses_processes;
   kind.transport = transport.name;

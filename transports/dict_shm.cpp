@@ -4,9 +4,7 @@
 // The host creates the segment and removes its name on every path; a client only maps it.
 // A client killed while it holds the lock leaves it held (the mutex is not robust): the
 // others then wait until the watchdog ends the run. Clients are only killed between calls.
-#include <unistd.h>
 
-#include <atomic>
 #include <boost/interprocess/allocators/allocator.hpp>
 #include <boost/interprocess/managed_shared_memory.hpp>
 #include <boost/interprocess/sync/interprocess_sharable_mutex.hpp>
@@ -94,8 +92,7 @@ class ShmDict final : public Dict {
 class ShmHost final : public DictHost {
  public:
   explicit ShmHost(const DictOptions& options)
-      : DictHost(options.clients),
-        name_(std::make_unique<SharedMemoryName>(unique_name())),
+      : name_(std::make_unique<SharedMemoryName>(unique_shared_memory_name("dict"))),
         link_(format_address("dict-shm", {{"name", name_->name()}}), {}, {}) {
     try {
       Segment segment(bip::create_only, name_->name().c_str(), segment_size(options.keys));
@@ -111,10 +108,6 @@ class ShmHost final : public DictHost {
   Dict& direct() override { return *view_; }
 
  private:
-  static std::string unique_name() {
-    static std::atomic<unsigned> counter{0};
-    return "ipcm-dict-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-  }
   std::unique_ptr<SharedMemoryName> name_;  // declared first: removed after the mapping goes
   Link link_;
   std::optional<ShmDict> view_;
@@ -125,7 +118,6 @@ class ShmHost final : public DictHost {
 DictKind dict_shm_kind() {
   DictKind kind;
   kind.name = "dict-shm";
-  kind.family = "dict";
   kind.summary = "Boost.Interprocess unordered map in shared memory + interprocess_sharable_mutex";
   kind.create = [](const DictOptions& options) -> std::unique_ptr<DictHost> {
     return std::make_unique<ShmHost>(options);

@@ -61,6 +61,11 @@ void remove_all_registered_names() noexcept {
   remove_kind(NameKind::directory);
 }
 
+std::string unique_shared_memory_name(const std::string& kind) {
+  static std::atomic<unsigned> counter{0};
+  return "ipcm-" + kind + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+}
+
 std::string temp_base() {
   for (const char* variable : {"IPCMETER_TMPDIR", "TMPDIR"}) {
     const char* value = ::getenv(variable);

@@ -57,6 +57,10 @@ class SharedMemoryName {
   int creator_pid_;
 };
 
+// A shared-memory name no other link has used: "ipcm-<kind>-<pid>-<n>". The creator's pid
+// in it is how a leftover is traced to the run that made it.
+std::string unique_shared_memory_name(const std::string& kind);
+
 // The base directory for private dirs: $IPCMETER_TMPDIR, else $TMPDIR, else /tmp.
 std::string temp_base();
 

@@ -128,8 +128,7 @@ Link create_queues(const TransportOptions& options) {
   std::size_t capacity = options.capacity
                              ? options.capacity
                              : std::clamp<std::size_t>(kMaxQueueBytes / slot, 2, kDefaultCapacity);
-  static std::atomic<unsigned> counter{0};
-  std::string base = "ipcm-mq-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  std::string base = unique_shared_memory_name("mq");
   auto names = std::make_unique<QueueNames>(base);
   try {
     for (const SharedMemoryName* name : {&names->a_to_b, &names->b_to_a})

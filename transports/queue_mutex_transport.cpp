@@ -110,10 +110,8 @@ class QueueEndpoint final : public Endpoint {
 Link create_queue(const TransportOptions& options) {
   std::size_t capacity = options.capacity ? options.capacity : kDefaultCapacity;
   auto pair = std::make_unique<QueuePair>(capacity, options.max_message_size);
-  char pointer[32];
-  std::snprintf(pointer, sizeof pointer, "%p", static_cast<void*>(pair.get()));
   std::string address = format_address(
-      "queue-mutex", {{"pair", pointer}, {"capacity", std::to_string(capacity)}});
+      "queue-mutex", {{"pair", pointer_text(pair.get())}, {"capacity", std::to_string(capacity)}});
   std::vector<std::unique_ptr<Link::Resource>> resources;
   resources.push_back(std::move(pair));
   return Link(address, {}, {}, std::move(resources));
@@ -121,10 +119,7 @@ Link create_queue(const TransportOptions& options) {
 
 std::unique_ptr<Endpoint> open_queue(const std::string& text, Side side) {
   Address address = Address::parse(text);
-  void* pointer = nullptr;
-  if (std::sscanf(address.field("pair").c_str(), "%p", &pointer) != 1 || pointer == nullptr)
-    throw UsageError("bad queue pointer in address '" + text + "'");
-  auto* pair = static_cast<QueuePair*>(pointer);
+  auto* pair = static_cast<QueuePair*>(address.pointer("pair"));
   if (side == Side::a) return std::make_unique<QueueEndpoint>(pair->a_to_b, pair->b_to_a);
   return std::make_unique<QueueEndpoint>(pair->b_to_a, pair->a_to_b);
 }

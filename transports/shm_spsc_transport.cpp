@@ -347,8 +347,7 @@ Link create_ring(const TransportOptions& options) {
                              : round_up_power_of_two(2 * (options.max_message_size + 4 * kHeader));
   if (!options.capacity)
     capacity = std::clamp<std::size_t>(capacity, std::size_t{64} << 10, std::size_t{16} << 20);
-  static std::atomic<unsigned> counter{0};
-  std::string name = "ipcm-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  std::string name = unique_shared_memory_name("spsc");
   auto owner = std::make_unique<SegmentName>(name);  // removes it on every path from here
   try {
     bip::shared_memory_object memory(bip::create_only, name.c_str(), bip::read_write);

@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 
 #include <atomic>
-#include <cstdio>
 #include <optional>
 #include <stdexcept>
 #include <zmq.hpp>
@@ -130,12 +129,6 @@ class ZmqEndpoint final : public Endpoint {
   std::optional<zmq::socket_t> socket_;
 };
 
-std::string pointer_text(const void* pointer) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%p", pointer);
-  return text;
-}
-
 // A free loopback port, found by binding port 0 and letting it go. Another program could
 // take it before side a binds; the bind error then says so.
 int free_loopback_port() {
@@ -190,13 +183,8 @@ std::unique_ptr<Endpoint> open_pair(const std::string& text, Side side, bool sha
     return std::make_unique<ZmqEndpoint>(
         nullptr, side == Side::a ? zmq::socket_type::pull : zmq::socket_type::push,
         address.field("endpoint"), side == Side::a, address.wait(), text);
-  zmq::context_t* context = nullptr;
-  if (shared_context) {
-    void* pointer = nullptr;
-    if (std::sscanf(address.field("context").c_str(), "%p", &pointer) != 1 || !pointer)
-      throw UsageError("bad context in address '" + text + "'");
-    context = static_cast<zmq::context_t*>(pointer);
-  }
+  zmq::context_t* context =
+      shared_context ? static_cast<zmq::context_t*>(address.pointer("context")) : nullptr;
   return std::make_unique<ZmqEndpoint>(context, zmq::socket_type::pair, address.field("endpoint"),
                                        side == Side::a, address.wait(), text);
 }
