@@ -9,13 +9,11 @@
 #include "bench/context.hpp"
 #include "bench/options.hpp"
 #include "bench/register.hpp"
+#include "harness/medium.hpp"
 #include "harness/peer.hpp"
 #include "harness/placement.hpp"
 #include "harness/process_guard.hpp"
-#include "harness/workloads/dict.hpp"
 #include "harness/workloads/workload.hpp"
-#include "transports/dict.hpp"
-#include "transports/registry.hpp"
 
 namespace {
 
@@ -25,25 +23,28 @@ bool has_flag(int argc, char** argv, const char* prefix) {
   return false;
 }
 
+void list_media(const char* title, const std::string& family) {
+  std::printf("%s\n", title);
+  for (const auto& kind : ipcmeter::all_media())
+    if (kind.family == family)
+      std::printf("  %-28s %s%s\n", kind.name.c_str(), kind.summary.c_str(),
+                  kind.crosses_processes ? "" : " (threads only)");
+}
+
 void list_axes() {
-  std::printf("transports:\n");
-  for (const auto& transport : ipcmeter::all_transports())
-    std::printf("  %-16s %s%s\n", transport.name.c_str(), transport.summary.c_str(),
-                transport.crosses_processes ? "" : " (threads only)");
+  list_media("transports (for the link workloads):", "link");
   std::printf("placements:\n");
   for (const auto& placement : ipcmeter::all_placements())
     std::printf("  %s\n", placement.name.c_str());
-  std::printf("dictionaries (for the dict-* workloads):\n");
-  for (const auto& kind : ipcmeter::all_dicts())
-    std::printf("  %-28s %s%s\n", kind.name.c_str(), kind.summary.c_str(),
-                kind.crosses_processes ? "" : " (threads only)");
+  list_media("dictionaries (for the dict-* workloads):", "dict");
   std::printf("workloads:\n");
-  for (const auto& workload : ipcmeter::all_workloads())
-    std::printf("  %-16s %s (iteration: %s)\n", workload.name.c_str(), workload.summary.c_str(),
-                workload.iteration.c_str());
-  for (const auto& workload : ipcmeter::all_dict_workloads())
-    std::printf("  %-16s %s (iteration: operation)\n", workload.name.c_str(),
-                workload.summary.c_str());
+  for (const auto& workload : ipcmeter::all_workloads()) {
+    std::string segments;
+    for (const auto& segment : workload.segments) segments += "/" + segment.key + ":N";
+    std::printf("  %-12s %s (iteration: %s; over a %s; name .../wait:W%s)\n",
+                workload.name.c_str(), workload.summary.c_str(), workload.iteration.c_str(),
+                workload.medium == "dict" ? "dictionary" : "transport", segments.c_str());
+  }
 }
 
 }  // namespace

@@ -2,18 +2,66 @@
 #include "bench/options.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstring>
 
+#include "harness/medium.hpp"
 #include "harness/message.hpp"
 #include "harness/placement.hpp"
-#include "harness/workloads/dict.hpp"
 #include "harness/workloads/workload.hpp"
-#include "transports/dict.hpp"
 #include "transports/errors.hpp"
-#include "transports/registry.hpp"
 
 namespace ipcmeter {
 namespace {
+
+// The quick profile's dictionaries: the plain-map baseline, the locked map, shared memory,
+// and the manager over Python's own mechanism (a Unix socket), a pipe, ZeroMQ and the
+// shared-memory ring. The full profile takes a manager over every transport.
+const std::vector<std::string> kQuickDicts = {
+    "dict-local", "dict-locked", "dict-shm", "dict-manager-unix-stream", "dict-manager-pipe",
+    "dict-manager-zmq-ipc", "dict-manager-shm-spsc"};
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+std::vector<std::string> workload_names() {
+  std::vector<std::string> names;
+  for (const auto& workload : all_workloads()) names.push_back(workload.name);
+  return names;
+}
+
+// The one list of the suite's flags: the parser knows a flag by it, --help prints it.
+struct Flag {
+  const char* name;
+  const char* value;  // nullptr: takes no value
+  std::string (*help)();
+};
+const Flag kFlags[] = {
+    {"--profile", "quick|full", [] { return std::string("quick: whole matrix in minutes; full: longer, repeated"); }},
+    {"--pin", "auto|none|L,P", [] { return std::string("leader on CPU L, peer on CPU P (auto: first two CPUs)"); }},
+    {"--workloads", "a,b", [] { return "default: all (" + joined(workload_names()) + ")"; }},
+    {"--transports", "a,b", [] { return "links to measure, default: all (" + joined(medium_names("link")) + ")"; }},
+    {"--dicts", "a,b", [] {
+       return "dictionaries for the dict-* workloads (quick: " + joined(kQuickDicts) +
+              "; full: all; with --transports: the managers over those)";
+     }},
+    {"--placements", "a,b", [] { return std::string("default: all (thread, fork, spawn)"); }},
+    {"--sizes", "8,64,4K,1M", [] { return std::string("message sizes, 8 B to 64 MiB (the size: segment)"); }},
+    {"--producers", "1,2,4", [] { return std::string("fan-in producers (the producers: segment)"); }},
+    {"--clients", "1,2,4", [] { return std::string("dictionary clients (the clients: segment)"); }},
+    {"--waits", "block,spin,hybrid", [] { return std::string("wait strategies (default: all a transport supports)"); }},
+    {"--timeout", "SECONDS", [] { return std::string("per-run watchdog (default 30)"); }},
+    {"--list", nullptr, [] { return std::string("list transports, placements, dictionaries and workloads"); }},
+};
+
+const Flag* find_flag(const std::string& name) {
+  for (const auto& flag : kFlags)
+    if (name == flag.name) return &flag;
+  return nullptr;
+}
 
 std::vector<std::string> split_list(const std::string& text, const std::string& flag) {
   std::vector<std::string> items;
@@ -28,20 +76,65 @@ std::vector<std::string> split_list(const std::string& text, const std::string& 
   }
 }
 
-// The sizes of the matrix: 8 B to 1 MiB in steps of 8x (64 KiB is the pipe buffer).
-const std::vector<std::size_t> kQuickSizes = {8, 64, 512, 4096, 65536, 1048576};
-// Spinning triples the matrix; the quick profile spins only at the latency sizes (8, 64 B)
-// and the largest, enough to see where spinning stops paying.
-const std::vector<std::size_t> kQuickNonBlockingSizes = {8, 64, 1048576};
-// The quick profile's dictionaries: the plain-map baseline, the locked map, shared memory,
-// and the manager over Python's own mechanism (a Unix socket), a pipe, ZeroMQ and the
-// shared-memory ring. The full profile takes a manager over every transport.
-const std::vector<std::string> kQuickDicts = {
-    "dict-local", "dict-locked", "dict-shm", "dict-manager-unix-stream", "dict-manager-pipe",
-    "dict-manager-zmq-ipc", "dict-manager-shm-spsc"};
+std::uint64_t parse_count(const std::string& text, const std::string& flag) {
+  std::uint64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end != text.data() + text.size() || value == 0)
+    throw UsageError("bad " + flag + " value '" + text + "' (expected a whole number above 0)");
+  return value;
+}
 
-const std::vector<std::size_t> kFullSizes = {8,    16,    64,     256,    512,    1024,   4096,
-                                             16384, 65536, 262144, 1048576};
+std::chrono::milliseconds parse_timeout(const std::string& text) {
+  double seconds = 0;
+  auto [rest, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (error != std::errc{} || rest != text.data() + text.size() || !std::isfinite(seconds) ||
+      seconds <= 0 || seconds > 86400)
+    throw UsageError("bad --timeout '" + text + "' (expected seconds, above 0 and at most 86400)");
+  return std::chrono::milliseconds(static_cast<long long>(std::ceil(seconds * 1000)));
+}
+
+// Argv's suite flags by name; Google Benchmark's and anything not a flag stay in argv.
+std::map<std::string, std::string> take_flags(int& argc, char** argv, bool& list) {
+  std::map<std::string, std::string> given;
+  std::vector<char*> kept = {argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--benchmark_", 0) == 0 || arg.rfind("--", 0) != 0 || arg == "--help") {
+      kept.push_back(argv[i]);
+      continue;
+    }
+    auto equals = arg.find('=');
+    std::string name = arg.substr(0, equals);
+    const Flag* flag = find_flag(name);
+    if (!flag) throw UsageError("unknown flag '" + arg + "' (see --help)");
+    if (!flag->value) {
+      if (equals != std::string::npos) throw UsageError(name + " takes no value");
+      list = true;
+      continue;
+    }
+    if (equals != std::string::npos)
+      given[name] = arg.substr(equals + 1);
+    else if (i + 1 < argc)
+      given[name] = argv[++i];
+    else
+      throw UsageError(name + " needs a value");
+  }
+  kept.push_back(nullptr);
+  argc = static_cast<int>(kept.size()) - 1;
+  std::memcpy(argv, kept.data(), kept.size() * sizeof(char*));
+  return given;
+}
+
+// Names from a flag, each checked against what exists, or `fallback` when not given.
+std::vector<std::string> names_from(const std::map<std::string, std::string>& given,
+                                    const std::string& flag, std::vector<std::string> fallback,
+                                    void (*check)(const std::string&)) {
+  auto it = given.find(flag);
+  if (it == given.end()) return fallback;
+  std::vector<std::string> names = split_list(it->second, flag);
+  for (const auto& name : names) check(name);
+  return names;
+}
 
 }  // namespace
 
@@ -60,8 +153,9 @@ std::size_t parse_size(const std::string& text) {
     scale = std::size_t{1} << 20;
   else if (!unit.empty() && unit != "B")
     throw UsageError("bad size unit in '" + text + "' (use B, K/KiB or M/MiB)");
-  std::size_t bytes = value * scale;
-  if (bytes < kMinMessageSize || bytes > kMaxMessageSize)
+  std::size_t bytes = 0;
+  if (__builtin_mul_overflow(value, scale, &bytes) || bytes < kMinMessageSize ||
+      bytes > kMaxMessageSize)
     throw UsageError("size " + text + " is out of range (" + std::to_string(kMinMessageSize) +
                      " B to " + std::to_string(kMaxMessageSize >> 20) +
                      " MiB; 8 bytes hold the sequence number and checksum)");
@@ -69,131 +163,65 @@ std::size_t parse_size(const std::string& text) {
 }
 
 std::string usage_text() {
-  std::string workloads;
-  for (const auto& workload : all_workloads())
-    workloads += (workloads.empty() ? "" : ", ") + workload.name;
-  for (const auto& workload : all_dict_workloads()) workloads += ", " + workload.name;
-  return "ipcmeter suite flags (Google Benchmark's --benchmark_* flags work as usual):\n"
-         "  --profile=quick|full     quick: whole matrix in minutes; full: longer, repeated\n"
-         "  --pin=auto|none|L,P      leader on CPU L, peer on CPU P (auto: first two CPUs)\n"
-         "  --workloads=a,b          default: all (" +
-         workloads +
-         ")\n"
-         "  --transports=a,b         default: all (" +
-         transport_names() +
-         ")\n"
-         "  --placements=a,b         default: all (thread, fork, spawn)\n"
-         "  --dicts=a,b              dictionaries for the dict-* workloads (default quick: " +
-         [] {
-           std::string names;
-           for (const auto& name : kQuickDicts) names += (names.empty() ? "" : ", ") + name;
-           return names;
-         }() +
-         "; full: all of " + dict_names() +
-         "; with --transports: the managers over those)\n"
-         "  --sizes=8,64,4K,1M       message sizes, 8 B to 64 MiB\n"
-         "  --waits=block,spin,hybrid  wait strategies (default: all a transport supports)\n"
-         "  --timeout=SECONDS        per-run watchdog (default 30)\n"
-         "  --list                   list transports, placements and workloads\n";
+  std::string text = "ipcmeter suite flags (Google Benchmark's --benchmark_* flags work as usual):\n";
+  for (const auto& flag : kFlags) {
+    std::string left = std::string("  ") + flag.name + (flag.value ? std::string("=") + flag.value : "");
+    text += left + std::string(left.size() < 28 ? 28 - left.size() : 1, ' ') + flag.help() + "\n";
+  }
+  return text;
 }
 
 SuiteOptions parse_suite_options(int& argc, char** argv) {
   SuiteOptions options;
-  std::string sizes_text, pin_text = "auto", timeout_text, waits_text;
-  std::vector<char*> kept = {argv[0]};
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--benchmark_", 0) == 0 || arg.rfind("--", 0) != 0) {
-      kept.push_back(argv[i]);
-      continue;
-    }
-    auto equals = arg.find('=');
-    std::string flag = arg.substr(0, equals);
-    bool flag_is_ours = flag == "--profile" || flag == "--pin" || flag == "--workloads" ||
-                        flag == "--transports" || flag == "--placements" || flag == "--sizes" ||
-                        flag == "--timeout" || flag == "--waits" || flag == "--dicts";
-    if (flag == "--list") {
-      options.list = true;
-      continue;
-    }
-    if (flag == "--help" || flag == "-h") {
-      kept.push_back(argv[i]);
-      continue;
-    }
-    if (!flag_is_ours) throw UsageError("unknown flag '" + arg + "' (see --help)");
-    std::string value;
-    if (equals != std::string::npos) {
-      value = arg.substr(equals + 1);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      throw UsageError(flag + " needs a value");
-    }
-    if (flag == "--profile") options.profile = value;
-    if (flag == "--pin") pin_text = value;
-    if (flag == "--workloads") options.workloads = split_list(value, flag);
-    if (flag == "--transports") options.transports = split_list(value, flag);
-    if (flag == "--placements") options.placements = split_list(value, flag);
-    if (flag == "--dicts") options.dicts = split_list(value, flag);
-    if (flag == "--sizes") sizes_text = value;
-    if (flag == "--timeout") timeout_text = value;
-    if (flag == "--waits") waits_text = value;
-  }
-  kept.push_back(nullptr);
-  argc = static_cast<int>(kept.size()) - 1;
-  std::memcpy(argv, kept.data(), kept.size() * sizeof(char*));
+  std::map<std::string, std::string> given = take_flags(argc, argv, options.list);
+  auto value = [&](const std::string& flag, const std::string& fallback) {
+    auto it = given.find(flag);
+    return it == given.end() ? fallback : it->second;
+  };
 
+  options.profile = value("--profile", "quick");
   if (options.profile != "quick" && options.profile != "full")
     throw UsageError("unknown profile '" + options.profile + "' (known: quick, full)");
-  options.pinning = parse_pinning(pin_text);
-  bool transports_given = !options.transports.empty();
-  for (const auto& name : options.workloads)
-    if (!is_dict_workload(name)) find_workload(name);
-  for (const auto& name : options.dicts) find_dict(name);
-  for (const auto& name : options.transports) find_transport(name);
-  for (const auto& name : options.placements) find_placement(name);
-  if (options.workloads.empty()) {
-    for (const auto& workload : all_workloads()) options.workloads.push_back(workload.name);
-    for (const auto& workload : all_dict_workloads()) options.workloads.push_back(workload.name);
-  }
-  if (options.dicts.empty() && transports_given) {
+  options.pinning = parse_pinning(value("--pin", "auto"));
+  options.workloads = names_from(given, "--workloads", workload_names(),
+                                 [](const std::string& name) { find_workload(name); });
+  options.transports = names_from(given, "--transports", medium_names("link"),
+                                  [](const std::string& name) { find_medium(name, "link"); });
+  std::vector<std::string> default_dicts = options.profile == "full" ? medium_names("dict") : kQuickDicts;
+  if (given.count("--transports")) {
     // Naming transports picks the managers over them.
+    default_dicts.clear();
     for (const auto& name : options.transports)
-      if (is_dict("dict-manager-" + name)) options.dicts.push_back("dict-manager-" + name);
-  } else if (options.dicts.empty()) {
-    if (options.profile == "full")
-      for (const auto& kind : all_dicts()) options.dicts.push_back(kind.name);
-    else
-      options.dicts = kQuickDicts;
+      for (const auto& dict : medium_names("dict"))
+        if (dict == "dict-manager-" + name) default_dicts.push_back(dict);
   }
-  options.clients = {1, 2, 4};
-  if (options.transports.empty())
-    for (const auto& transport : all_transports()) options.transports.push_back(transport.name);
-  if (options.placements.empty())
-    for (const auto& placement : all_placements()) options.placements.push_back(placement.name);
-  if (sizes_text.empty()) {
-    options.sizes = options.profile == "full" ? kFullSizes : kQuickSizes;
-    options.non_blocking_sizes = options.profile == "full" ? kFullSizes : kQuickNonBlockingSizes;
-  } else {
-    for (const auto& item : split_list(sizes_text, "--sizes"))
-      options.sizes.push_back(parse_size(item));
-    options.non_blocking_sizes = options.sizes;
+  options.dicts = names_from(given, "--dicts", default_dicts,
+                             [](const std::string& name) { find_medium(name, "dict"); });
+  std::vector<std::string> placements;
+  for (const auto& placement : all_placements()) placements.push_back(placement.name);
+  options.placements = names_from(given, "--placements", placements,
+                                  [](const std::string& name) { find_placement(name); });
+
+  if (auto it = given.find("--sizes"); it != given.end())
+    for (const auto& item : split_list(it->second, "--sizes"))
+      options.segments["size"].push_back(parse_size(item));
+  for (const char* key : {"producers", "clients"}) {
+    std::string flag = std::string("--") + key;
+    if (auto it = given.find(flag); it != given.end())
+      for (const auto& item : split_list(it->second, flag))
+        options.segments[key].push_back(parse_count(item, flag));
   }
-  options.producers = {1, 2, 4};
-  if (waits_text.empty()) {
-    options.waits = {WaitStrategy::block, WaitStrategy::spin, WaitStrategy::hybrid};
-  } else {
-    for (const auto& item : split_list(waits_text, "--waits"))
-      options.waits.push_back(parse_wait(item));
-  }
-  if (!timeout_text.empty()) {
-    double seconds = 0;
-    auto [rest, error] =
-        std::from_chars(timeout_text.data(), timeout_text.data() + timeout_text.size(), seconds);
-    if (error != std::errc{} || rest != timeout_text.data() + timeout_text.size() || seconds <= 0)
-      throw UsageError("bad --timeout '" + timeout_text + "' (expected seconds > 0)");
-    options.timeout = std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
-  }
+  // A value no workload's segment accepts is an error here, not a silently empty matrix.
+  for (const auto& [key, values] : options.segments)
+    for (const auto& workload : all_workloads())
+      if (const Segment* segment = workload.segment(key))
+        for (std::uint64_t v : values)
+          if (v < segment->min || v > segment->max)
+            throw UsageError(segment->noun + " " + std::to_string(v) + " is out of range (" +
+                             std::to_string(segment->min) + " to " + std::to_string(segment->max) + ")");
+  for (const auto& item : split_list(value("--waits", "block,spin,hybrid"), "--waits"))
+    options.waits.push_back(parse_wait(item));
+  if (given.count("--timeout")) options.timeout = parse_timeout(given["--timeout"]);
   return options;
 }
 

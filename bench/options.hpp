@@ -3,6 +3,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,15 +17,13 @@ struct SuiteOptions {
   std::string profile = "quick";  // quick: the whole matrix in minutes; full: longer, repeated
   Pinning pinning;
   std::vector<std::string> workloads;
-  std::vector<std::string> transports;
+  std::vector<std::string> transports;  // the links the link workloads measure
+  std::vector<std::string> dicts;       // the dictionaries the dict-* workloads measure
   std::vector<std::string> placements;
-  std::vector<std::size_t> sizes;
   std::vector<WaitStrategy> waits;
-  std::vector<int> producers;  // fan-in producer counts
-  std::vector<std::string> dicts;  // the dictionaries the dict-* workloads measure
-  std::vector<int> clients;        // dict client counts
-  // Sizes measured with the spinning and hybrid waits (all sizes when --sizes was given).
-  std::vector<std::size_t> non_blocking_sizes;
+  // Values the user named for a workload's segment (--sizes, --producers, --clients), by
+  // the segment's key; a segment not named here takes the profile's values.
+  std::map<std::string, std::vector<std::uint64_t>> segments;
   std::chrono::milliseconds timeout{30000};
   bool list = false;
 };
@@ -34,7 +34,6 @@ SuiteOptions parse_suite_options(int& argc, char** argv);
 
 // "64", "4K", "64KiB", "1M", "1MiB" -> bytes; UsageError otherwise.
 std::size_t parse_size(const std::string& text);
-
 
 std::string usage_text();
 

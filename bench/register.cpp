@@ -1,4 +1,7 @@
-// Benchmark registration and the Google Benchmark adapter around run_pair.
+// Benchmark registration from the axes, and the Google Benchmark adapter around run().
+// The matrix proposes every combination of the chosen workloads, media, placements, waits
+// and segment values, and RunSpec::validate decides which exist: what it rejects is not
+// registered, what it calls Unsupported is listed with the reason.
 #include "bench/register.hpp"
 
 #include <benchmark/benchmark.h>
@@ -6,39 +9,64 @@
 #include <algorithm>
 
 #include "bench/baselines.hpp"
-#include "harness/paired_run.hpp"
+#include "harness/medium.hpp"
 #include "harness/placement.hpp"
-#include "harness/workloads/dict.hpp"
+#include "harness/run.hpp"
 #include "harness/workloads/workload.hpp"
-#include "transports/dict.hpp"
-#include "transports/registry.hpp"
 
 namespace ipcmeter {
 namespace {
 
 // A comparison with a baseline needs medians, so both sides of it are repeated even in the
 // quick profile; 5 keeps one noisy repetition from deciding the ratio.
-constexpr int kOverheadRepetitions = 5;
+constexpr int kComparisonRepetitions = 5;
+// Spinning triples the matrix; the quick profile spins only at the latency sizes (8, 64 B)
+// and the largest, enough to see where spinning stops paying.
+const std::vector<std::uint64_t> kQuickNonBlockingSizes = {8, 64, 1048576};
+
+bool contains(const auto& values, const auto& value) {
+  return std::find(values.begin(), values.end(), value) != values.end();
+}
+
+// What one run's result tells Google Benchmark: time, iterations, bytes, both sides' CPU,
+// the workload's latency percentiles and every counter the workload and medium reported.
+void report(benchmark::State& state, const RunSpec& spec, const Workload& work,
+            const RunResult& result) {
+  auto iterations = static_cast<double>(std::max<std::uint64_t>(result.iterations, 1));
+  state.SetIterationTime(static_cast<double>(result.elapsed_ns) * 1e-9);
+  state.SetItemsProcessed(static_cast<std::int64_t>(result.iterations));
+  if (work.payload_copies > 0)
+    state.SetBytesProcessed(static_cast<std::int64_t>(result.iterations * spec.param("size") *
+                                                      work.payload_copies));
+  state.counters["leader_cpu_ns_per_iter"] = static_cast<double>(result.leader_cpu_ns) / iterations;
+  state.counters["peer_cpu_ns_per_iter"] = static_cast<double>(result.peer_cpu_ns) / iterations;
+  if (!work.latency.empty()) {
+    const Histogram& latency = result.latency;
+    const std::string& prefix = work.latency;
+    state.counters[prefix + "_p50_ns"] = static_cast<double>(latency.quantile(0.50));
+    state.counters[prefix + "_p90_ns"] = static_cast<double>(latency.quantile(0.90));
+    state.counters[prefix + "_p99_ns"] = static_cast<double>(latency.quantile(0.99));
+    state.counters[prefix + "_p999_ns"] = static_cast<double>(latency.quantile(0.999));
+    state.counters[prefix + "_max_ns"] = static_cast<double>(latency.max());
+    state.counters[prefix + "_samples"] = static_cast<double>(latency.count());
+  }
+  for (const Counter& counter : result.counters.all())
+    state.counters[counter.name] =
+        counter.per == Counter::Per::iteration ? counter.value / iterations : counter.value;
+  state.SetLabel("pin:" + spec.pinning.describe() + " wait:" + wait_name(spec.wait));
+}
 
 // Runs the spec once per batch of iterations (set-up and tear-down outside the timed
-// section), reporting its time, items, both sides' CPU, and what `counters` adds.
-template <typename Counters>
-void run_measured(benchmark::State& state, RunSpec spec, Counters counters) {
+// section); the iteration is whatever the workload says (a message, a frame, ...).
+void run_benchmark(benchmark::State& state, RunSpec spec) {
+  const Workload& work = find_workload(spec.workload);
   spec.count = static_cast<std::uint64_t>(state.max_iterations);
   while (state.KeepRunningBatch(state.max_iterations)) {
     state.PauseTiming();
     try {
-      RunResult result = run_pair(spec, {[&] { state.ResumeTiming(); },
-                                         [&] { state.PauseTiming(); }});
+      RunResult result = run(spec, {[&] { state.ResumeTiming(); }, [&] { state.PauseTiming(); }});
       state.ResumeTiming();
-      auto iterations = static_cast<double>(result.count);
-      state.SetIterationTime(static_cast<double>(result.elapsed_ns) * 1e-9);
-      state.SetItemsProcessed(static_cast<std::int64_t>(result.count));
-      state.counters["leader_cpu_ns_per_iter"] =
-          static_cast<double>(result.leader_cpu_ns) / iterations;
-      state.counters["peer_cpu_ns_per_iter"] = static_cast<double>(result.peer_cpu_ns) / iterations;
-      counters(result);
-      state.SetLabel("pin:" + spec.pinning.describe() + " wait:" + wait_name(spec.wait));
+      report(state, spec, work, result);
     } catch (const std::exception& error) {
       state.SkipWithError(error.what());
       break;
@@ -46,56 +74,9 @@ void run_measured(benchmark::State& state, RunSpec spec, Counters counters) {
   }
 }
 
-void run_benchmark(benchmark::State& state, RunSpec spec) {
-  const Workload& workload = find_workload(spec.workload);
-  run_measured(state, spec, [&](const RunResult& result) {
-    // Pingpong moves each message both ways.
-    std::int64_t bytes_per_iteration =
-        static_cast<std::int64_t>(spec.size) * (workload.records_round_trips ? 2 : 1);
-    state.SetBytesProcessed(static_cast<std::int64_t>(result.count) * bytes_per_iteration);
-    if (workload.records_round_trips) {
-      const Histogram& rtt = result.round_trips;
-      state.counters["rtt_p50_ns"] = static_cast<double>(rtt.quantile(0.50));
-      state.counters["rtt_p90_ns"] = static_cast<double>(rtt.quantile(0.90));
-      state.counters["rtt_p99_ns"] = static_cast<double>(rtt.quantile(0.99));
-      state.counters["rtt_p999_ns"] = static_cast<double>(rtt.quantile(0.999));
-      state.counters["rtt_max_ns"] = static_cast<double>(rtt.max());
-      state.counters["rtt_samples"] = static_cast<double>(rtt.count());
-    }
-  });
-}
-
-// A dict run: the iterations are operations, shared out among the clients.
-void run_dict_benchmark(benchmark::State& state, RunSpec spec) {
-  bool has_server = !find_dict(spec.transport).transport.empty();
-  run_measured(state, spec, [&](const RunResult& result) {
-    if (has_server)
-      state.counters["server_cpu_ns_per_iter"] =
-          static_cast<double>(result.server_cpu_ns) / static_cast<double>(result.count);
-  });
-}
-
-std::string benchmark_name(const RunSpec& spec) {
-  if (is_dict_workload(spec.workload))
-    return spec.workload + "/transport:" + spec.transport + "/placement:" + spec.placement +
-           "/wait:" + wait_name(spec.wait) + "/clients:" + std::to_string(spec.peers);
-  bool fan_in = find_workload(spec.workload).fan_in;
-  return spec.workload + "/transport:" + spec.transport + "/placement:" + spec.placement +
-         "/wait:" + wait_name(spec.wait) +
-         (fan_in ? "/producers:" + std::to_string(spec.peers) : std::string()) +
-         "/size:" + std::to_string(spec.size);
-}
-
 // A combination that would report numbers for a broken setup: listed, with the reason.
 void unsupported(benchmark::State& state, std::string reason) {
   state.SkipWithError(("unsupported: " + reason).c_str());
-}
-
-// Fan-in measures contention, not message size: two sizes, either side of PIPE_BUF.
-const std::vector<std::size_t> kFanInSizes = {64, 65536};
-
-bool contains(const auto& values, const auto& value) {
-  return std::find(values.begin(), values.end(), value) != values.end();
 }
 
 // One iteration: create a link, start a peer, exchange one round trip, release and reap
@@ -104,7 +85,7 @@ bool contains(const auto& values, const auto& value) {
 void run_startup(benchmark::State& state, RunSpec spec) {
   for (auto _ : state) {
     try {
-      run_pair(spec);
+      run(spec);
     } catch (const std::exception& error) {
       state.SkipWithError(error.what());
       break;
@@ -114,163 +95,176 @@ void run_startup(benchmark::State& state, RunSpec spec) {
   state.SetLabel("pin:" + spec.pinning.describe());
 }
 
-}  // namespace
+// Each suite case that a target compares with a hand-written baseline is measured back to
+// back with it, repeated, so both see the same machine and the ratio uses medians.
+struct Comparison {
+  RunSpec spec;
+  const char* baseline_name;
+  void (*baseline)(benchmark::State&, Pinning);
+  bool in_matrix = false;
+};
 
-int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
-  int registered = 0;
-  // Each suite case that a target compares with a hand-written baseline is measured back to
-  // back with it, repeated, so both see the same machine and the ratio uses medians.
-  struct Comparison {
-    const char* workload;
-    const char* transport;
-    WaitStrategy wait;
-    const char* baseline_name;
-    void (*baseline)(benchmark::State&, Pinning);
-    bool in_matrix = false;
-  };
-  std::vector<Comparison> comparisons = {
-      {"pingpong", "pipe", WaitStrategy::block, "baseline/pipe-raw", baseline_pipe_raw},
-      {"pingpong", "shm-spsc", WaitStrategy::spin, "baseline/cacheline", baseline_cacheline},
-      {"pingpong", "zmq-ipc", WaitStrategy::block, "baseline/zmq-raw", baseline_zmq_raw},
-  };
-  auto register_comparison = [&](const Comparison& comparison) {
-    RunSpec spec;
-    spec.workload = comparison.workload;
-    spec.transport = comparison.transport;
-    spec.placement = "fork";
-    spec.wait = comparison.wait;
-    spec.size = 8;
-    spec.pinning = options.pinning;
-    spec.timeout = options.timeout;
-    auto* baseline = benchmark::RegisterBenchmark(comparison.baseline_name, comparison.baseline,
-                                                  options.pinning);
-    baseline->UseRealTime()->Unit(benchmark::kMicrosecond);
-    auto* suite =
-        benchmark::RegisterBenchmark(benchmark_name(spec).c_str(), run_benchmark, spec);
-    suite->UseManualTime()->Unit(benchmark::kMicrosecond);
-    if (!user_set_repetitions) {
-      baseline->Repetitions(kOverheadRepetitions);
-      suite->Repetitions(kOverheadRepetitions);
-    }
-    registered += 2;
-  };
+class Matrix {
+ public:
+  Matrix(const SuiteOptions& options, bool user_set_repetitions)
+      : options_(options), user_set_repetitions_(user_set_repetitions) {
+    auto compared = [&](const char* transport, WaitStrategy wait, const char* name,
+                        void (*baseline)(benchmark::State&, Pinning)) {
+      RunSpec spec = base_spec("pingpong", transport, "fork", wait);
+      spec.params["size"] = 8;
+      comparisons_.push_back({spec, name, baseline});
+    };
+    compared("pipe", WaitStrategy::block, "baseline/pipe-raw", baseline_pipe_raw);
+    compared("shm-spsc", WaitStrategy::spin, "baseline/cacheline", baseline_cacheline);
+    compared("zmq-ipc", WaitStrategy::block, "baseline/zmq-raw", baseline_zmq_raw);
+  }
 
-  for (const auto& workload : options.workloads) {
-    if (is_dict_workload(workload)) continue;  // below
-    const Workload& work = find_workload(workload);
-    for (const auto& transport_name : options.transports) {
-      const Transport& transport = find_transport(transport_name);
-      if (transport.alternating_only && !work.alternating) continue;
-      // Fan-in over point-to-point links would only repeat stream; pipes stay, to show
-      // where sharing one end is safe and where it is not.
-      if (work.fan_in && !transport.many_senders && transport.shared_writers_hazard.empty())
-        continue;
-      for (const auto& placement_name : options.placements) {
-        if (find_placement(placement_name).separate_process && !transport.crosses_processes)
-          continue;
-        for (WaitStrategy wait : options.waits) {
-          if (!contains(transport.waits, wait)) continue;
-          // Fan-in: blocking only (spinning producers outnumber the cores here).
-          if (work.fan_in && wait != WaitStrategy::block) continue;
-          const auto& sizes = work.fan_in                  ? kFanInSizes
-                              : wait == WaitStrategy::block ? options.sizes
-                                                            : options.non_blocking_sizes;
-          for (std::size_t size : sizes) {
-            if (!work.fan_in && !contains(options.sizes, size)) continue;
-            for (int producers : work.fan_in ? options.producers : std::vector<int>{1}) {
-            RunSpec spec;
-            spec.workload = workload;
-            spec.transport = transport_name;
-            spec.placement = placement_name;
-            spec.wait = wait;
-            spec.size = size;
-            spec.peers = producers;
-            spec.pinning = options.pinning;
-            spec.timeout = options.timeout;
-            if (producers > 1 && !transport.many_senders && size > transport.shared_write_limit) {
-              benchmark::RegisterBenchmark(benchmark_name(spec).c_str(), unsupported,
-                                           transport.shared_writers_hazard);
-              ++registered;
-              continue;
-            }
-            auto compared = std::find_if(comparisons.begin(), comparisons.end(), [&](auto& c) {
-              return workload == c.workload && transport_name == c.transport &&
-                     placement_name == "fork" && wait == c.wait && size == 8;
-            });
-            if (compared != comparisons.end()) {
-              compared->in_matrix = true;  // registered once, beside its baseline, below
-              continue;
-            }
-            benchmark::RegisterBenchmark(benchmark_name(spec).c_str(), run_benchmark, spec)
-                ->UseManualTime()
-                ->Unit(benchmark::kMicrosecond);
-            ++registered;
-            }
+  void add_workload(const Workload& work) {
+    const auto& media = work.medium == "dict" ? options_.dicts : options_.transports;
+    for (const auto& medium : media)
+      for (const auto& placement : options_.placements)
+        for (WaitStrategy wait : options_.waits) {
+          if (!in_profile(work, wait)) continue;
+          for (const auto& params : grid(work, wait)) {
+            RunSpec spec = base_spec(work.name, medium, placement, wait);
+            spec.params = params;
+            add(spec);
           }
         }
-      }
-    }
   }
-  for (const auto& comparison : comparisons)
-    if (comparison.in_matrix) register_comparison(comparison);
 
-  // The dictionaries: each client count in each placement the variant allows. Blocking
-  // waits only: four spinning clients and their server threads would fight over 2 cores.
-  for (const auto& workload : options.workloads) {
-    if (!is_dict_workload(workload)) continue;
-    for (const auto& dict_name : options.dicts) {
-      const DictKind& kind = find_dict(dict_name);
-      for (const auto& placement_name : options.placements) {
-        if (find_placement(placement_name).separate_process && !kind.crosses_processes) continue;
-        for (int clients : options.clients) {
-          if (!kind.shared && clients != 1) continue;
-          RunSpec spec;
-          spec.workload = workload;
-          spec.transport = dict_name;
-          spec.placement = placement_name;
-          spec.wait = WaitStrategy::block;
-          spec.peers = clients;
-          spec.pinning = options.pinning;
-          spec.timeout = options.timeout;
-          benchmark::RegisterBenchmark(benchmark_name(spec).c_str(), run_dict_benchmark, spec)
-              ->UseManualTime()
-              ->Unit(benchmark::kMicrosecond);
-          ++registered;
-        }
+  void add_comparisons() {
+    for (const auto& comparison : comparisons_) {
+      if (!comparison.in_matrix) continue;
+      auto* baseline = benchmark::RegisterBenchmark(comparison.baseline_name, comparison.baseline,
+                                                    options_.pinning);
+      baseline->UseRealTime()->Unit(benchmark::kMicrosecond);
+      auto* suite = benchmark::RegisterBenchmark(comparison.spec.name().c_str(), run_benchmark,
+                                                 comparison.spec);
+      suite->UseManualTime()->Unit(benchmark::kMicrosecond);
+      if (!user_set_repetitions_) {
+        baseline->Repetitions(kComparisonRepetitions);
+        suite->Repetitions(kComparisonRepetitions);
       }
+      registered_ += 2;
     }
   }
 
-  for (const auto& placement : options.placements) {
-    RunSpec spec;
-    spec.workload = "pingpong";
-    spec.transport = "pipe";
-    spec.placement = placement;
-    spec.size = 64;
-    spec.count = 1;
-    spec.pinning = options.pinning;
-    spec.timeout = options.timeout;
-    benchmark::RegisterBenchmark(
-        ("startup/transport:pipe/placement:" + placement).c_str(), run_startup, spec)
-        ->UseRealTime()
-        ->Unit(benchmark::kMicrosecond);
-    ++registered;
+  void add_startups() {
+    for (const auto& placement : options_.placements) {
+      RunSpec spec = base_spec("pingpong", "pipe", placement, WaitStrategy::block);
+      spec.count = 1;
+      benchmark::RegisterBenchmark(("startup/transport:pipe/placement:" + placement).c_str(),
+                                   run_startup, spec)
+          ->UseRealTime()
+          ->Unit(benchmark::kMicrosecond);
+      ++registered_;
+    }
   }
 
   // The machine's copy bandwidth, for the large-message ratio in the report; 64 MiB is
   // past every cache here: the bandwidth of memory itself.
-  std::vector<std::size_t> copy_sizes = {std::size_t{64} << 20};
-  for (std::size_t size : options.sizes)
-    if (size >= 4096) copy_sizes.push_back(size);
-  std::sort(copy_sizes.begin(), copy_sizes.end());
-  copy_sizes.erase(std::unique(copy_sizes.begin(), copy_sizes.end()), copy_sizes.end());
-  for (std::size_t size : copy_sizes) {
-    benchmark::RegisterBenchmark(("baseline/memcpy/size:" + std::to_string(size)).c_str(),
-                                 baseline_memcpy, size)
-        ->Unit(benchmark::kMicrosecond);
-    ++registered;
+  void add_memcpy() {
+    std::vector<std::uint64_t> sizes = {std::uint64_t{64} << 20};
+    for (std::uint64_t size : segment_values(size_segment()))
+      if (size >= 4096) sizes.push_back(size);
+    std::sort(sizes.begin(), sizes.end());
+    sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+    for (std::uint64_t size : sizes) {
+      benchmark::RegisterBenchmark(("baseline/memcpy/size:" + std::to_string(size)).c_str(),
+                                   baseline_memcpy, static_cast<std::size_t>(size))
+          ->Unit(benchmark::kMicrosecond);
+      ++registered_;
+    }
   }
-  return registered;
+
+  int registered() const { return registered_; }
+
+ private:
+  RunSpec base_spec(const std::string& workload, const std::string& medium,
+                    const std::string& placement, WaitStrategy wait) const {
+    RunSpec spec;
+    spec.workload = workload;
+    spec.transport = medium;
+    spec.placement = placement;
+    spec.wait = wait;
+    spec.pinning = options_.pinning;
+    spec.timeout = options_.timeout;
+    return spec;
+  }
+
+  // The profile's choices, not validity: several peers spinning would outnumber the 2
+  // cores here, so workloads with several peers block; the quick profile's paced loop
+  // sleeps between frames, as a UI loop does.
+  bool in_profile(const Workload& work, WaitStrategy wait) const {
+    if (wait == WaitStrategy::block) return true;
+    if (!work.peers_key.empty()) return false;
+    return !(work.frame.count() > 0 && options_.profile == "quick");
+  }
+
+  std::vector<std::uint64_t> segment_values(const Segment& segment) const {
+    if (auto it = options_.segments.find(segment.key); it != options_.segments.end())
+      return it->second;
+    return options_.profile == "full" ? segment.full : segment.quick;
+  }
+
+  // Every combination of the workload's segment values at this wait.
+  std::vector<std::map<std::string, std::uint64_t>> grid(const Workload& work,
+                                                         WaitStrategy wait) const {
+    std::vector<std::map<std::string, std::uint64_t>> combinations = {{}};
+    for (const auto& segment : work.segments) {
+      std::vector<std::uint64_t> values = segment_values(segment);
+      bool spin_subset = segment.key == "size" && wait != WaitStrategy::block &&
+                         options_.profile == "quick" && !options_.segments.count("size");
+      if (spin_subset)
+        std::erase_if(values, [](std::uint64_t v) { return !contains(kQuickNonBlockingSizes, v); });
+      std::vector<std::map<std::string, std::uint64_t>> next;
+      for (const auto& combination : combinations)
+        for (std::uint64_t value : values) {
+          next.push_back(combination);
+          next.back()[segment.key] = value;
+        }
+      combinations = std::move(next);
+    }
+    return combinations;
+  }
+
+  void add(const RunSpec& spec) {
+    try {
+      spec.validate();
+    } catch (const Unsupported& reason) {
+      benchmark::RegisterBenchmark(spec.name().c_str(), unsupported, std::string(reason.what()));
+      ++registered_;
+      return;
+    } catch (const UsageError&) {
+      return;  // not a combination that exists (a thread-only link between processes, ...)
+    }
+    for (auto& comparison : comparisons_)
+      if (comparison.spec.name() == spec.name()) {
+        comparison.in_matrix = true;  // registered once, beside its baseline
+        return;
+      }
+    benchmark::RegisterBenchmark(spec.name().c_str(), run_benchmark, spec)
+        ->UseManualTime()
+        ->Unit(benchmark::kMicrosecond);
+    ++registered_;
+  }
+
+  const SuiteOptions& options_;
+  bool user_set_repetitions_;
+  std::vector<Comparison> comparisons_;
+  int registered_ = 0;
+};
+
+}  // namespace
+
+int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
+  Matrix matrix(options, user_set_repetitions);
+  for (const auto& name : options.workloads) matrix.add_workload(find_workload(name));
+  matrix.add_comparisons();
+  matrix.add_startups();
+  matrix.add_memcpy();
+  return matrix.registered();
 }
 
 }  // namespace ipcmeter

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
 
 #include "transports/errors.hpp"
 #include "transports/interrupt.hpp"
@@ -12,11 +13,20 @@
 namespace ipcmeter {
 namespace {
 
+struct PacketCounter {
+  char name[32];  // NUL-terminated
+  double value;
+  std::uint32_t per;
+};
+
 struct Packet {
   std::uint32_t kind;
   std::uint32_t flags;  // bit 0: because_other_side_closed
   std::uint32_t text_size;
+  std::uint32_t counter_count;
   std::uint64_t cpu_ns;
+  std::uint64_t completed;
+  PacketCounter counters[kMaxControlCounters];
   char text[480];
 };
 
@@ -33,7 +43,19 @@ void ControlChannel::send(const ControlMessage& message) {
   Packet packet{};
   packet.kind = static_cast<std::uint32_t>(message.kind);
   packet.cpu_ns = message.cpu_ns;
+  packet.completed = message.completed;
   packet.flags = message.because_other_side_closed ? 1u : 0u;
+  const auto& counters = message.counters.all();
+  if (counters.size() > kMaxControlCounters)
+    throw std::logic_error("a peer reports at most 8 counters");
+  packet.counter_count = static_cast<std::uint32_t>(counters.size());
+  for (std::size_t i = 0; i < counters.size(); ++i) {
+    if (counters[i].name.size() >= sizeof packet.counters[i].name)
+      throw std::logic_error("counter name too long: " + counters[i].name);
+    std::memcpy(packet.counters[i].name, counters[i].name.c_str(), counters[i].name.size() + 1);
+    packet.counters[i].value = counters[i].value;
+    packet.counters[i].per = static_cast<std::uint32_t>(counters[i].per);
+  }
   packet.text_size = static_cast<std::uint32_t>(std::min(message.text.size(), sizeof packet.text));
   std::memcpy(packet.text, message.text.data(), packet.text_size);
   for (;;) {
@@ -62,6 +84,13 @@ std::optional<ControlMessage> ControlChannel::receive_with(int flags) {
   ControlMessage message;
   message.kind = static_cast<ControlKind>(packet.kind);
   message.cpu_ns = packet.cpu_ns;
+  message.completed = packet.completed;
+  if (packet.counter_count > kMaxControlCounters) throw IntegrityError("bad control packet");
+  for (std::uint32_t i = 0; i < packet.counter_count; ++i) {
+    const PacketCounter& counter = packet.counters[i];
+    message.counters.add(std::string(counter.name, strnlen(counter.name, sizeof counter.name)),
+                         counter.value, static_cast<Counter::Per>(counter.per & 1));
+  }
   message.because_other_side_closed = (packet.flags & 1u) != 0;
   message.text.assign(packet.text, std::min<std::size_t>(packet.text_size, sizeof packet.text));
   return message;

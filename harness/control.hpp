@@ -1,5 +1,6 @@
-// The control channel between the harness and a peer: ready, go, done or failed. It is a
-// separate socketpair, so transports stay pure and a peer's death is seen as end-of-file.
+// The control channel between the harness and a peer: ready, go, done or failed, release. It is a
+// separate socketpair, so transports stay pure, and its hang-up is the peer's liveness: a
+// peer that ends (exits, is killed, or its thread returns) closes its end.
 #pragma once
 
 #include <cstdint>
@@ -7,20 +8,27 @@
 #include <string>
 #include <utility>
 
+#include "harness/counters.hpp"
 #include "transports/fd.hpp"
 
 namespace ipcmeter {
 
-enum class ControlKind : std::uint32_t { ready = 1, go = 2, done = 3, failed = 4 };
+// ready, go, done (or failed), release: a peer that reported stays until it is let go, so a
+// transport that drops unsent data on close loses nothing the leader still reads.
+enum class ControlKind : std::uint32_t { ready = 1, go = 2, done = 3, failed = 4, release = 5 };
 
 struct ControlMessage {
   ControlKind kind = ControlKind::ready;
-  std::uint64_t cpu_ns = 0;  // done: the peer's CPU time over the measured section
-  std::string text;          // failed: the peer's one-line error
+  std::uint64_t cpu_ns = 0;      // done: the peer's CPU time over the measured section
+  std::uint64_t completed = 0;   // done: iterations the peer completed (and verified, if it reads)
+  Counters counters;             // done: the peer's own figures (at most kMaxControlCounters)
+  std::string text;              // failed: the peer's one-line error
   // failed: the error was only the other side going away (the leader's own failure, seen
   // from the peer), so the leader's reason is the one to report.
   bool because_other_side_closed = false;
 };
+
+constexpr std::size_t kMaxControlCounters = 8;
 
 class ControlChannel {
  public:
@@ -31,8 +39,9 @@ class ControlChannel {
   std::optional<ControlMessage> receive();
   // Does not block: a message already waiting, if any.
   std::optional<ControlMessage> poll();
-  // Closes this end: the other side's receive() returns nullopt.
+  // Closes this end: the other side's receive() returns nullopt and its liveness hangs up.
   void close() noexcept { fd_.reset(); }
+  int fd() const { return fd_.get(); }
 
  private:
   std::optional<ControlMessage> receive_with(int flags);

@@ -6,32 +6,25 @@
 #include <string>
 #include <vector>
 
+#include "harness/control.hpp"
+#include "harness/run.hpp"
 #include "transports/fd.hpp"
 
 namespace ipcmeter {
 
-// Faults a test can inject into a peer, at the fault_after-th message it sends or receives.
-enum class Fault { none, hang, exit, crash };
-Fault parse_fault(const std::string& text);
-const char* fault_name(Fault fault);
-
 struct PeerSpec {
-  std::string workload;
-  std::string transport;
-  std::string address;
-  std::size_t size = 0;
-  std::uint64_t count = 0;
-  int peer_index = 0;              // which producer of a fan-in this peer is
-  int peers = 1;
+  RunSpec run;                     // the whole run's spec, checked by the peer as by the leader
+  std::string address;             // what this peer opens
+  std::uint64_t count = 0;         // this peer's share of the iterations
+  int peer_index = 0;              // which of the run's peers this is
   int cpu = -1;                    // pin the peer to this CPU; -1 leaves it to the scheduler
   bool own_process = false;        // CPU time of the process (else of the thread)
   int control_fd = -1;             // spawn: the inherited control fd
   int parent_pid = 0;              // spawn: exit at once if the parent is already gone
-  std::vector<int> inherited_fds;  // closed as soon as the endpoint is open
-  Fault fault = Fault::none;
-  std::uint64_t fault_after = 0;
+  std::vector<int> inherited_fds;  // closed as soon as the medium is open
 
-  // The command line of a spawned peer (after the role flag), and back.
+  // The command line of a spawned peer (after the role flag), and back; from_args checks
+  // every value as the leader's flags are checked.
   std::vector<std::string> to_args() const;
   static PeerSpec from_args(const std::vector<std::string>& args);
 };

@@ -1,3 +1,4 @@
+// Starting, hearing from and ending a run's peers.
 #include "harness/peer_group.hpp"
 
 #include <cstdio>
@@ -17,6 +18,18 @@ std::string seconds_text(std::chrono::milliseconds duration) {
   return text;
 }
 
+// Lets a peer that is waiting to be let go leave. Said in words, not by closing: the end
+// also stands for the leader's liveness, and copies of it may be held elsewhere (a
+// manager's server threads watch it).
+void release(ControlChannel& control) noexcept {
+  try {
+    control.send({ControlKind::release, 0, 0, {}, {}});
+  } catch (const std::exception&) {
+    // The peer is gone already: nothing to let go.
+  }
+  control.close();
+}
+
 }  // namespace
 
 PeerGroup::PeerGroup(const Placement& placement, int peers) : placement_(placement) {
@@ -31,7 +44,7 @@ PeerGroup::PeerGroup(const Placement& placement, int peers) : placement_(placeme
 
 PeerGroup::~PeerGroup() {
   if (ended_) return;
-  for (auto& slot : slots_) slot.control.close();
+  for (auto& slot : slots_) release(slot.control);
   for (auto& slot : slots_)
     if (slot.peer) slot.peer->wait(kTeardownGrace);
 }
@@ -55,7 +68,8 @@ void PeerGroup::stop_all() noexcept {
     if (slot.peer) slot.peer->stop();
 }
 
-void PeerGroup::expect_from_all(ControlKind expected, std::uint64_t* cpu_sum) {
+std::vector<ControlMessage> PeerGroup::expect_from_all(ControlKind expected) {
+  std::vector<ControlMessage> messages;
   for (auto& slot : slots_) {
     auto message = slot.control.receive();
     if (message && message->kind == ControlKind::failed) {
@@ -66,13 +80,14 @@ void PeerGroup::expect_from_all(ControlKind expected, std::uint64_t* cpu_sum) {
     if (!message || message->kind != expected)
       throw PeerClosed(expected == ControlKind::ready ? "peer never became ready"
                                                      : "peer ended without a result");
-    if (cpu_sum) *cpu_sum += message->cpu_ns;
     if (expected == ControlKind::done) slot.reported = true;
+    messages.push_back(std::move(*message));
   }
+  return messages;
 }
 
 void PeerGroup::go() {
-  for (auto& slot : slots_) slot.control.send({ControlKind::go, 0, {}});
+  for (auto& slot : slots_) slot.control.send({ControlKind::go, 0, 0, {}, {}});
 }
 
 std::optional<std::string> PeerGroup::end(const std::optional<std::string>& leader_error,
@@ -86,7 +101,7 @@ std::optional<std::string> PeerGroup::end(const std::optional<std::string>& lead
         slot.error_is_echo = message->because_other_side_closed;
       }
     }
-    slot.control.close();  // releases a peer that is waiting to be let go
+    release(slot.control);
   }
   bool all_done = true;
   for (auto& slot : slots_) {

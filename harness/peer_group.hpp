@@ -1,6 +1,5 @@
 // The peers of one run as the harness sees them: started by a placement, told when to go,
-// heard from over their control channels, and always ended, whatever happened. Every kind
-// of run (a link's workloads, the shared dictionaries) drives its peers through this.
+// heard from over their control channels, and always ended, whatever happened.
 #pragma once
 
 #include <chrono>
@@ -28,11 +27,14 @@ class PeerGroup {
   // Starts peer i over `link`; a forked child also closes `close_in_child` (fds of links
   // meant for other peers, which would otherwise hide those peers' ends).
   void start(int i, PeerSpec spec, const Link& link, const std::vector<int>& close_in_child = {});
+  // The harness's end of each peer's control channel: it hangs up when that peer ends, so it
+  // is the peer's liveness for the run's links.
+  const std::vector<int>& liveness_fds() const { return harness_fds_; }
   // Forces every started peer to stop. Async-signal-safe: the watchdog calls it.
   void stop_all() noexcept;
-  // Waits for every peer's next control message; throws PeerClosed (noting a peer's own
-  // error) unless each sent `expected`. Adds up the CPU times that "done" carries.
-  void expect_from_all(ControlKind expected, std::uint64_t* cpu_sum = nullptr);
+  // Waits for every peer's next control message and returns them; throws PeerClosed
+  // (noting a peer's own error) unless each sent `expected`.
+  std::vector<ControlMessage> expect_from_all(ControlKind expected);
   void go();
   // Tear-down, after the leader finished or failed: picks up a failing peer's last word,
   // releases every peer and waits for its end. Returns why the run failed, or nullopt when

@@ -35,9 +35,6 @@ void on_terminating_signal(int signal_number) {
 
 void on_interrupt_signal(int) {}
 
-// A peer process ended; the run's transports without end-of-file learn it from the flag.
-void on_child_signal(int) { mark_peer_gone(); }
-
 void set_handler(int signal_number, void (*handler)(int)) {
   struct sigaction action {};
   action.sa_handler = handler;
@@ -54,12 +51,6 @@ void install_process_guard() {
     ::signal(SIGPIPE, SIG_IGN);
     set_handler(kInterruptSignal, on_interrupt_signal);
     set_handler(kWatchdogSignal, on_watchdog_signal);
-    // SA_RESTART here: a child's exit must not make unrelated calls (stdio) fail with EINTR.
-    struct sigaction child_action {};
-    child_action.sa_handler = on_child_signal;
-    sigemptyset(&child_action.sa_mask);
-    child_action.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-    if (::sigaction(SIGCHLD, &child_action, nullptr) != 0) throw SystemError("sigaction", "SIGCHLD");
     // SIGABRT too: an assertion or a sanitizer report must not strand a peer or a name.
     for (int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGABRT})
       set_handler(signal_number, on_terminating_signal);

@@ -18,8 +18,9 @@ class ThreadPeer final : public RunningPeer {
   explicit ThreadPeer(PeerLaunch launch) {
     thread_ = std::thread([this, spec = std::move(launch.spec),
                            control = std::move(launch.control)]() mutable {
+      // run_peer closes the peer's end of the control channel as it returns: that hang-up
+      // is how the run's links learn that this peer has gone.
       int code = run_peer(spec, std::move(control));
-      mark_peer_gone();
       std::lock_guard lock(mutex_);
       code_ = code;
       finished_ = true;

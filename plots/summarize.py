@@ -209,6 +209,13 @@ def _rtt_cell(v):
     return None
 
 
+def _reply_cell(v):
+    if "reply_p50_ns" not in v or "reply_p99_ns" not in v:
+        return None
+    missed = v.get("frames_missed", 0)
+    return f"{v['reply_p50_ns'] / 1e3:.1f}/{v['reply_p99_ns'] / 1e3:.1f}" + (f" ({missed:.0f} missed)" if missed else "")
+
+
 def _time_cell(v):
     return fmt_us(v["real_time_ns"]) if "real_time_ns" in v else None
 
@@ -233,8 +240,9 @@ METRICS = {
     "stream": ("messages/s", _stream_cell),
     "fanin": ("messages/s, all producers together", _stream_cell),
     "pingpong": ("round-trip time p50/p99, us", _rtt_cell),
+    "paced": ("request-to-reply p50/p99 us seen by a 60 Hz loop that polls (frames missed)", _reply_cell),
 }
-CPU_UNITS = {"stream": "per message", "fanin": "per message", "pingpong": "per round trip"}
+CPU_UNITS = {"stream": "per message", "fanin": "per message", "pingpong": "per round trip", "paced": "per frame"}
 
 
 @dataclass

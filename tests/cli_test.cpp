@@ -94,6 +94,12 @@ TEST_F(Cli, BadInputGivesOneLineAndNonZeroExit) {
       {"--dicts=dict-nope"},
       {"--workloads=dict-nope"},
       {"--dicts="},
+      {"--producers=0"},
+      {"--clients=65"},
+      {"--timeout=nan"},
+      {"--timeout=inf"},
+      {"--sizes=17592186044424M"},
+      {"--list=yes"},
   };
   for (const auto& args : bad_inputs) {
     Outcome outcome = run_bench(args, dir_);

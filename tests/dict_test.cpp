@@ -3,6 +3,7 @@
 // and nothing is left behind, not even by a client that is SIGKILLed.
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,14 +17,14 @@
 #include <tuple>
 #include <unordered_map>
 
-#include "harness/paired_run.hpp"
+#include "harness/medium.hpp"
+#include "harness/run.hpp"
 #include "harness/placement.hpp"
 #include "harness/workloads/dict.hpp"
 #include "tests/test_support.hpp"
 #include "transports/dict.hpp"
 #include "transports/errors.hpp"
 #include "transports/fd.hpp"
-#include "transports/interrupt.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcmeter {
@@ -33,15 +34,22 @@ using testing::failure_of;
 
 RunSpec dict_run(const std::string& workload, const std::string& kind, const std::string& placement,
                  int clients, std::uint64_t count) {
-  RunSpec run;
-  run.workload = workload;
-  run.transport = kind;
-  run.placement = placement;
-  run.peers = clients;
-  run.count = count;
-  run.timeout = std::chrono::seconds(60);
-  return run;
+  return testing::spec_of(workload, kind, placement,
+                          {{"clients", static_cast<std::uint64_t>(clients)}}, count);
 }
+
+// A pair of fds standing in for a run's control channel: `watched` hangs up once `held`
+// is closed, as a peer's liveness does when the peer ends.
+struct LivenessPair {
+  LivenessPair() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) throw SystemError("socketpair", "");
+    watched = Fd(fds[0]);
+    held = Fd(fds[1]);
+  }
+  Fd watched;
+  Fd held;
+};
 
 // ---- Every variant agrees with dict-local on one random sequence of operations ----
 
@@ -49,15 +57,22 @@ class DictAgreement : public testing::NoLeftovers,
                       public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(DictAgreement, AgreesWithDictLocalOnARandomSequence) {
-  clear_interrupt();
-  DictOptions options;
+  MediumOptions options;
   options.keys = 256;
-  auto reference_host = find_dict("dict-local").create(options);
-  Dict& reference = reference_host->direct();
-  const DictKind& kind = find_dict(GetParam());
+  auto reference_host = find_medium("dict-local", "dict").create(options);
+  Handle reference_handle = reference_host->open_leader({});
+  Dict& reference = reference_handle.dict();
+  // The medium as a run makes it: created, its servers (if any) started once the client
+  // exists, then the client opens it by address.
+  const MediumKind& kind = find_medium(GetParam(), "dict");
   auto host = kind.create(options);
-  auto client = kind.open(host->link(0).address());
-  host->clients_ready();
+  LivenessPair liveness;
+  int watched = liveness.watched.get();
+  host->peers_started({&watched, 1});
+  Handle client_handle = kind.open(host->link(0).address(), Liveness());
+  host->peers_ready();
+  Handle creator = host->open_leader({&watched, 1});
+  Dict* client = &client_handle.dict();
 
   std::mt19937_64 random(20261122);
   for (int i = 0; i < 3000; ++i) {
@@ -84,17 +99,12 @@ TEST_P(DictAgreement, AgreesWithDictLocalOnARandomSequence) {
   for (DictKey key = 0; key < 300; ++key) ASSERT_EQ(client->get(key), reference.get(key)) << key;
   EXPECT_EQ(client->size(), reference.size());
   // The creator sees what the client wrote: one map, not two.
-  EXPECT_EQ(host->direct().size(), reference.size());
-  client->close();
-  client.reset();
+  EXPECT_EQ(creator.dict().size(), reference.size());
+  client_handle.close();
   EXPECT_EQ(host->stop(), std::nullopt);
 }
 
-std::vector<std::string> every_dict() {
-  std::vector<std::string> names;
-  for (const auto& kind : all_dicts()) names.push_back(kind.name);
-  return names;
-}
+std::vector<std::string> every_dict() { return medium_names("dict"); }
 
 std::string test_name(const std::string& text) {
   std::string name = text;
@@ -121,7 +131,7 @@ std::string name_of_pair(const ::testing::TestParamInfo<RunParam>& param) {
 class DictRuns : public testing::NoLeftovers, public ::testing::WithParamInterface<RunParam> {
  protected:
   int clients(int wanted) const {
-    return find_dict(std::get<0>(GetParam())).shared ? wanted : 1;
+    return std::min(wanted, find_medium(std::get<0>(GetParam()), "dict").max_peers);
   }
 };
 
@@ -129,25 +139,30 @@ TEST_P(DictRuns, ConcurrentClientsLoseNoWrite) {
   // Every client writes its own keys; after the run the harness replays every client's
   // writes and checks each key holds its owner's last one (verify_dict_end).
   auto [kind, placement] = GetParam();
-  RunResult result = run_pair(dict_run("dict-put", kind, placement, clients(4), 6001));
-  EXPECT_EQ(result.count, 6001u);
+  RunResult result = run(dict_run("dict-put", kind, placement, clients(4), 6001));
+  EXPECT_EQ(result.iterations, 6001u);  // what the clients reported doing, all together
+  EXPECT_EQ(result.peer_iterations, 6001u);
   EXPECT_GT(result.elapsed_ns, 0u);
 }
 
 TEST_P(DictRuns, MixedGetsAreVerifiedWhileOthersWrite) {
   auto [kind, placement] = GetParam();
-  RunResult result = run_pair(dict_run("dict-mixed", kind, placement, clients(2), 4000));
-  EXPECT_EQ(result.count, 4000u);
-  if (!find_dict(kind).transport.empty()) {
-    EXPECT_GT(result.server_cpu_ns, 0u);
+  RunResult result = run(dict_run("dict-mixed", kind, placement, clients(2), 4000));
+  EXPECT_EQ(result.iterations, 4000u);
+  const Counter* server_cpu = result.counters.find("server_cpu_ns_per_iter");
+  if (find_medium(kind, "dict").transport.empty()) {
+    EXPECT_EQ(server_cpu, nullptr) << "a map used in place has no server";
+  } else {
+    ASSERT_NE(server_cpu, nullptr);
+    EXPECT_GT(server_cpu->value, 0.0);
   }
 }
 
 std::vector<RunParam> every_dict_and_placement() {
   std::vector<RunParam> params;
-  for (const auto& kind : all_dicts())
+  for (const auto& kind : all_media())
     for (const auto& placement : all_placements())
-      if (!placement.separate_process || kind.crosses_processes)
+      if (kind.family == "dict" && (!placement.separate_process || kind.crosses_processes))
         params.emplace_back(kind.name, placement.name);
   return params;
 }
@@ -216,19 +231,21 @@ TEST(DictChecks, AValueUnderTheWrongKeyFailsItsCheck) {
 // ---- Bad specs ----
 
 TEST(DictSpecs, BadSpecsAreOneLineUsageErrors) {
-  EXPECT_THROW(run_pair(dict_run("dict-get", "dict-local", "thread", 2, 100)), UsageError);
-  EXPECT_THROW(run_pair(dict_run("dict-get", "dict-locked", "fork", 1, 100)), UsageError);
-  EXPECT_THROW(run_pair(dict_run("dict-get", "dict-manager-queue-mutex", "spawn", 1, 100)),
-               UsageError);
-  EXPECT_THROW(run_pair(dict_run("dict-get", "pipe", "thread", 1, 100)), UsageError);
-  EXPECT_THROW(run_pair(dict_run("dict-get", "dict-shm", "fork", 0, 100)), UsageError);
-  EXPECT_THROW(run_pair(dict_run("dict-get", "dict-shm", "fork", 1, 0)), UsageError);
-  try {
-    run_pair(dict_run("dict-get", "dict-nope", "fork", 1, 100));
-  } catch (const UsageError& error) {
-    std::string what = error.what();
-    EXPECT_NE(what.find("unknown dictionary 'dict-nope' (known: dict-local"), std::string::npos);
-    EXPECT_EQ(what.find('\n'), std::string::npos);
+  using testing::usage_error_of;
+  std::vector<std::pair<RunSpec, std::string>> cases = {
+      {dict_run("dict-get", "dict-local", "thread", 2, 100), "dict-local has no lock: it takes exactly 1 client"},
+      {dict_run("dict-get", "dict-locked", "fork", 1, 100), "dict-locked works between threads only, not fork"},
+      {dict_run("dict-get", "dict-manager-queue-mutex", "spawn", 1, 100), "threads only"},
+      {dict_run("dict-get", "pipe", "thread", 1, 100), "unknown dictionary 'pipe'"},
+      {dict_run("dict-get", "dict-shm", "fork", 0, 100), "clients 0 is out of range (1 to 64)"},
+      {dict_run("dict-get", "dict-shm", "fork", 1, 0), "at least one iteration"},
+      {dict_run("dict-get", "dict-nope", "fork", 1, 100), "unknown dictionary 'dict-nope' (known: dict-local"},
+  };
+  for (const auto& [spec, expected] : cases) {
+    std::string message = usage_error_of(spec);
+    EXPECT_NE(message.find(expected), std::string::npos) << message << " / " << expected;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    EXPECT_THROW(run(spec), UsageError) << spec.describe();
   }
 }
 
@@ -241,24 +258,24 @@ TEST_P(DictFaults, KilledClientFailsTheRunAndLeavesNoName) {
   // The fixture's teardown checks /dev/shm for this process's names: the creator removes
   // them although a client died holding them open.
   auto [kind, placement] = GetParam();
-  RunSpec run = dict_run("dict-mixed", kind, placement, 2, 20000);
-  run.fault = Fault::crash;
-  run.fault_after = 500;
+  RunSpec killed = dict_run("dict-mixed", kind, placement, 2, 20000);
+  killed.fault = Fault::crash;
+  killed.fault_after = 500;
   auto start = std::chrono::steady_clock::now();
-  std::string what = failure_of(run);
-  EXPECT_NE(what.find(run.describe()), std::string::npos) << what;
+  std::string what = failure_of(killed);
+  EXPECT_NE(what.find(killed.describe()), std::string::npos) << what;
   EXPECT_NE(what.find("killed by signal 9 (SIGKILL)"), std::string::npos) << what;
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
 }
 
 TEST_P(DictFaults, HungClientTimesOut) {
   auto [kind, placement] = GetParam();
-  RunSpec run = dict_run("dict-get", kind, placement, 2, 20000);
-  run.fault = Fault::hang;
-  run.fault_after = 100;
-  run.timeout = std::chrono::milliseconds(1000);
-  std::string what = failure_of(run);
-  EXPECT_NE(what.find(run.describe() + ": timed out after 1.0 s"), std::string::npos) << what;
+  RunSpec hung = dict_run("dict-get", kind, placement, 2, 20000);
+  hung.fault = Fault::hang;
+  hung.fault_after = 100;
+  hung.timeout = std::chrono::milliseconds(1000);
+  std::string what = failure_of(hung);
+  EXPECT_NE(what.find(hung.describe() + ": timed out after 1.0 s"), std::string::npos) << what;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -285,19 +302,24 @@ void remove_shared_memory_of(pid_t pid) {
 }
 
 TEST_P(ManagerServerDies, ClientGetsAnErrorNotAHang) {
-  clear_interrupt();
-  const DictKind& kind = find_dict("dict-manager-" + GetParam());
+  const MediumKind& kind = find_medium("dict-manager-" + GetParam(), "dict");
   int address_pipe[2];
   ASSERT_EQ(::pipe2(address_pipe, O_CLOEXEC), 0);
   Fd read_end(address_pipe[0]), write_end(address_pipe[1]);
+  // Each side's liveness, as a run's control channel gives it: `watched` hangs up when the
+  // server process dies, its twin (held by the server) when this one does.
+  LivenessPair liveness;
   pid_t server = ::fork();
   ASSERT_GE(server, 0);
   if (server == 0) {
     read_end.reset();
+    liveness.watched.reset();
     try {
       auto host = kind.create({});
-      preload_dict(host->direct());
-      host->serve();
+      int client_liveness = liveness.held.get();
+      host->peers_started({&client_liveness, 1});
+      Handle map = host->open_leader({});
+      preload_dict(map.dict());
       std::string address = host->link(0).address();
       if (::write(write_end.get(), address.data(), address.size()) !=
           static_cast<ssize_t>(address.size()))
@@ -309,21 +331,23 @@ TEST_P(ManagerServerDies, ClientGetsAnErrorNotAHang) {
     }
   }
   write_end.reset();
+  liveness.held.reset();
   std::string address;
   char buffer[512];
   for (ssize_t n; (n = ::read(read_end.get(), buffer, sizeof buffer)) > 0;)
     address.append(buffer, static_cast<std::size_t>(n));
   ASSERT_FALSE(address.empty()) << "the server process did not start";
 
-  auto client = kind.open(address);
-  ASSERT_EQ(client->get(5), make_dict_value(5, 0));  // a live server answers
+  int server_liveness = liveness.watched.get();
+  Handle client = kind.open(address, Liveness({&server_liveness, 1}));
+  ASSERT_EQ(client.dict().get(5), make_dict_value(5, 0));  // a live server answers
   ::kill(server, SIGKILL);
   int status = 0;
   ASSERT_EQ(::waitpid(server, &status, 0), server);
   auto start = std::chrono::steady_clock::now();
   std::string what = "(no error)";
   try {
-    for (int i = 0; i < 3; ++i) client->get(5);  // a first request may still be buffered
+    for (int i = 0; i < 3; ++i) client.dict().get(5);  // a first request may still be buffered
   } catch (const std::exception& error) {
     what = error.what();
   }
@@ -333,13 +357,12 @@ TEST_P(ManagerServerDies, ClientGetsAnErrorNotAHang) {
   EXPECT_NE(what.find(GetParam() + ":"), std::string::npos) << what;
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5)) << what;
   EXPECT_EQ(what.find('\n'), std::string::npos) << what;
-  client.reset();
+  client.release();
   // The killed creator could not remove its names; its parent does (the test's temporary
   // directory takes its socket files).
   remove_shared_memory_of(server);
   for (const auto& entry : std::filesystem::directory_iterator(testing::test_temp_dir()))
     std::filesystem::remove_all(entry.path());
-  clear_interrupt();
 }
 
 // The transports a separate process can reach by name (pipe and socketpair pass fds,

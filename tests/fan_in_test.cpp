@@ -4,7 +4,7 @@
 #include <string>
 #include <tuple>
 
-#include "harness/paired_run.hpp"
+#include "harness/run.hpp"
 #include "harness/placement.hpp"
 #include "tests/test_support.hpp"
 #include "transports/errors.hpp"
@@ -15,15 +15,9 @@ namespace {
 
 RunSpec fan_in(const std::string& transport, const std::string& placement, int producers,
                std::size_t size, std::uint64_t count) {
-  RunSpec run;
-  run.workload = "fanin";
-  run.transport = transport;
-  run.placement = placement;
-  run.peers = producers;
-  run.size = size;
-  run.count = count;
-  run.timeout = std::chrono::seconds(60);
-  return run;
+  return testing::spec_of("fanin", transport, placement,
+                          {{"producers", static_cast<std::uint64_t>(producers)}, {"size", size}},
+                          count);
 }
 
 // transport, placement, producers, size
@@ -34,8 +28,9 @@ class FanIn : public testing::NoLeftovers, public ::testing::WithParamInterface<
 TEST_P(FanIn, EveryProducersMessagesArriveInTheirOrder) {
   auto [transport, placement, producers, size] = GetParam();
   std::uint64_t count = size > 4096 ? 400 : 6001;  // not a multiple of the producers
-  RunResult result = run_pair(fan_in(transport, placement, producers, size, count));
-  EXPECT_EQ(result.count, count);
+  RunResult result = run(fan_in(transport, placement, producers, size, count));
+  EXPECT_EQ(result.iterations, count);       // verified by the consumer, in order per producer
+  EXPECT_EQ(result.peer_iterations, count);  // sent by the producers together
 }
 
 std::vector<Param> fan_in_params() {
@@ -68,36 +63,34 @@ class SharedPipe : public testing::NoLeftovers,
 
 TEST_P(SharedPipe, WritersOfSmallMessagesAreSafe) {
   // At most PIPE_BUF bytes per write: the kernel keeps each write whole.
-  RunResult result = run_pair(fan_in("pipe", GetParam(), 4, 64, 20000));
-  EXPECT_EQ(result.count, 20000u);
+  RunResult result = run(fan_in("pipe", GetParam(), 4, 64, 20000));
+  EXPECT_EQ(result.iterations, 20000u);
 }
 
 TEST_P(SharedPipe, WritersOfLargeMessagesAreCaughtCorrupting) {
-  RunSpec run = fan_in("pipe", GetParam(), 4, 65536, 400);
-  run.timeout = std::chrono::seconds(20);
-  run.allow_shared_writers = true;
-  std::string what;
-  try {
-    run_pair(run);
-  } catch (const RunFailure& failure) {
-    what = failure.what();
-  }
+  RunSpec shared = fan_in("pipe", GetParam(), 4, 65536, 400);
+  shared.timeout = std::chrono::seconds(20);
+  shared.allow_shared_writers = true;
+  std::string what = testing::failure_of(shared);
   // Caught by the integrity check (a broken frame, a bad checksum, a wrong size or a gap),
   // with the message number; not a hang, not a silent pass.
-  EXPECT_NE(what.find(run.describe() + ": message "), std::string::npos) << what;
+  EXPECT_NE(what.find(shared.describe() + ": message "), std::string::npos) << what;
   EXPECT_EQ(what.find("timed out"), std::string::npos) << what;
 }
 
-TEST(SharedPipeValidation, LargeMessagesFromSeveralWritersAreRefused) {
-  RunSpec run = fan_in("pipe", "fork", 2, 65536, 10);
+TEST(SharedPipeValidation, LargeMessagesFromSeveralWritersAreListedUnsupported) {
+  RunSpec large = fan_in("pipe", "fork", 2, 65536, 10);
   try {
-    run.validate();
+    large.validate();
     FAIL() << "accepted";
-  } catch (const UsageError& error) {
+  } catch (const Unsupported& error) {
     EXPECT_NE(std::string(error.what()).find("PIPE_BUF"), std::string::npos) << error.what();
   }
-  run.size = 64;
-  EXPECT_NO_THROW(run.validate());
+  large.params["size"] = 64;
+  EXPECT_NO_THROW(large.validate());
+  // A point-to-point link cannot fan in at all.
+  EXPECT_NE(testing::usage_error_of(fan_in("socketpair", "fork", 1, 64, 10)).find("point-to-point"),
+            std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(Placements, SharedPipe, ::testing::Values("thread", "fork", "spawn"));

@@ -2,7 +2,8 @@
 #include <chrono>
 #include <string>
 
-#include "harness/paired_run.hpp"
+#include "harness/run.hpp"
+#include "harness/peer.hpp"
 #include "tests/test_support.hpp"
 #include "transports/errors.hpp"
 #include "transports/registry.hpp"
@@ -16,12 +17,7 @@ class HarnessFaults : public testing::NoLeftovers,
                       public ::testing::WithParamInterface<std::string> {
  protected:
   RunSpec spec() const {
-    RunSpec run;
-    run.workload = "stream";
-    run.transport = "unix-stream";
-    run.placement = GetParam();
-    run.size = 64;
-    run.count = 1000;
+    RunSpec run = testing::spec_of("stream", "unix-stream", GetParam(), {{"size", 64}}, 1000);
     run.timeout = std::chrono::seconds(30);
     return run;
   }
@@ -39,7 +35,9 @@ TEST_P(HarnessFaults, HungPeerTimesOutAndTheNextRunWorks) {
 
   // The suite goes on: the same process runs the next benchmark normally.
   RunSpec next = spec();
-  EXPECT_EQ(run_pair(next).count, next.count);
+  RunResult result = ipcmeter::run(next);
+  EXPECT_EQ(result.iterations, next.count);
+  EXPECT_EQ(result.peer_iterations, next.count);
 }
 
 TEST_P(HarnessFaults, HangBeforeReadyTimesOut) {
@@ -80,7 +78,7 @@ TEST_P(HarnessFaults, SharedMemoryNamesGoWithTheCreatorWhenAPeerIsKilled) {
     run.fault_after = 100;
     std::string what = failure_of(run);
     EXPECT_NE(what.find("peer killed by signal 9 (SIGKILL)"), std::string::npos) << what;
-    // A crashed peer leaves no close marker: the peer-gone flag must end the wait quickly.
+    // A crashed peer leaves no close marker: its liveness must end the wait quickly.
     EXPECT_EQ(what.find("timed out"), std::string::npos) << what;
   }
 }
@@ -122,38 +120,82 @@ INSTANTIATE_TEST_SUITE_P(Placements, HarnessFaults,
                          ::testing::Values("thread", "fork", "spawn"));
 
 TEST(RunSpecValidation, RejectsBadSpecsWithOneLine) {
-  RunSpec good;
-  good.workload = "stream";
-  good.transport = "pipe";
-  good.placement = "fork";
-  EXPECT_NO_THROW(good.validate());
+  using testing::usage_error_of;
+  RunSpec good = testing::spec_of("stream", "pipe", "fork", {{"size", 64}}, 100);
+  EXPECT_EQ(usage_error_of(good), "(accepted)");
 
-  auto message_of = [](RunSpec run) -> std::string {
-    try {
-      run.validate();
-    } catch (const UsageError& error) {
-      return error.what();
-    }
-    return "(accepted)";
+  auto with = [&](auto change) {
+    RunSpec bad = good;
+    change(bad);
+    return usage_error_of(bad);
   };
-  RunSpec bad = good;
-  bad.transport = "carrier-pigeon";
-  EXPECT_EQ(message_of(bad),
-            "unknown transport 'carrier-pigeon' (known: " + transport_names() + ")");
-  bad = good;
-  bad.size = 0;
-  EXPECT_NE(message_of(bad).find("message size 0 is out of range"), std::string::npos);
-  bad = good;
-  bad.size = (std::size_t{64} << 20) + 1;
-  EXPECT_NE(message_of(bad).find("out of range"), std::string::npos);
-  bad = good;
-  bad.placement = "cloud";
-  EXPECT_NE(message_of(bad).find("unknown placement 'cloud'"), std::string::npos);
-  bad = good;
-  bad.placement = "thread";
-  bad.fault = Fault::crash;
-  EXPECT_NE(message_of(bad).find("needs a process placement"), std::string::npos);
-  for (const auto& message : {message_of(bad)}) EXPECT_EQ(message.find('\n'), std::string::npos);
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {with([](RunSpec& r) { r.transport = "carrier-pigeon"; }),
+       "unknown transport 'carrier-pigeon' (known: " + transport_names() + ")"},
+      {with([](RunSpec& r) { r.params["size"] = 0; }), "message size 0 is out of range"},
+      {with([](RunSpec& r) { r.params["size"] = (std::size_t{64} << 20) + 1; }), "out of range"},
+      {with([](RunSpec& r) { r.params["clients"] = 2; }),
+       "workload stream has no clients: segment (its segments: size)"},
+      {with([](RunSpec& r) { r.placement = "cloud"; }), "unknown placement 'cloud'"},
+      {with([](RunSpec& r) { r.workload = "nap"; }), "unknown workload 'nap'"},
+      {with([](RunSpec& r) { r.placement = "thread", r.fault = Fault::crash; }),
+       "needs a process placement"},
+      {with([](RunSpec& r) { r.count = 0; }), "at least one iteration"},
+      {with([](RunSpec& r) { r.duration = std::chrono::seconds(1); }), "only a paced one"},
+      {with([](RunSpec& r) { r.transport = "queue-mutex"; }),
+       "transport queue-mutex works between threads only, not fork"},
+      {with([](RunSpec& r) { r.wait = WaitStrategy::spin, r.transport = "queue-mutex", r.placement = "thread"; }),
+       "transport queue-mutex has no wait strategy spin"},
+      {with([](RunSpec& r) { r.transport = "zmq-reqrep"; }),
+       "transport zmq-reqrep alternates send and receive; workload stream does not"},
+      {with([](RunSpec& r) { r.transport = "dict-shm"; }), "unknown transport 'dict-shm'"},
+  };
+  for (const auto& [message, expected] : cases) {
+    EXPECT_NE(message.find(expected), std::string::npos) << message << " / " << expected;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+}
+
+TEST(RunSpecValidation, NamesCarryTheWorkloadsOwnSegments) {
+  RunSpec fan_in = testing::spec_of("fanin", "unix-stream", "fork", {{"producers", 4}}, 10);
+  EXPECT_EQ(fan_in.name(), "fanin/transport:unix-stream/placement:fork/wait:block/producers:4/size:64");
+  EXPECT_EQ(fan_in.peer_count(), 4);
+  RunSpec dict = testing::spec_of("dict-get", "dict-shm", "spawn", {{"clients", 2}}, 10);
+  EXPECT_EQ(dict.describe(), "dict-get transport:dict-shm placement:spawn wait:block clients:2");
+  RunSpec paced = testing::spec_of("paced", "pipe", "thread", {}, 0);
+  paced.duration = std::chrono::milliseconds(100);
+  EXPECT_EQ(testing::usage_error_of(paced), "(accepted)");
+  EXPECT_EQ(paced.iterations(), 6u);  // 100 ms of 16.7 ms frames, rounded up
+}
+
+TEST(PeerSpecs, RoundTripThroughTheCommandLineAndAreCheckedLikeTheLeaders) {
+  PeerSpec peer;
+  peer.run = testing::spec_of("fanin", "zmq-ipc", "spawn", {{"producers", 3}, {"size", 4096}}, 77);
+  peer.run.fault = Fault::exit;
+  peer.run.fault_after = 5;
+  peer.address = "zmq-ipc:endpoint=ipc:///x;wait=block";
+  peer.count = 26;
+  peer.peer_index = 2;
+  peer.inherited_fds = {7, 9};
+  PeerSpec back = PeerSpec::from_args(peer.to_args());
+  EXPECT_EQ(back.run.name(), peer.run.name());
+  EXPECT_EQ(back.run.count, 77u);
+  EXPECT_EQ(back.run.fault, Fault::exit);
+  EXPECT_EQ(back.run.fault_after, 5u);
+  EXPECT_EQ(back.address, peer.address);
+  EXPECT_EQ(back.count, 26u);
+  EXPECT_EQ(back.peer_index, 2);
+  EXPECT_EQ(back.inherited_fds, (std::vector<int>{7, 9}));
+
+  // A peer asked to do what the leader would refuse fails before it opens anything.
+  peer.run.params["size"] = 4;
+  auto [harness_end, peer_end] = make_control_pair();
+  EXPECT_EQ(run_peer(peer, std::move(peer_end)), kPeerFailed);
+  ControlChannel control(std::move(harness_end));
+  auto said = control.receive();
+  ASSERT_TRUE(said.has_value());
+  EXPECT_EQ(said->kind, ControlKind::failed);
+  EXPECT_NE(said->text.find("message size 4 is out of range"), std::string::npos) << said->text;
 }
 
 }  // namespace

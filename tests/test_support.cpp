@@ -13,7 +13,6 @@
 #include "harness/workloads/workload.hpp"
 #include "transports/errors.hpp"
 #include "transports/named_resources.hpp"
-#include "transports/pipe_transport.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcmeter::testing {
@@ -37,29 +36,93 @@ std::byte exchange_byte(std::uint64_t i, std::size_t j) {
   return static_cast<std::byte>((i * 131 + j * 7 + (j >> 8)) & 0xff);
 }
 
-// Byte-exact round trips of arbitrary payloads, not the benchmark's message format.
-Workload exchange_workload() {
-  return {"exchange", "test: byte-exact echo of messages of many sizes", "round trip", false, true, false,
-          [](Endpoint& endpoint, MessageKit& kit, std::uint64_t count, Histogram&) {
-            std::vector<std::byte> message(kit.buffer.size());
-            for (std::uint64_t i = 0; i < count; ++i) {
-              std::size_t size = exchange_size(i, message.size());
-              for (std::size_t j = 0; j < size; ++j) message[j] = exchange_byte(i, j);
-              endpoint.send(std::span(message).first(size));
-              std::size_t got = endpoint.recv(kit.buffer);
-              if (got != size)
-                throw IntegrityError("message " + std::to_string(i) + ": echo has " +
-                                     std::to_string(got) + " bytes, sent " + std::to_string(size));
-              if (std::memcmp(kit.buffer.data(), message.data(), size) != 0)
-                throw IntegrityError("message " + std::to_string(i) + ": echo differs");
-            }
-          },
-          [](Endpoint& endpoint, MessageKit& kit, std::uint64_t count) {
-            for (std::uint64_t i = 0; i < count; ++i) {
-              std::size_t got = endpoint.recv(kit.buffer);
-              endpoint.send(std::span(kit.buffer).first(got));
-            }
-          }};
+// How the exchange's leader waits for each echo.
+enum class Waiting { receive, poll };
+
+// Byte-exact round trips of arbitrary payloads, not the benchmark's message format. With
+// Waiting::poll the leader never receives without polling first, and checks what poll says:
+// nothing before a message was sent (the peer only ever answers), something once the echo
+// is due, nothing again once it was taken.
+class Exchange final : public Lead {
+ public:
+  Exchange(LeaderSide& side, Waiting waiting)
+      : side_(side), waiting_(waiting), message_(side.spec.param("size")), echo_(message_.size()) {}
+
+  void run() override {
+    Endpoint& link = side_.handle.endpoint();
+    for (std::uint64_t i = 0; i < side_.count; ++i) {
+      std::size_t size = exchange_size(i, message_.size());
+      for (std::size_t j = 0; j < size; ++j) message_[j] = exchange_byte(i, j);
+      if (waiting_ == Waiting::poll && link.poll(std::chrono::nanoseconds::zero()))
+        fail(i, "poll saw a message before any was sent");
+      link.send(std::span(message_).first(size));
+      std::span<const std::byte> got = waiting_ == Waiting::poll ? polled(link, i)
+                                                                 : std::span(echo_).first(link.recv(echo_));
+      if (got.size() != size)
+        fail(i, "echo has " + std::to_string(got.size()) + " bytes, sent " + std::to_string(size));
+      if (size > 0 && std::memcmp(got.data(), message_.data(), size) != 0) fail(i, "echo differs");
+      if (waiting_ == Waiting::poll && link.poll(std::chrono::nanoseconds::zero()))
+        fail(i, "poll saw a message after the only one was taken");
+      ++side_.completed;
+    }
+  }
+
+ private:
+  // Even messages: the receive that returns at once, tried until the echo is there; odd
+  // ones: a poll with a generous timeout, which must see it.
+  std::span<const std::byte> polled(Endpoint& link, std::uint64_t i) {
+    if (i % 2 == 0)
+      for (;;)
+        if (auto got = link.try_recv_view(echo_)) return *got;
+    if (!link.poll(std::chrono::seconds(20))) fail(i, "poll timed out with the echo due");
+    return link.recv_view(echo_);
+  }
+
+  [[noreturn]] static void fail(std::uint64_t i, const std::string& what) {
+    throw IntegrityError("message " + std::to_string(i) + ": " + what);
+  }
+
+  LeaderSide& side_;
+  Waiting waiting_;
+  std::vector<std::byte> message_;
+  std::vector<std::byte> echo_;
+};
+
+class Reflect final : public Follow {
+ public:
+  Reflect(PeerSide& side, Waiting waiting)
+      : side_(side), waiting_(waiting), buffer_(side.run.param("size")) {}
+
+  void run() override {
+    Endpoint& link = side_.handle.endpoint();
+    for (std::uint64_t i = 0; i < side_.count; ++i) {
+      side_.tick();
+      if (waiting_ == Waiting::poll)
+        while (!link.poll(std::chrono::milliseconds(100))) {
+        }
+      std::size_t got = link.recv(buffer_);
+      link.send(std::span(buffer_).first(got));
+      ++side_.completed;
+    }
+  }
+
+ private:
+  PeerSide& side_;
+  Waiting waiting_;
+  std::vector<std::byte> buffer_;
+};
+
+Workload exchange_workload(const std::string& name, Waiting waiting) {
+  Workload work;
+  work.name = name;
+  work.summary = "test: byte-exact echo of messages of many sizes";
+  work.iteration = "round trip";
+  work.segments = {size_segment()};
+  work.segments[0].min = 1;
+  work.alternating = true;
+  work.lead = [waiting](LeaderSide& side) { return std::make_unique<Exchange>(side, waiting); };
+  work.follow = [waiting](PeerSide& side) { return std::make_unique<Reflect>(side, waiting); };
+  return work;
 }
 
 enum class Mischief { corrupt, drop, reorder };
@@ -87,6 +150,7 @@ class MischievousEndpoint final : public Endpoint {
     }
   }
   std::size_t recv(std::span<std::byte> buffer) override { return inner_->recv(buffer); }
+  bool poll(std::chrono::nanoseconds timeout) override { return inner_->poll(timeout); }
   void close() override { inner_->close(); }
 
  private:
@@ -98,11 +162,12 @@ class MischievousEndpoint final : public Endpoint {
 };
 
 Transport mischievous_pipe(const std::string& name, Mischief mischief, Side culprit) {
-  Transport pipe = pipe_transport();
+  Transport pipe = find_transport("pipe");
   return {name, "test", "test: a pipe whose sender misbehaves at its message 5", true,
           pipe.create,
-          [open = pipe.open, mischief, culprit](const std::string& address, Side side) {
-            auto endpoint = open(address, side);
+          [open = pipe.open, mischief, culprit](const std::string& address, Side side,
+                                                Liveness other_side) {
+            auto endpoint = open(address, side, std::move(other_side));
             if (side != culprit) return endpoint;
             return std::unique_ptr<Endpoint>(
                 std::make_unique<MischievousEndpoint>(std::move(endpoint), mischief));
@@ -112,13 +177,28 @@ Transport mischievous_pipe(const std::string& name, Mischief mischief, Side culp
 }  // namespace
 
 void register_test_axes() {
-  add_workload_for_tests(exchange_workload());
+  add_workload_for_tests(exchange_workload("exchange", Waiting::receive));
+  add_workload_for_tests(exchange_workload("polled-exchange", Waiting::poll));
   // Side b is the peer: the stream producer and the pingpong responder.
-  add_transport_for_tests(mischievous_pipe("pipe-corrupt", Mischief::corrupt, Side::b));
-  add_transport_for_tests(mischievous_pipe("pipe-drop", Mischief::drop, Side::b));
-  add_transport_for_tests(mischievous_pipe("pipe-reorder", Mischief::reorder, Side::b));
+  Registry<Transport>::add_for_tests(mischievous_pipe("pipe-corrupt", Mischief::corrupt, Side::b));
+  Registry<Transport>::add_for_tests(mischievous_pipe("pipe-drop", Mischief::drop, Side::b));
+  Registry<Transport>::add_for_tests(mischievous_pipe("pipe-reorder", Mischief::reorder, Side::b));
   // Side a is the leader: in pingpong the peer is then the first to see the damage.
-  add_transport_for_tests(mischievous_pipe("pipe-corrupt-leader", Mischief::corrupt, Side::a));
+  Registry<Transport>::add_for_tests(
+      mischievous_pipe("pipe-corrupt-leader", Mischief::corrupt, Side::a));
+}
+
+RunSpec spec_of(const std::string& workload, const std::string& transport,
+                const std::string& placement, std::map<std::string, std::uint64_t> params,
+                std::uint64_t count) {
+  RunSpec run;
+  run.workload = workload;
+  run.transport = transport;
+  run.placement = placement;
+  run.params = std::move(params);
+  run.count = count;
+  run.timeout = std::chrono::seconds(60);
+  return run;
 }
 
 const std::string& test_temp_dir() { return temp_dir; }
@@ -136,13 +216,22 @@ void remove_test_temp_dir() {
   if (!temp_dir.empty()) std::filesystem::remove_all(temp_dir);
 }
 
-std::string failure_of(const RunSpec& run) {
+std::string failure_of(const RunSpec& spec) {
   try {
-    run_pair(run);
+    run(spec);
   } catch (const RunFailure& failure) {
     return failure.what();
   }
   return "(no failure)";
+}
+
+std::string usage_error_of(const RunSpec& spec) {
+  try {
+    spec.validate();
+  } catch (const UsageError& error) {
+    return error.what();
+  }
+  return "(accepted)";
 }
 
 int open_fd_count() {

@@ -4,15 +4,23 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 
-#include "harness/paired_run.hpp"
+#include "harness/run.hpp"
 
 namespace ipcmeter::testing {
 
-// Registers the test-only workload ("exchange") and faulty transports ("pipe-corrupt",
-// "pipe-drop", "pipe-reorder", "pipe-corrupt-leader"). Called first thing in main(), so spawned peers have them.
+// Registers the test-only workloads ("exchange", and "polled-exchange", whose leader only
+// ever polls before it receives) and faulty transports ("pipe-corrupt", "pipe-drop",
+// "pipe-reorder", "pipe-corrupt-leader"). Called first thing in main(), so spawned peers
+// have them.
 void register_test_axes();
+
+// A spec with a 60 s timeout.
+RunSpec spec_of(const std::string& workload, const std::string& transport,
+                const std::string& placement, std::map<std::string, std::uint64_t> params,
+                std::uint64_t count);
 
 // The private temporary directory this test binary's links are created in.
 const std::string& test_temp_dir();
@@ -28,6 +36,8 @@ bool has_children();
 // Runs a spec that should fail and returns the RunFailure's message ("(no failure)" if it
 // did not fail).
 std::string failure_of(const RunSpec& run);
+// The UsageError validate() throws for it ("(accepted)" if none).
+std::string usage_error_of(const RunSpec& run);
 
 // A fixture that fails a test which leaves a child, a file or an fd behind.
 class NoLeftovers : public ::testing::Test {

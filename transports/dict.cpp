@@ -1,4 +1,4 @@
-// The dictionary registry, and the two in-process variants: dict-local and dict-locked.
+// The two in-process dictionaries, dict-local and dict-locked, and the value check.
 #include "transports/dict.hpp"
 
 #include <unordered_map>
@@ -51,7 +51,7 @@ class InProcessHost final : public DictHost {
         view_(shared_) {
     reserve(options.keys);
   }
-  const Link& link(int) const override { return link_; }
+  const Link& link() const override { return link_; }
   Dict& direct() override { return view_; }
 
  private:
@@ -65,15 +65,6 @@ class InProcessHost final : public DictHost {
   Link link_;
   View view_;
 };
-
-std::vector<DictKind> build_dicts() {
-  std::vector<DictKind> dicts = {dict_local_kind(), dict_locked_kind(), dict_shm_kind()};
-  for (const auto& transport : all_transports())
-    if (transport.family != "test") dicts.push_back(dict_manager_kind(transport));
-  return dicts;
-}
-
-}  // namespace
 
 DictKind dict_local_kind() {
   DictKind kind;
@@ -106,30 +97,13 @@ DictKind dict_locked_kind() {
   return kind;
 }
 
-const std::vector<DictKind>& all_dicts() {
-  static const std::vector<DictKind> dicts = build_dicts();
-  return dicts;
-}
+const Registry<DictKind>::Add local_registered{dict_local_kind};
+const Registry<DictKind>::Add locked_registered{dict_locked_kind};
 
-bool is_dict(const std::string& name) {
-  for (const auto& kind : all_dicts())
-    if (kind.name == name) return true;
-  return false;
-}
-
-std::string dict_names() {
-  std::string names;
-  for (const auto& kind : all_dicts()) {
-    if (!names.empty()) names += ", ";
-    names += kind.name;
-  }
-  return names;
-}
+}  // namespace
 
 const DictKind& find_dict(const std::string& name) {
-  for (const auto& kind : all_dicts())
-    if (kind.name == name) return kind;
-  throw UsageError("unknown dictionary '" + name + "' (known: " + dict_names() + ")");
+  if (const DictKind* kind = Registry<DictKind>::find(name)) return *kind;
+  throw UsageError("unknown dictionary '" + name + "' (known: " + Registry<DictKind>::names() + ")");
 }
-
 }  // namespace ipcmeter

@@ -17,6 +17,7 @@
 #include "transports/dict.hpp"
 #include "transports/errors.hpp"
 #include "transports/named_resources.hpp"
+#include "transports/registry.hpp"
 
 namespace ipcmeter {
 namespace {
@@ -104,7 +105,7 @@ class ShmHost final : public DictHost {
                                error.what());
     }
   }
-  const Link& link(int) const override { return link_; }
+  const Link& link() const override { return link_; }
   Dict& direct() override { return *view_; }
 
  private:
@@ -112,8 +113,6 @@ class ShmHost final : public DictHost {
   Link link_;
   std::optional<ShmDict> view_;
 };
-
-}  // namespace
 
 DictKind dict_shm_kind() {
   DictKind kind;
@@ -128,4 +127,7 @@ DictKind dict_shm_kind() {
   return kind;
 }
 
+const Registry<DictKind>::Add registered{dict_shm_kind};
+
+}  // namespace
 }  // namespace ipcmeter

@@ -120,6 +120,21 @@ void read_exact(int fd, std::span<std::byte> buffer, WaitStrategy wait, const st
   while (!buffer.empty()) buffer = buffer.subspan(read_some(fd, buffer, wait, name));
 }
 
+bool wait_for_fds(std::span<pollfd> fds, WaitStrategy wait, std::chrono::nanoseconds timeout,
+                  const std::string& name) {
+  auto ready_within = [&](std::chrono::nanoseconds left) {
+    timespec limit{static_cast<time_t>(left.count() / 1'000'000'000),
+                   static_cast<long>(left.count() % 1'000'000'000)};
+    int ready = ::ppoll(fds.data(), fds.size(), &limit, nullptr);
+    if (ready < 0 && errno != EINTR) throw SystemError("poll", name);
+    if (ready < 0) throw_if_interrupted("poll");
+    return ready > 0;
+  };
+  return poll_until(
+      wait, timeout, [&] { return ready_within(std::chrono::nanoseconds::zero()); },
+      [&](std::chrono::nanoseconds left) { ready_within(left); });
+}
+
 int parse_fd(const std::string& text, const std::string& address) {
   int fd = -1;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), fd);

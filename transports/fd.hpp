@@ -1,8 +1,10 @@
 // An owned file descriptor and the whole-buffer I/O loops every fd-based transport needs.
 #pragma once
 
+#include <poll.h>
 #include <sys/uio.h>
 
+#include <chrono>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -61,6 +63,16 @@ void read_exact(int fd, std::span<std::byte> buffer, WaitStrategy wait, const st
 // After EAGAIN: returns when the caller should try again (spinning or after poll(2) says
 // the fd is ready). Throws Interrupted if the watchdog asked.
 void await_fd(int fd, short events, SpinBudget& budget, const char* call, const std::string& name);
+
+// Waits up to `timeout` (spinning, blocking or both, as `wait` says) for any of the fds to
+// have its events, a hang-up or an error: the body of a fd-based Endpoint::poll.
+bool wait_for_fds(std::span<pollfd> fds, WaitStrategy wait, std::chrono::nanoseconds timeout,
+                  const std::string& name);
+inline bool wait_for_fd(int fd, short events, WaitStrategy wait, std::chrono::nanoseconds timeout,
+                        const std::string& name) {
+  pollfd entry{fd, events, 0};
+  return wait_for_fds({&entry, 1}, wait, timeout, name);
+}
 
 // Parses a decimal fd number from an address field.
 int parse_fd(const std::string& text, const std::string& address);

@@ -82,12 +82,17 @@ class FramedStreamEndpoint final : public Endpoint {
     return length;
   }
 
+  bool poll(std::chrono::nanoseconds timeout) override {
+    return has_buffered_bytes() || wait_for_fd(in_.get(), POLLIN, wait_, timeout, name_);
+  }
+
   void close() override {
     in_.close(name_);
     out_.close(name_);
   }
 
-  int in_fd() const { return in_.get(); }
+  // True when the read-ahead buffer holds the start of a message.
+  bool has_buffered_bytes() const { return end_ > begin_; }
 
   // True when the read-ahead buffer already holds a whole message: its fd may then be
   // silent although a message is waiting.
@@ -162,6 +167,12 @@ class FanInStreamEndpoint final : public Endpoint {
       throw_if_interrupted("poll");
       if (spin) cpu_relax();
     }
+  }
+
+  bool poll(std::chrono::nanoseconds timeout) override {
+    for (const auto& connection : connections_)
+      if (connection->has_buffered_bytes()) return true;
+    return wait_for_fds(polls_, wait_, timeout, name_);
   }
 
   void close() override {

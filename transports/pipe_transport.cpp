@@ -1,7 +1,5 @@
 // "pipe": two pipe(2)s, one per direction. Works for threads and for processes that inherit
 // the fds (fork, or spawn with the fds kept open across exec).
-#include "transports/pipe_transport.hpp"
-
 #include <fcntl.h>
 #include <limits.h>
 #include <unistd.h>
@@ -9,6 +7,7 @@
 #include "transports/address.hpp"
 #include "transports/errors.hpp"
 #include "transports/framed_stream.hpp"
+#include "transports/registry.hpp"
 
 namespace ipcmeter {
 namespace {
@@ -42,15 +41,13 @@ Link create_pipe(const TransportOptions& options) {
   return Link(address, std::move(fds), std::move(peer_fds));
 }
 
-std::unique_ptr<Endpoint> open_pipe(const std::string& text, Side side) {
+std::unique_ptr<Endpoint> open_pipe(const std::string& text, Side side, Liveness) {
   Address address = Address::parse(text);
   std::vector<int> fds = address.fds(side == Side::a ? "a" : "b");
   if (fds.size() != 2) throw UsageError("pipe address side needs 2 fds: " + text);
   return make_framed_stream_endpoint(duplicate(fds[0], text), duplicate(fds[1], text),
                                      /*is_socket=*/false, address.wait(), text);
 }
-
-}  // namespace
 
 Transport pipe_transport() {
   Transport transport{"pipe", "pipe", "two pipe(2)s, length-prefixed messages", true,
@@ -64,4 +61,8 @@ Transport pipe_transport() {
   return transport;
 }
 
+// A pipe's end-of-file tells each side of the other's end: no liveness fd needed.
+const Registry<Transport>::Add registered{pipe_transport};
+
+}  // namespace
 }  // namespace ipcmeter

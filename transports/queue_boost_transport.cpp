@@ -1,19 +1,19 @@
 // Boost.Interprocess message_queue: fixed-size slots in shared memory behind a process-shared
 // mutex and condition variables; what a C++ program reaches for as "a multiprocessing Queue".
-#include "transports/queue_boost_transport.hpp"
-
 #include <unistd.h>
 
-#include <atomic>
 #include <boost/date_time/posix_time/posix_time_types.hpp>
 #include <boost/interprocess/ipc/message_queue.hpp>
 #include <optional>
+#include <cstring>
 #include <stdexcept>
+#include <vector>
 
 #include "transports/address.hpp"
 #include "transports/errors.hpp"
 #include "transports/interrupt.hpp"
 #include "transports/named_resources.hpp"
+#include "transports/registry.hpp"
 
 namespace ipcmeter {
 namespace {
@@ -24,7 +24,7 @@ namespace bip = boost::interprocess;
 constexpr std::size_t kDefaultCapacity = 64;
 constexpr std::size_t kMaxQueueBytes = std::size_t{8} << 20;
 // Its waits cannot be interrupted by a signal, so they time out this often to look at the
-// watchdog and peer flags.
+// watchdog's flag and the other side's liveness.
 constexpr auto kWakeCheck = boost::posix_time::milliseconds(50);
 
 // Ordinary messages go with priority 1; the end-of-stream marker with priority 0, which a
@@ -45,7 +45,8 @@ boost::posix_time::ptime deadline() {
 
 class BoostQueueEndpoint final : public Endpoint {
  public:
-  BoostQueueEndpoint(const std::string& text, Side side) : name_(text) {
+  BoostQueueEndpoint(const std::string& text, Side side, Liveness other_side)
+      : name_(text), other_side_(std::move(other_side)) {
     Address address = Address::parse(text);
     wait_ = address.wait();
     std::string base = address.field("name");
@@ -67,37 +68,73 @@ class BoostQueueEndpoint final : public Endpoint {
     const char nothing = 0;
     const void* data = message.empty() ? &nothing : static_cast<const void*>(message.data());
     SpinBudget budget(wait_);
-    for (;;) {
-      bool sent = wait_ == WaitStrategy::block || !budget.keep_spinning()
-                      ? out_->timed_send(data, message.size(), kDataPriority, deadline())
-                      : out_->try_send(data, message.size(), kDataPriority);
+    for (unsigned misses = 1;; ++misses) {
+      bool blocking = wait_ == WaitStrategy::block || !budget.keep_spinning();
+      bool sent = blocking ? out_->timed_send(data, message.size(), kDataPriority, deadline())
+                           : out_->try_send(data, message.size(), kDataPriority);
       if (sent) return;
       throw_if_interrupted("queue-boost send");
-      if (peer_gone()) throw PeerClosed("peer gone from " + name_);
-      if (wait_ != WaitStrategy::block) cpu_relax();
+      if (liveness_due(blocking, misses) && other_side_.gone())
+        throw PeerClosed("peer gone from " + name_);
+      if (!blocking) cpu_relax();
     }
   }
 
   std::size_t recv(std::span<std::byte> buffer) override {
+    if (held_size_) return deliver_held(buffer);
     if (buffer.size() < in_->get_max_msg_size())
       throw std::length_error(name_ + ": receive buffer smaller than the queue's message size");
     SpinBudget budget(wait_);
-    for (;;) {
+    for (unsigned misses = 1;; ++misses) {
+      bool blocking = wait_ == WaitStrategy::block || !budget.keep_spinning();
       bip::message_queue::size_type size = 0;
       unsigned priority = 0;
       bool received =
-          wait_ == WaitStrategy::block || !budget.keep_spinning()
-              ? in_->timed_receive(buffer.data(), buffer.size(), size, priority, deadline())
-              : in_->try_receive(buffer.data(), buffer.size(), size, priority);
+          blocking ? in_->timed_receive(buffer.data(), buffer.size(), size, priority, deadline())
+                   : in_->try_receive(buffer.data(), buffer.size(), size, priority);
       if (received) {
         if (priority == kClosePriority) throw PeerClosed("peer closed " + name_);
         return size;
       }
       throw_if_interrupted("queue-boost recv");
       // A crashed peer leaves no marker; what it sent before is still delivered first.
-      if (peer_gone() && in_->get_num_msg() == 0) throw PeerClosed("peer gone from " + name_);
-      if (wait_ != WaitStrategy::block) cpu_relax();
+      if (liveness_due(blocking, misses) && in_->get_num_msg() == 0 && other_side_.gone())
+        throw PeerClosed("peer gone from " + name_);
+      if (!blocking) cpu_relax();
     }
+  }
+
+  // A message_queue cannot wait for a message without taking it, so poll takes it into a
+  // buffer of its own, and the next receive hands it over.
+  bool poll(std::chrono::nanoseconds timeout) override {
+    if (held_size_) return true;
+    if (held_.empty()) held_.resize(std::max<std::size_t>(in_->get_max_msg_size(), 1));
+    auto take = [&](const boost::posix_time::ptime* until) {
+      bip::message_queue::size_type size = 0;
+      unsigned priority = 0;
+      bool got = until ? in_->timed_receive(held_.data(), held_.size(), size, priority, *until)
+                       : in_->try_receive(held_.data(), held_.size(), size, priority);
+      if (got) {
+        held_size_ = size + 1;  // 0 means "nothing held"
+        held_closes_ = priority == kClosePriority;
+      }
+      return got;
+    };
+    return poll_until(
+        wait_, timeout,
+        [&] {
+          // The sleep below may itself have taken the message.
+          return held_size_ || take(nullptr) ||
+                 (liveness_due(false, ++polls_) && other_side_.gone());
+        },
+        [&](std::chrono::nanoseconds left) {
+          boost::posix_time::time_duration wait = boost::posix_time::microseconds(left.count() / 1000 + 1);
+          auto until = boost::posix_time::microsec_clock::universal_time() +
+                       (wait < kWakeCheck ? wait : boost::posix_time::time_duration(kWakeCheck));
+          take(&until);
+          throw_if_interrupted("queue-boost poll");
+          polls_ = 4095;  // the next look checks the other side's liveness
+        });
   }
 
   void close() override { send_close_marker(); }
@@ -112,12 +149,33 @@ class BoostQueueEndpoint final : public Endpoint {
       const char nothing = 0;
       out_->try_send(&nothing, 0, kClosePriority);
     } catch (const std::exception&) {
-      // Closing must not throw from a destructor; the peer-gone flag covers this case.
+      // Closing must not throw from a destructor; the other side's liveness covers this.
     }
   }
 
+  // The other side's liveness costs a syscall: looked at after each timed-out wait, and
+  // every 4096 misses while spinning.
+  static bool liveness_due(bool blocking, unsigned misses) { return blocking || misses % 4096 == 0; }
+
+  std::size_t deliver_held(std::span<std::byte> buffer) {
+    std::size_t size = held_size_ - 1;
+    held_size_ = 0;
+    if (held_closes_) throw PeerClosed("peer closed " + name_);
+    if (size > buffer.size())
+      throw std::length_error(name_ + ": message of " + std::to_string(size) +
+                              " bytes does not fit a " + std::to_string(buffer.size()) +
+                              "-byte buffer");
+    if (size > 0) std::memcpy(buffer.data(), held_.data(), size);
+    return size;
+  }
+
   std::string name_;
+  Liveness other_side_;
   WaitStrategy wait_ = WaitStrategy::block;
+  std::vector<std::byte> held_;  // a message poll took, allocated on the first poll
+  std::size_t held_size_ = 0;    // its size + 1; 0 when nothing is held
+  bool held_closes_ = false;     // it is the close marker
+  unsigned polls_ = 0;           // looks since the last liveness check
   std::optional<bip::message_queue> out_;
   std::optional<bip::message_queue> in_;
   bool closed_ = false;
@@ -145,18 +203,19 @@ Link create_queues(const TransportOptions& options) {
   return Link(address, {}, {}, std::move(resources));
 }
 
-}  // namespace
-
 Transport queue_boost_transport() {
   Transport transport{"queue-boost", "queue",
                       "Boost.Interprocess message_queue in shared memory", true, create_queues,
-                      [](const std::string& address, Side side) {
-                        return std::unique_ptr<Endpoint>(
-                            std::make_unique<BoostQueueEndpoint>(address, side));
+                      [](const std::string& address, Side side, Liveness other_side) {
+                        return std::unique_ptr<Endpoint>(std::make_unique<BoostQueueEndpoint>(
+                            address, side, std::move(other_side)));
                       }};
   transport.waits = {WaitStrategy::block, WaitStrategy::spin, WaitStrategy::hybrid};
   transport.many_senders = true;  // message_queue is multi-producer
   return transport;
 }
 
+const Registry<Transport>::Add registered{queue_boost_transport};
+
+}  // namespace
 }  // namespace ipcmeter

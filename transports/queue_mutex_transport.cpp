@@ -1,7 +1,5 @@
 // A bounded queue of preallocated message slots: the hot path copies, never allocates.
 // Threads only: the address carries the queue pair's address in this process.
-#include "transports/queue_mutex_transport.hpp"
-
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -11,6 +9,7 @@
 #include "transports/address.hpp"
 #include "transports/errors.hpp"
 #include "transports/interrupt.hpp"
+#include "transports/registry.hpp"
 
 namespace ipcmeter {
 namespace {
@@ -52,6 +51,19 @@ class BoundedQueue {
     --count_;
     not_full_.notify_one();
     return size;
+  }
+
+  // True when a message is there or the queue is closed (a pop then says PeerClosed).
+  bool wait_nonempty(std::chrono::nanoseconds timeout) {
+    std::unique_lock lock(mutex_);
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (count_ == 0 && !closed_) {
+      auto left = deadline - std::chrono::steady_clock::now();
+      if (left <= std::chrono::nanoseconds::zero()) return false;
+      not_empty_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(left, kWakeCheck));
+      throw_if_interrupted("queue-mutex poll");
+    }
+    return true;
   }
 
   void close() {
@@ -96,6 +108,7 @@ class QueueEndpoint final : public Endpoint {
   ~QueueEndpoint() override { close(); }
   void send(std::span<const std::byte> message) override { out_.push(message); }
   std::size_t recv(std::span<std::byte> buffer) override { return in_.pop(buffer); }
+  bool poll(std::chrono::nanoseconds timeout) override { return in_.wait_nonempty(timeout); }
   // Closing either end closes both directions, as a socket would.
   void close() override {
     out_.close();
@@ -117,14 +130,12 @@ Link create_queue(const TransportOptions& options) {
   return Link(address, {}, {}, std::move(resources));
 }
 
-std::unique_ptr<Endpoint> open_queue(const std::string& text, Side side) {
+std::unique_ptr<Endpoint> open_queue(const std::string& text, Side side, Liveness) {
   Address address = Address::parse(text);
   auto* pair = static_cast<QueuePair*>(address.pointer("pair"));
   if (side == Side::a) return std::make_unique<QueueEndpoint>(pair->a_to_b, pair->b_to_a);
   return std::make_unique<QueueEndpoint>(pair->b_to_a, pair->a_to_b);
 }
-
-}  // namespace
 
 Transport queue_mutex_transport() {
   Transport transport{"queue-mutex", "queue",
@@ -134,4 +145,8 @@ Transport queue_mutex_transport() {
   return transport;
 }
 
+// Both sides live in one process: a side that goes closes the queue, which the other sees.
+const Registry<Transport>::Add registered{queue_mutex_transport};
+
+}  // namespace
 }  // namespace ipcmeter

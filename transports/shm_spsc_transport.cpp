@@ -19,8 +19,7 @@
 // flag, then re-read what was published; both with seq_cst operations (not fences, which
 // ThreadSanitizer cannot check), so one side always sees the other. Spinning never sleeps,
 // so it publishes with a plain release store and skips the handshake.
-#include "transports/shm_spsc_transport.hpp"
-
+#include <errno.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -35,6 +34,7 @@
 #include "transports/errors.hpp"
 #include "transports/interrupt.hpp"
 #include "transports/named_resources.hpp"
+#include "transports/registry.hpp"
 
 namespace ipcmeter {
 namespace {
@@ -45,6 +45,8 @@ constexpr std::uint64_t kMagic = 0x69706d2d73707363ull;  // "ipm-spsc"
 constexpr std::size_t kCacheLine = 64;
 // Futex sleeps are bounded so that a blocked side notices the watchdog or a dead peer.
 constexpr long kWakeCheckNs = 50'000'000;
+// While spinning, the other side's liveness (a syscall) is looked at this rarely.
+constexpr unsigned kSpinsPerLivenessCheck = 4096;
 
 struct Ring {
   alignas(kCacheLine) std::atomic<std::uint64_t> tail{0};  // bytes released by the consumer
@@ -97,11 +99,13 @@ inline void copy_bytes(std::byte* to, const std::byte* from, std::size_t n) {
 
 std::size_t segment_size(std::size_t capacity) { return sizeof(SegmentHeader) + 2 * capacity; }
 
-void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) {
-  timespec timeout{0, kWakeCheckNs};
+// Sleeps while word == expected, at most `ns`; true if the time ran out.
+bool futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected, long ns = kWakeCheckNs) {
+  timespec timeout{ns / 1'000'000'000, ns % 1'000'000'000};
   // Not FUTEX_PRIVATE: the word lives in memory shared between processes.
-  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT, expected, &timeout,
-            nullptr, 0);
+  return ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT, expected,
+                   &timeout, nullptr, 0) != 0 &&
+         errno == ETIMEDOUT;
 }
 
 void futex_wake(std::atomic<std::uint32_t>& word) {
@@ -123,7 +127,8 @@ struct SegmentName : Link::Resource {
 
 class ShmSpscEndpoint final : public Endpoint {
  public:
-  ShmSpscEndpoint(const std::string& address_text, Side side) : name_(address_text) {
+  ShmSpscEndpoint(const std::string& address_text, Side side, Liveness other_side)
+      : name_(address_text), other_side_(std::move(other_side)) {
     Address address = Address::parse(address_text);
     wait_ = address.wait();
     try {
@@ -193,6 +198,22 @@ class ShmSpscEndpoint final : public Endpoint {
     return {in_data_ + offset, length};
   }
 
+  bool poll(std::chrono::nanoseconds timeout) override {
+    // The next record starts past the one a view may still hold.
+    std::atomic<std::uint64_t>& slot = header_at(in_data_, tail_ + held_);
+    unsigned looks = 0;
+    auto look = [&] {
+      return slot.load(std::memory_order_acquire) != 0 ||
+             header_->closed.load(std::memory_order_acquire) ||
+             (++looks % kSpinsPerLivenessCheck == 0 && other_side_.gone());
+    };
+    return poll_until(wait_, timeout, look, [&](std::chrono::nanoseconds left) {
+      throw_if_interrupted("shm-spsc poll");
+      sleep_until_data(slot, static_cast<long>(std::min<std::int64_t>(left.count(), kWakeCheckNs)));
+      looks = kSpinsPerLivenessCheck - 1;  // after a sleep, the next look checks liveness
+    });
+  }
+
   void close() override { mark_closed(); }
 
  private:
@@ -245,18 +266,21 @@ class ShmSpscEndpoint final : public Endpoint {
   void wait_for_space(std::size_t needed) {
     wake_consumer();  // a consumer asleep mid-message must see what is already written
     SpinBudget budget(wait_);
-    for (;;) {
+    bool timed_out = false;
+    for (unsigned misses = 1;; ++misses) {
       tail_seen_ = out_->tail.load(std::memory_order_acquire);
       if (head_ + needed - tail_seen_ <= capacity_) return;
-      check_peer("send");
-      if (budget.keep_spinning()) {
+      bool spin = budget.keep_spinning();
+      if (peer_ended("send", timed_out || (spin && misses % kSpinsPerLivenessCheck == 0)))
+        throw PeerClosed("peer closed " + name_);
+      if (spin) {
         cpu_relax();
         continue;
       }
       std::uint32_t ticket = out_->space_ticket.load(std::memory_order_acquire);
       out_->producer_sleeping.store(1, std::memory_order_seq_cst);
-      if (head_ + needed - out_->tail.load(std::memory_order_seq_cst) > capacity_)
-        futex_wait(out_->space_ticket, ticket);
+      timed_out = head_ + needed - out_->tail.load(std::memory_order_seq_cst) > capacity_ &&
+                  futex_wait(out_->space_ticket, ticket);
       out_->producer_sleeping.store(0, std::memory_order_relaxed);
     }
   }
@@ -282,27 +306,41 @@ class ShmSpscEndpoint final : public Endpoint {
     std::uint64_t header = slot.load(std::memory_order_acquire);
     if (header != 0) return header;
     SpinBudget budget(wait_);
-    for (;;) {
-      check_peer("recv");
-      if (budget.keep_spinning()) {
-        cpu_relax();
-      } else {
-        std::uint32_t ticket = in_->data_ticket.load(std::memory_order_acquire);
-        in_->consumer_sleeping.store(1, std::memory_order_seq_cst);
-        if (slot.load(std::memory_order_seq_cst) == 0) futex_wait(in_->data_ticket, ticket);
-        in_->consumer_sleeping.store(0, std::memory_order_relaxed);
+    bool timed_out = false;
+    for (unsigned misses = 1;; ++misses) {
+      bool spin = budget.keep_spinning();
+      if (peer_ended("recv", timed_out || (spin && misses % kSpinsPerLivenessCheck == 0))) {
+        // The peer may have published its last record just before it closed: what it sent
+        // is delivered first (the close flag's acquire makes that record visible).
+        if ((header = slot.load(std::memory_order_acquire)) != 0) return header;
+        throw PeerClosed("peer closed " + name_);
       }
+      if (spin)
+        cpu_relax();
+      else
+        timed_out = sleep_until_data(slot, kWakeCheckNs);
       header = slot.load(std::memory_order_acquire);
       if (header != 0) return header;
     }
   }
 
-  // Shared memory has no end-of-file: a closed flag covers an orderly close, the harness's
-  // peer-gone flag a crash. Both are checked only when there is nothing to move.
-  void check_peer(const char* call) {
+  // The consumer's half of the sleep handshake; true if the time ran out.
+  bool sleep_until_data(std::atomic<std::uint64_t>& slot, long ns) {
+    std::uint32_t ticket = in_->data_ticket.load(std::memory_order_acquire);
+    in_->consumer_sleeping.store(1, std::memory_order_seq_cst);
+    bool timed_out =
+        slot.load(std::memory_order_seq_cst) == 0 && futex_wait(in_->data_ticket, ticket, ns);
+    in_->consumer_sleeping.store(0, std::memory_order_relaxed);
+    return timed_out;
+  }
+
+  // Shared memory has no end-of-file: a closed flag covers an orderly close, the other
+  // side's liveness a crash. Both are looked at only when there is nothing to move, the
+  // liveness (a syscall) only when asked.
+  bool peer_ended(const char* call, bool check_liveness) {
     throw_if_interrupted(call);
-    if (header_->closed.load(std::memory_order_acquire) || peer_gone())
-      throw PeerClosed("peer closed " + name_);
+    return header_->closed.load(std::memory_order_acquire) ||
+           (check_liveness && other_side_.gone());
   }
 
   void mark_closed() noexcept {
@@ -318,6 +356,7 @@ class ShmSpscEndpoint final : public Endpoint {
   }
 
   std::string name_;
+  Liveness other_side_;
   WaitStrategy wait_ = WaitStrategy::block;
   bip::shared_memory_object memory_;
   bip::mapped_region region_;
@@ -367,17 +406,19 @@ Link create_ring(const TransportOptions& options) {
   return Link(address, {}, {}, std::move(resources));
 }
 
-}  // namespace
-
 Transport shm_spsc_transport() {
   Transport transport{"shm-spsc", "queue",
                       "lock-free SPSC byte ring in shared memory, futex or spin waits", true,
-                      create_ring, [](const std::string& address, Side side) {
-                        return std::unique_ptr<Endpoint>(
-                            std::make_unique<ShmSpscEndpoint>(address, side));
+                      create_ring,
+                      [](const std::string& address, Side side, Liveness other_side) {
+                        return std::unique_ptr<Endpoint>(std::make_unique<ShmSpscEndpoint>(
+                            address, side, std::move(other_side)));
                       }};
   transport.waits = {WaitStrategy::block, WaitStrategy::spin, WaitStrategy::hybrid};
   return transport;
 }
 
+const Registry<Transport>::Add registered{shm_spsc_transport};
+
+}  // namespace
 }  // namespace ipcmeter

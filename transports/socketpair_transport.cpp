@@ -1,12 +1,11 @@
 // "socketpair": a duplex AF_UNIX SOCK_STREAM socketpair with length-prefixed messages; this
 // is the mechanism behind multiprocessing.Pipe(duplex=True) on Unix.
-#include "transports/socketpair_transport.hpp"
-
 #include <sys/socket.h>
 
 #include "transports/address.hpp"
 #include "transports/errors.hpp"
 #include "transports/framed_stream.hpp"
+#include "transports/registry.hpp"
 
 namespace ipcmeter {
 namespace {
@@ -25,14 +24,12 @@ Link create_socketpair(const TransportOptions& options) {
   return Link(address, std::move(owned), {fds[1]});
 }
 
-std::unique_ptr<Endpoint> open_socketpair(const std::string& text, Side side) {
+std::unique_ptr<Endpoint> open_socketpair(const std::string& text, Side side, Liveness) {
   Address address = Address::parse(text);
   int fd = parse_fd(address.field(side == Side::a ? "a" : "b"), text);
   return make_framed_stream_endpoint(duplicate(fd, text), Fd(), /*is_socket=*/true,
                                      address.wait(), text);
 }
-
-}  // namespace
 
 Transport socketpair_transport() {
   Transport transport{"socketpair", "pipe",
@@ -42,4 +39,7 @@ Transport socketpair_transport() {
   return transport;
 }
 
+const Registry<Transport>::Add registered{socketpair_transport};
+
+}  // namespace
 }  // namespace ipcmeter

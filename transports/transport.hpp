@@ -2,15 +2,18 @@
 // threads or processes. A transport is created once (Link) and opened by address (Endpoint).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "transports/fd.hpp"
+#include "transports/liveness.hpp"
 #include "transports/wait.hpp"
 
 namespace ipcmeter {
@@ -46,6 +49,18 @@ class Endpoint {
   // valid until this endpoint's next recv or recv_view (a send may still use it).
   virtual std::span<const std::byte> recv_view(std::span<std::byte> scratch) {
     return scratch.first(recv(scratch));
+  }
+  // Waits up to `timeout` for a message, the way the link's wait strategy says (sleeping,
+  // spinning, or spinning then sleeping); a zero timeout only looks. True when a message is
+  // there (at least its start: the following receive may still wait for the rest of a large
+  // one already under way, never for the peer to begin sending) or when the other side has
+  // gone (the following receive then throws PeerClosed); false when the time ran out.
+  // A loop that must never block (a UI frame) polls, then receives only what is there.
+  virtual bool poll(std::chrono::nanoseconds timeout) = 0;
+  // The receive that returns at once: the next message if one is there, else nothing.
+  std::optional<std::span<const std::byte>> try_recv_view(std::span<std::byte> scratch) {
+    if (!poll(std::chrono::nanoseconds::zero())) return std::nullopt;
+    return recv_view(scratch);
   }
   // Closes now, reporting errors (the destructor cannot).
   virtual void close() = 0;
@@ -88,7 +103,10 @@ struct Transport {
   // False for transports whose address names an in-process object (usable by threads only).
   bool crosses_processes = true;
   std::function<Link(const TransportOptions&)> create;
-  std::function<std::unique_ptr<Endpoint>(const std::string& address, Side)> open;
+  // Opens one side from the address alone. `other_side` tells a transport whose medium has no
+  // end-of-file of its own (shared memory, ZeroMQ) when the other side has gone.
+  std::function<std::unique_ptr<Endpoint>(const std::string& address, Side, Liveness other_side)>
+      open;
   // The wait strategies it implements; the benchmark matrix offers only these.
   std::vector<WaitStrategy> waits = {WaitStrategy::block};
   // True when each side must alternate send and receive (REQ/REP): only round-trip

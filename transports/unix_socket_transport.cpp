@@ -1,8 +1,6 @@
 // Named AF_UNIX sockets. The creator binds and listens at create() time, so the client's
 // connect() succeeds (the kernel queues it) whatever the order the two sides start in:
 // no retry loop is needed. Side a accepts; side b connects by path alone.
-#include "transports/unix_socket_transport.hpp"
-
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -17,6 +15,7 @@
 #include "transports/framed_stream.hpp"
 #include "transports/interrupt.hpp"
 #include "transports/named_resources.hpp"
+#include "transports/registry.hpp"
 
 namespace ipcmeter {
 namespace {
@@ -132,6 +131,10 @@ class SeqpacketEndpoint final : public Endpoint {
     return length;
   }
 
+  bool poll(std::chrono::nanoseconds timeout) override {
+    return wait_for_fd(fd_.get(), POLLIN, wait_, timeout, name_);
+  }
+
   void close() override { fd_.close(name_); }
 
  private:
@@ -187,8 +190,6 @@ class SeqpacketEndpoint final : public Endpoint {
   std::string name_;
 };
 
-}  // namespace
-
 Transport unix_stream_transport() {
   Transport transport{
       "unix-stream", "unix socket",
@@ -196,7 +197,7 @@ Transport unix_stream_transport() {
       [](const TransportOptions& options) {
         return create_listener("unix-stream", SOCK_STREAM, options.wait, options.senders);
       },
-      [](const std::string& text, Side side) {
+      [](const std::string& text, Side side, Liveness) {
         Address address = Address::parse(text);
         std::size_t senders = address.fields.count("senders") ? address.number("senders") : 1;
         if (side == Side::a && senders > 1) {
@@ -222,7 +223,7 @@ Transport unix_seqpacket_transport() {
       [](const TransportOptions& options) {
         return create_listener("unix-seqpacket", SOCK_SEQPACKET, options.wait, 1);
       },
-      [](const std::string& address, Side side) -> std::unique_ptr<Endpoint> {
+      [](const std::string& address, Side side, Liveness) -> std::unique_ptr<Endpoint> {
         return std::make_unique<SeqpacketEndpoint>(open_socket(address, side, SOCK_SEQPACKET),
                                                    Address::parse(address).wait(), address);
       }};
@@ -230,4 +231,9 @@ Transport unix_seqpacket_transport() {
   return transport;
 }
 
+// A socket's end-of-file tells each side of the other's end: no liveness fd needed.
+const Registry<Transport>::Add stream_registered{unix_stream_transport};
+const Registry<Transport>::Add seqpacket_registered{unix_seqpacket_transport};
+
+}  // namespace
 }  // namespace ipcmeter

@@ -39,4 +39,24 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
+// The shape of every Endpoint::poll: `look()` checks without waiting; `sleep(left)` waits at
+// most `left` for something to change (a ppoll, a futex, a timed receive) and may return
+// early. Spinning looks again and again until the deadline, blocking sleeps, hybrid spins
+// for kHybridSpin first. A zero timeout looks once.
+template <typename Look, typename Sleep>
+bool poll_until(WaitStrategy wait, std::chrono::nanoseconds timeout, Look look, Sleep sleep) {
+  if (look()) return true;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  SpinBudget budget(wait);
+  for (;;) {
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::nanoseconds::zero()) return false;
+    if (budget.keep_spinning())
+      cpu_relax();
+    else
+      sleep(std::chrono::duration_cast<std::chrono::nanoseconds>(left));
+    if (look()) return true;
+  }
+}
+
 }  // namespace ipcmeter

@@ -2,12 +2,11 @@
 // Every endpoint owns its own context, except inproc, whose two sides must share one: the
 // Link owns it, which is why inproc is for threads only. A forked child therefore never
 // touches a context created before the fork (contexts do not survive fork).
-#include "transports/zmq_transport.hpp"
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <optional>
 #include <stdexcept>
@@ -17,13 +16,16 @@
 #include "transports/errors.hpp"
 #include "transports/interrupt.hpp"
 #include "transports/named_resources.hpp"
+#include "transports/registry.hpp"
 
 namespace ipcmeter {
 namespace {
 
-// Blocking calls time out this often to look at the watchdog and peer flags; ZeroMQ has
-// no end-of-stream, so a peer's end is learnt from the harness's peer-gone flag.
+// Blocking calls time out this often to look at the watchdog's flag; ZeroMQ has no
+// end-of-stream, so the other side's end is learnt from its liveness, looked at after each
+// timed-out wait and every kSpinsPerLivenessCheck misses while spinning.
 constexpr int kWakeCheckMs = 50;
+constexpr unsigned kSpinsPerLivenessCheck = 4096;
 
 struct SharedContext : Link::Resource {
   zmq::context_t context{1};
@@ -36,8 +38,8 @@ struct PrivateDirResource : Link::Resource {
 class ZmqEndpoint final : public Endpoint {
  public:
   ZmqEndpoint(zmq::context_t* shared, zmq::socket_type type, const std::string& endpoint,
-              bool bind, WaitStrategy wait, std::string name)
-      : name_(std::move(name)), wait_(wait) {
+              bool bind, WaitStrategy wait, std::string name, Liveness other_side)
+      : name_(std::move(name)), wait_(wait), other_side_(std::move(other_side)) {
     if (shared == nullptr) own_context_.emplace(1);
     zmq::context_t& context = shared ? *shared : *own_context_;
     socket_.emplace(context, type);
@@ -63,7 +65,7 @@ class ZmqEndpoint final : public Endpoint {
 
   void send(std::span<const std::byte> message) override {
     SpinBudget budget(wait_);
-    for (;;) {
+    for (unsigned misses = 1;; ++misses) {
       bool spin = wait_ != WaitStrategy::block && budget.keep_spinning();
       if (attempt([&] {
             return socket_->send(zmq::const_buffer(message.data(), message.size()),
@@ -71,22 +73,22 @@ class ZmqEndpoint final : public Endpoint {
                 .has_value();
           }))
         return;
-      if (peer_gone()) throw PeerClosed("peer gone from " + name_);
+      if (liveness_due(spin, misses) && other_side_.gone())
+        throw PeerClosed("peer gone from " + name_);
       if (spin) cpu_relax();
     }
   }
 
   std::size_t recv(std::span<std::byte> buffer) override {
     SpinBudget budget(wait_);
-    for (;;) {
-      bool spin = wait_ != WaitStrategy::block && budget.keep_spinning();
-      // Once the peer is gone, one full timeout with nothing arriving ends the stream.
-      bool last_chance = peer_gone();
+    // Once the other side is gone, one full timeout with nothing arriving ends the stream.
+    bool last_chance = false;
+    for (unsigned misses = 1;; ++misses) {
+      bool spin = wait_ != WaitStrategy::block && !last_chance && budget.keep_spinning();
       std::optional<zmq::recv_buffer_size> got;
       if (attempt([&] {
             got = socket_->recv(zmq::mutable_buffer(buffer.data(), buffer.size()),
-                                spin && !last_chance ? zmq::recv_flags::dontwait
-                                                     : zmq::recv_flags::none);
+                                spin ? zmq::recv_flags::dontwait : zmq::recv_flags::none);
             return got.has_value();
           })) {
         if (got->truncated())
@@ -96,8 +98,29 @@ class ZmqEndpoint final : public Endpoint {
         return got->size;
       }
       if (last_chance) throw PeerClosed("peer gone from " + name_);
+      last_chance = liveness_due(spin, misses) && other_side_.gone();
       if (spin) cpu_relax();
     }
+  }
+
+  bool poll(std::chrono::nanoseconds timeout) override {
+    unsigned looks = 0;
+    auto readable_within = [&](long ms) {
+      zmq::pollitem_t item{static_cast<void*>(*socket_), 0, ZMQ_POLLIN, 0};
+      int ready = zmq_poll(&item, 1, ms);
+      if (ready < 0 && zmq_errno() != EINTR) throw std::runtime_error(name_ + ": zmq_poll failed");
+      if (ready < 0) throw_if_interrupted("zmq_poll");
+      return ready > 0;
+    };
+    return poll_until(
+        wait_, timeout,
+        [&] { return readable_within(0) || (liveness_due(false, ++looks) && other_side_.gone()); },
+        [&](std::chrono::nanoseconds left) {
+          // zmq_poll counts milliseconds: round up, so a short wait is not a busy loop.
+          long ms = static_cast<long>((left.count() + 999'999) / 1'000'000);
+          readable_within(std::min<long>(ms, kWakeCheckMs));
+          looks = kSpinsPerLivenessCheck - 1;  // the next look checks liveness
+        });
   }
 
   void close() override {
@@ -123,8 +146,13 @@ class ZmqEndpoint final : public Endpoint {
     }
   }
 
+  static bool liveness_due(bool spin, unsigned misses) {
+    return !spin || misses % kSpinsPerLivenessCheck == 0;
+  }
+
   std::string name_;
   WaitStrategy wait_;
+  Liveness other_side_;
   std::optional<zmq::context_t> own_context_;  // declared first: destroyed after the socket
   std::optional<zmq::socket_t> socket_;
 };
@@ -176,29 +204,29 @@ Link create_tcp(const TransportOptions& options) {
               {}, {});
 }
 
-std::unique_ptr<Endpoint> open_pair(const std::string& text, Side side, bool shared_context) {
+std::unique_ptr<Endpoint> open_pair(const std::string& text, Side side, Liveness other_side,
+                                    bool shared_context) {
   Address address = Address::parse(text);
   // Several producers cannot share a PAIR socket: fan-in is PUSH (producers) to PULL.
   if (address.fields.count("senders") && address.number("senders") > 1)
     return std::make_unique<ZmqEndpoint>(
         nullptr, side == Side::a ? zmq::socket_type::pull : zmq::socket_type::push,
-        address.field("endpoint"), side == Side::a, address.wait(), text);
+        address.field("endpoint"), side == Side::a, address.wait(), text, std::move(other_side));
   zmq::context_t* context =
       shared_context ? static_cast<zmq::context_t*>(address.pointer("context")) : nullptr;
   return std::make_unique<ZmqEndpoint>(context, zmq::socket_type::pair, address.field("endpoint"),
-                                       side == Side::a, address.wait(), text);
+                                       side == Side::a, address.wait(), text, std::move(other_side));
 }
 
 const std::vector<WaitStrategy> kAllWaits = {WaitStrategy::block, WaitStrategy::spin,
                                              WaitStrategy::hybrid};
 
-}  // namespace
-
 Transport zmq_inproc_transport() {
   Transport transport{"zmq-inproc", "zeromq", "ZeroMQ PAIR over inproc:// (threads)", false,
                       create_inproc,
-                      [](const std::string& address, Side side) {
-                        return open_pair(address, side, /*shared_context=*/true);
+                      [](const std::string& address, Side side, Liveness other_side) {
+                        return open_pair(address, side, std::move(other_side),
+                                         /*shared_context=*/true);
                       }};
   transport.waits = kAllWaits;
   return transport;
@@ -208,8 +236,9 @@ Transport zmq_ipc_transport() {
   Transport transport{"zmq-ipc", "zeromq",
                       "ZeroMQ PAIR over ipc:// (a Unix socket); PUSH/PULL for fan-in", true,
                       [](const TransportOptions& options) { return create_ipc("zmq-ipc", options); },
-                      [](const std::string& address, Side side) {
-                        return open_pair(address, side, /*shared_context=*/false);
+                      [](const std::string& address, Side side, Liveness other_side) {
+                        return open_pair(address, side, std::move(other_side),
+                                         /*shared_context=*/false);
                       }};
   transport.waits = kAllWaits;
   transport.many_senders = true;
@@ -218,8 +247,9 @@ Transport zmq_ipc_transport() {
 
 Transport zmq_tcp_transport() {
   Transport transport{"zmq-tcp", "zeromq", "ZeroMQ PAIR over tcp://127.0.0.1", true, create_tcp,
-                      [](const std::string& address, Side side) {
-                        return open_pair(address, side, /*shared_context=*/false);
+                      [](const std::string& address, Side side, Liveness other_side) {
+                        return open_pair(address, side, std::move(other_side),
+                                         /*shared_context=*/false);
                       }};
   transport.waits = kAllWaits;
   return transport;
@@ -229,18 +259,25 @@ Transport zmq_reqrep_transport() {
   Transport transport{
       "zmq-reqrep", "zeromq", "ZeroMQ REQ/REP over ipc://, strictly alternating", true,
       [](const TransportOptions& options) { return create_ipc("zmq-reqrep", options); },
-      [](const std::string& text, Side side) -> std::unique_ptr<Endpoint> {
+      [](const std::string& text, Side side, Liveness other_side) -> std::unique_ptr<Endpoint> {
         Address address = Address::parse(text);
         // The side that speaks first asks (REQ), the other answers (REP); side a binds.
         Side asker = address.fields.count("asker") && address.field("asker") == "b" ? Side::b
                                                                                      : Side::a;
         return std::make_unique<ZmqEndpoint>(
             nullptr, side == asker ? zmq::socket_type::req : zmq::socket_type::rep,
-            address.field("endpoint"), side == Side::a, address.wait(), text);
+            address.field("endpoint"), side == Side::a, address.wait(), text,
+            std::move(other_side));
       }};
   transport.waits = kAllWaits;
   transport.alternating_only = true;
   return transport;
 }
 
+const Registry<Transport>::Add inproc_registered{zmq_inproc_transport};
+const Registry<Transport>::Add ipc_registered{zmq_ipc_transport};
+const Registry<Transport>::Add tcp_registered{zmq_tcp_transport};
+const Registry<Transport>::Add reqrep_registered{zmq_reqrep_transport};
+
+}  // namespace
 }  // namespace ipcmeter

@@ -1,6 +1,10 @@
+// The dictionary workloads: plans, the verifying client, the end-state check, and their
+// registration as dict-get, dict-put and dict-mixed.
 #include "harness/workloads/dict.hpp"
 
+#include "harness/workloads/workload.hpp"
 #include "transports/errors.hpp"
+#include "transports/registry.hpp"
 
 namespace ipcmeter {
 namespace {
@@ -23,12 +27,6 @@ const std::vector<DictWorkload>& all_dict_workloads() {
       {"dict-mixed", "90% gets, 10% puts", 10},
   };
   return workloads;
-}
-
-bool is_dict_workload(const std::string& name) {
-  for (const auto& workload : all_dict_workloads())
-    if (workload.name == name) return true;
-  return false;
 }
 
 const DictWorkload& find_dict_workload(const std::string& name) {
@@ -65,34 +63,40 @@ void preload_dict(Dict& dict, std::size_t keys) {
   for (DictKey key = 0; key < keys; ++key) dict.put(key, make_dict_value(key, 0));
 }
 
+DictClient::DictClient(const DictWorkload& workload, int client, int clients, std::size_t keys)
+    : plan_(workload, client, clients, keys),
+      client_(client),
+      clients_(static_cast<std::uint64_t>(clients)),
+      written_(keys / static_cast<std::size_t>(clients) + 1, 0) {}
+
+void DictClient::step(Dict& dict) {
+  const std::uint64_t i = done_++;
+  DictPlan::Op op = plan_.next();
+  if (op.put) {
+    dict.put(op.key, make_dict_value(op.key, op.stamp));
+    written_[op.key / clients_] = op.stamp;
+    return;
+  }
+  std::optional<DictValue> value = dict.get(op.key);
+  if (!value) throw IntegrityError(client_text(client_, i, op.key) + ": missing");
+  if (value->check != dict_check(op.key, value->stamp))
+    throw IntegrityError(client_text(client_, i, op.key) +
+                         ": value fails its check (torn, corrupt or another key's)");
+  std::uint64_t writer = owner_of(value->stamp);
+  if (writer != 0 && writer - 1 != op.key % clients_)
+    throw IntegrityError(client_text(client_, i, op.key) + ": written by client " +
+                         std::to_string(writer - 1) + ", which does not own it");
+  if (op.key % clients_ == static_cast<std::uint64_t>(client_) &&
+      value->stamp != written_[op.key / clients_])
+    throw IntegrityError(client_text(client_, i, op.key) + ": reads stamp " +
+                         std::to_string(value->stamp) + ", not the " +
+                         std::to_string(written_[op.key / clients_]) + " it last wrote");
+}
+
 void run_dict_client(Dict& dict, const DictWorkload& workload, int client, int clients,
                      std::uint64_t count, std::size_t keys) {
-  DictPlan plan(workload, client, clients, keys);
-  // What this client last wrote to each key it owns (index key / clients).
-  std::vector<std::uint64_t> written(keys / static_cast<std::size_t>(clients) + 1, 0);
-  const auto me = static_cast<std::uint64_t>(client);
-  const auto all = static_cast<std::uint64_t>(clients);
-  for (std::uint64_t i = 0; i < count; ++i) {
-    DictPlan::Op op = plan.next();
-    if (op.put) {
-      dict.put(op.key, make_dict_value(op.key, op.stamp));
-      written[op.key / all] = op.stamp;
-      continue;
-    }
-    std::optional<DictValue> value = dict.get(op.key);
-    if (!value) throw IntegrityError(client_text(client, i, op.key) + ": missing");
-    if (value->check != dict_check(op.key, value->stamp))
-      throw IntegrityError(client_text(client, i, op.key) +
-                           ": value fails its check (torn, corrupt or another key's)");
-    std::uint64_t writer = owner_of(value->stamp);
-    if (writer != 0 && writer - 1 != op.key % all)
-      throw IntegrityError(client_text(client, i, op.key) + ": written by client " +
-                           std::to_string(writer - 1) + ", which does not own it");
-    if (op.key % all == me && value->stamp != written[op.key / all])
-      throw IntegrityError(client_text(client, i, op.key) + ": reads stamp " +
-                           std::to_string(value->stamp) + ", not the " +
-                           std::to_string(written[op.key / all]) + " it last wrote");
-  }
+  DictClient dict_client(workload, client, clients, keys);
+  for (std::uint64_t i = 0; i < count; ++i) dict_client.step(dict);
 }
 
 void verify_dict_end(Dict& dict, const DictWorkload& workload, int clients,
@@ -117,4 +121,73 @@ void verify_dict_end(Dict& dict, const DictWorkload& workload, int clients,
   }
 }
 
+namespace {
+
+// The leader preloads the map, then only waits: the clients do the work, and the timed
+// section ends with the last client's report. After the run it replays every client's
+// writes, as many as each reported doing, and checks the map's end state.
+class AwaitClients final : public Lead {
+ public:
+  AwaitClients(LeaderSide& side, const DictWorkload& workload) : side_(side), workload_(workload) {
+    preload_dict(side.handle.dict());
+  }
+  void run() override {
+    side_.await_peers();
+    side_.completed = side_.peers_completed();
+  }
+  void check() override {
+    std::vector<std::uint64_t> counts;
+    for (int i = 0; i < side_.spec.peer_count(); ++i) counts.push_back(side_.report(i).completed);
+    verify_dict_end(side_.handle.dict(), workload_, side_.spec.peer_count(), counts);
+  }
+
+ private:
+  LeaderSide& side_;
+  const DictWorkload& workload_;
+};
+
+class Client final : public Follow {
+ public:
+  Client(PeerSide& side, const DictWorkload& workload)
+      : side_(side), client_(workload, side.spec.peer_index, side.run.peer_count()) {}
+  void run() override {
+    Dict& dict = side_.handle.dict();
+    for (std::uint64_t i = 0; i < side_.count; ++i) {
+      side_.tick();
+      client_.step(dict);
+    }
+    side_.completed = client_.done();
+  }
+
+ private:
+  PeerSide& side_;
+  DictClient client_;
+};
+
+Workload dict_workload(const DictWorkload& dict) {
+  Workload work;
+  work.name = dict.name;
+  work.summary = dict.summary;
+  work.iteration = "operation";
+  work.medium = "dict";
+  Segment clients;
+  clients.key = "clients";
+  clients.noun = "clients";
+  clients.max = kMaxPeers;
+  clients.quick = clients.full = {1, 2, 4};
+  work.segments = {clients};
+  work.peers_key = "clients";
+  work.lead = [&dict](LeaderSide& side) { return std::make_unique<AwaitClients>(side, dict); };
+  work.follow = [&dict](PeerSide& side) { return std::make_unique<Client>(side, dict); };
+  return work;
+}
+
+const Registry<Workload>::Add get_registered{
+    [] { return dict_workload(find_dict_workload("dict-get")); }};
+const Registry<Workload>::Add put_registered{
+    [] { return dict_workload(find_dict_workload("dict-put")); }};
+const Registry<Workload>::Add mixed_registered{
+    [] { return dict_workload(find_dict_workload("dict-mixed")); }};
+
+}  // namespace
 }  // namespace ipcmeter

@@ -27,7 +27,6 @@ struct DictWorkload {
 };
 
 const std::vector<DictWorkload>& all_dict_workloads();
-bool is_dict_workload(const std::string& name);
 const DictWorkload& find_dict_workload(const std::string& name);
 
 // One client's operations, the same sequence each time for the same arguments, so the
@@ -55,8 +54,24 @@ class DictPlan {
 // Fills the map with keys 0..keys-1, each with its preload value (stamp 0).
 void preload_dict(Dict& dict, std::size_t keys = kDictKeys);
 
-// A client's part: `count` operations of its plan, every get verified. IntegrityError names
-// the client, operation number and key on a mismatch.
+// A client: its plan's operations one at a time, every get verified on the spot.
+class DictClient {
+ public:
+  DictClient(const DictWorkload& workload, int client, int clients, std::size_t keys = kDictKeys);
+  // The next operation. IntegrityError names the client, operation number and key on a
+  // mismatch.
+  void step(Dict& dict);
+  std::uint64_t done() const { return done_; }
+
+ private:
+  DictPlan plan_;
+  int client_;
+  std::uint64_t clients_;
+  std::vector<std::uint64_t> written_;  // what it last wrote to each key it owns (key / clients)
+  std::uint64_t done_ = 0;
+};
+
+// A client's part in one call: `count` operations of its plan.
 void run_dict_client(Dict& dict, const DictWorkload& workload, int client, int clients,
                      std::uint64_t count, std::size_t keys = kDictKeys);
 

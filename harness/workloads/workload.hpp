@@ -1,42 +1,141 @@
-// The workload axis: what the two sides of a link do. The leader side runs in the benchmark
-// thread and is timed by the harness; the peer side runs wherever the placement puts it.
+// The workload axis: what the leader and the peers do with the medium. A workload names the
+// medium family it runs over, its own name segments (size:, producers:, clients:, ...), what
+// an iteration is, and its two parts. Each part is made before timing starts (buffers,
+// plans, preloads) and then run inside the timed section; each reports what it actually
+// completed and verified, which is what the run's iterations are.
+//
+// A workload is one file in harness/workloads/ ending with its registration line:
+//     const Registry<Workload>::Add registered{stream_workload};
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "harness/counters.hpp"
 #include "harness/histogram.hpp"
-#include "harness/message.hpp"
-#include "transports/transport.hpp"
+#include "harness/medium.hpp"
+#include "harness/peer.hpp"
+#include "harness/run.hpp"
 
 namespace ipcmeter {
+
+class PeerGroup;
+struct Workload;
+
+// A key:value segment of a benchmark name that a workload owns (after wait:).
+struct Segment {
+  std::string key;    // "size"
+  std::string noun;   // "message size", for errors
+  std::uint64_t min = 1;
+  std::uint64_t max = 1;
+  std::uint64_t fallback = 1;  // a spec that does not set it gets this
+  std::string note;            // after the range in errors: " bytes; 8 bytes hold ..."
+  // The values each profile measures when the user names none.
+  std::vector<std::uint64_t> quick;
+  std::vector<std::uint64_t> full;
+};
+
+// What the leader's part sees: the spec, its hold on the medium, and the peers' reports.
+class LeaderSide {
+ public:
+  LeaderSide(const RunSpec& spec, Handle& handle, PeerGroup& peers, Histogram& latency,
+             Counters& counters);
+  const RunSpec& spec;
+  Handle& handle;
+  Histogram& latency;   // the workload's per-iteration latencies, if it records any
+  Counters& counters;   // the leader's own figures
+  std::uint64_t count;  // the iterations to lead
+  // The iterations the leader completed and verified; its run() sets it.
+  std::uint64_t completed = 0;
+
+  // Waits for every peer's report of its part (once; later calls return at once). A
+  // workload whose peers do the work ends its timed section here.
+  void await_peers();
+  // After await_peers: peer i's report.
+  const ControlMessage& report(int peer) const;
+  std::uint64_t peers_completed() const;  // all peers together
+
+ private:
+  PeerGroup& group_;
+  std::vector<ControlMessage> reports_;
+};
+
+// What a peer's part sees: its spec, its hold on the medium, and the fault point.
+class PeerSide {
+ public:
+  PeerSide(const PeerSpec& spec, Handle& handle);
+  const PeerSpec& spec;
+  const RunSpec& run;  // spec.run
+  Handle& handle;
+  std::uint64_t count;  // this peer's share of the iterations
+  std::uint64_t completed = 0;  // what it completed (and verified, if it reads); run() sets it
+  Counters counters;            // the peer's own figures
+
+  // Call once per operation: where an injected fault (tests only) strikes. One predictable
+  // branch when there is none.
+  void tick() {
+    if (spec.run.fault != Fault::none && operations_++ == spec.run.fault_after) strike();
+  }
+
+ private:
+  [[noreturn]] void strike();
+  std::uint64_t operations_ = 0;
+};
+
+// Thrown by a thread peer's fault to model a peer that vanishes without a word.
+struct PeerVanished {};
+
+class Lead {
+ public:
+  virtual ~Lead() = default;
+  virtual void run() = 0;  // timed
+  // After every peer has ended and the medium has stopped: checks the end state (a
+  // dictionary's last writes); IntegrityError fails the run.
+  virtual void check() {}
+};
+
+class Follow {
+ public:
+  virtual ~Follow() = default;
+  virtual void run() = 0;  // timed
+};
 
 struct Workload {
   std::string name;
   std::string summary;
-  // What one benchmark iteration is: "message" or "round trip".
-  std::string iteration;
-  // True when the leader records each iteration's round trip into the histogram.
-  bool records_round_trips = false;
-  // True when each side strictly alternates send and receive (so REQ/REP can carry it).
+  std::string iteration;       // what one iteration is: "message", "round trip", "frame"
+  std::string medium = "link";  // the family its "transport:" segment names
+  std::vector<Segment> segments;
+  std::string peers_key;  // the segment that says how many peers; empty: one peer
+  // Each side strictly alternates send and receive (so REQ/REP can carry it).
   bool alternating = false;
-  // True when several peers produce to the leader at once, each message tagged with its
-  // producer so that order is checked per producer.
-  bool fan_in = false;
-  // Both sides get buffers allocated before timing starts, and the iteration count.
-  std::function<void(Endpoint&, MessageKit&, std::uint64_t count, Histogram& round_trips)> lead;
-  std::function<void(Endpoint&, MessageKit&, std::uint64_t count)> follow;
+  // A paced workload's iteration is a frame of this length; zero for the rest.
+  std::chrono::nanoseconds frame{0};
+  // Payload bytes moved per iteration, in units of the size segment (pingpong moves the
+  // message there and back: 2); zero when bytes say nothing.
+  unsigned payload_copies = 0;
+  // The name of the per-iteration latency the leader records ("rtt"), if any.
+  std::string latency;
+  // The checks only this workload knows (which links fan in, say): UsageError, or
+  // Unsupported for a combination listed but not measured.
+  std::function<void(const RunSpec&, const MediumKind&)> validate;
+  std::function<std::unique_ptr<Lead>(LeaderSide&)> lead;
+  std::function<std::unique_ptr<Follow>(PeerSide&)> follow;
+
+  const Segment* segment(const std::string& key) const;
 };
 
 const std::vector<Workload>& all_workloads();
-// For tests only: adds a workload (call first thing in main(), so spawned peers have it too).
+// For tests only: adds a workload (first thing in main(), so spawned peers have it too).
 void add_workload_for_tests(Workload workload);
+// The workload of that name; UsageError listing the known ones otherwise.
 const Workload& find_workload(const std::string& name);
 
-Workload stream_workload();
-Workload fanin_workload();
-Workload pingpong_workload();
+// The "size" segment of the message workloads.
+Segment size_segment();
 
 }  // namespace ipcmeter

@@ -156,6 +156,21 @@ class Overhead(Scripts):
         self.assertAlmostEqual(base, 59187.874276619866)
 
 
+class Paced(Scripts):
+    """The 60 Hz loop: its table shows the reply latency the loop saw and frames it missed."""
+
+    def test_paced_table_shows_reply_percentiles_and_missed_frames(self):
+        name = "paced/transport:{}/placement:fork/wait:block/size:64/manual_time"
+        data = {"context": {}, "benchmarks": [
+            bench(name.format("pipe"), 16667.0, reply_p50_ns=70000.0, reply_p99_ns=140000.0, frames_missed=0.0),
+            bench(name.format("zmq-ipc"), 16667.0, reply_p50_ns=90000.0, reply_p99_ns=400000.0, frames_missed=2.0)]}
+        tables = sm.build_tables(sm.pick_best(sm.collect(data)[0]))
+        self.assertIn("request-to-reply", tables[0].title)
+        rows = {row[0]: row[-1] for row in tables[0].rows}
+        self.assertEqual(rows["pipe"], "70.0/140.0")
+        self.assertEqual(rows["zmq-ipc"], "90.0/400.0 (2 missed)")
+
+
 class Failures(Scripts):
     def test_errored_benchmarks_are_listed(self):
         data = {"benchmarks": [

@@ -1,0 +1,154 @@
+// The media: a link per transport, the dictionaries, a dict manager per transport.
+#include "harness/medium.hpp"
+
+#include <stdexcept>
+
+#include "transports/errors.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcmeter {
+
+Endpoint& Handle::endpoint() {
+  if (!endpoint_) throw std::logic_error("this medium is not a link: it has no endpoint");
+  return *endpoint_;
+}
+
+Dict& Handle::dict() {
+  if (!dict_) throw std::logic_error("this medium is not a dictionary");
+  return *dict_;
+}
+
+void Handle::close() {
+  if (endpoint_) endpoint_->close();
+  if (dict_) dict_->close();
+}
+
+namespace {
+
+// One link, shared by every peer (a fan-in's producers all send into it).
+class LinkHost final : public MediumHost {
+ public:
+  LinkHost(const Transport& transport, const MediumOptions& options)
+      : transport_(transport), link_(transport.create(link_options(options))) {}
+
+  const Link& link(int) const override { return link_; }
+  Handle open_leader(std::span<const int> peer_liveness) override {
+    return Handle(transport_.open(link_.address(), Side::a, Liveness(peer_liveness)));
+  }
+  void peers_ready() override { link_.close_fds(); }
+
+ private:
+  static TransportOptions link_options(const MediumOptions& options) {
+    TransportOptions link;
+    link.max_message_size = options.max_message_size;
+    link.wait = options.wait;
+    link.capacity = options.capacity;
+    link.senders = options.peers;
+    return link;
+  }
+  const Transport& transport_;
+  Link link_;
+};
+
+// The creator's own view of a map its DictHost owns.
+class DictView final : public Dict {
+ public:
+  explicit DictView(Dict& map) : map_(map) {}
+  std::optional<DictValue> get(DictKey key) override { return map_.get(key); }
+  void put(DictKey key, const DictValue& value) override { map_.put(key, value); }
+  bool erase(DictKey key) override { return map_.erase(key); }
+  std::size_t size() override { return map_.size(); }
+
+ private:
+  Dict& map_;
+};
+
+// A map every client uses in place (dict-local, dict-locked, dict-shm).
+class DictMediumHost final : public MediumHost {
+ public:
+  DictMediumHost(const DictKind& kind, const MediumOptions& options)
+      : host_(kind.create({options.peers, options.keys})) {}
+  const Link& link(int) const override { return host_->link(); }
+  Handle open_leader(std::span<const int>) override {
+    return Handle(std::make_unique<DictView>(host_->direct()));
+  }
+
+ private:
+  std::unique_ptr<DictHost> host_;
+};
+
+MediumKind link_medium(const Transport& transport) {
+  MediumKind kind;
+  kind.name = transport.name;
+  kind.family = "link";
+  kind.summary = transport.summary;
+  kind.crosses_processes = transport.crosses_processes;
+  kind.waits = transport.waits;
+  kind.transport = transport.name;
+  std::string name = transport.name;
+  kind.create = [name](const MediumOptions& options) -> std::unique_ptr<MediumHost> {
+    return std::make_unique<LinkHost>(find_transport(name), options);
+  };
+  kind.open = [name](const std::string& address, Liveness leader) {
+    return Handle(find_transport(name).open(address, Side::b, std::move(leader)));
+  };
+  return kind;
+}
+
+MediumKind dict_medium(const DictKind& dict) {
+  MediumKind kind;
+  kind.name = dict.name;
+  kind.family = "dict";
+  kind.summary = dict.summary;
+  kind.crosses_processes = dict.crosses_processes;
+  if (!dict.shared) {
+    kind.max_peers = 1;
+    kind.max_peers_reason = dict.name + " has no lock: it takes exactly 1 client";
+  }
+  std::string name = dict.name;
+  kind.create = [name](const MediumOptions& options) -> std::unique_ptr<MediumHost> {
+    return std::make_unique<DictMediumHost>(*Registry<DictKind>::find(name), options);
+  };
+  // A map is used in place: nothing to wait on, so no liveness to watch.
+  kind.open = [name](const std::string& address, Liveness) {
+    return Handle(Registry<DictKind>::find(name)->open(address));
+  };
+  return kind;
+}
+
+std::vector<MediumKind> build_media() {
+  std::vector<MediumKind> media;
+  for (const auto& transport : all_transports()) media.push_back(link_medium(transport));
+  for (const auto& dict : Registry<DictKind>::all()) media.push_back(dict_medium(dict));
+  for (const auto& transport : all_transports())
+    if (transport.family != "test") media.push_back(dict_manager_medium(transport));
+  return media;
+}
+
+std::string family_noun(const std::string& family) {
+  return family == "dict" ? "dictionary" : family == "link" ? "transport" : family;
+}
+
+}  // namespace
+
+const std::vector<MediumKind>& all_media() {
+  static const std::vector<MediumKind> media = build_media();
+  return media;
+}
+
+std::vector<std::string> medium_names(const std::string& family) {
+  std::vector<std::string> names;
+  for (const auto& kind : all_media())
+    if (kind.family == family) names.push_back(kind.name);
+  return names;
+}
+
+const MediumKind& find_medium(const std::string& name, const std::string& family) {
+  for (const auto& kind : all_media())
+    if (kind.name == name && kind.family == family) return kind;
+  std::string known;
+  for (const auto& other : medium_names(family)) known += (known.empty() ? "" : ", ") + other;
+  throw UsageError("unknown " + family_noun(family) + " '" + name + "' (known: " + known + ")");
+}
+
+}  // namespace ipcmeter

@@ -1,0 +1,106 @@
+// What a run measures through: a link of a transport, a dictionary, a manager serving one
+// over a transport. Whatever it is, the leader creates it once (a MediumHost, which owns
+// every resource and name) and each peer opens it from an address, exactly as a transport
+// is opened; the name in a benchmark's "transport:" segment picks it.
+//
+// Families: "link" (every registered transport; a side holds an Endpoint) and "dict" (the
+// dictionaries of transports/dict.hpp and a dict manager over every transport; a side holds
+// a Dict). A workload says which family it needs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "harness/counters.hpp"
+#include "transports/dict.hpp"
+#include "transports/transport.hpp"
+
+namespace ipcmeter {
+
+struct MediumOptions {
+  int peers = 1;
+  std::size_t max_message_size = std::size_t{1} << 20;
+  WaitStrategy wait = WaitStrategy::block;
+  std::size_t capacity = 0;  // messages a queue holds; 0: the medium's own default
+  std::size_t keys = 1024;   // how many keys a dictionary is sized for
+};
+
+// A side's hold on the medium: an endpoint of a link, or a dictionary client.
+class Handle {
+ public:
+  Handle() = default;
+  explicit Handle(std::unique_ptr<Endpoint> endpoint) : endpoint_(std::move(endpoint)) {}
+  explicit Handle(std::unique_ptr<Dict> dict) : dict_(std::move(dict)) {}
+
+  // The hold as its family's interface; std::logic_error if the family is another.
+  Endpoint& endpoint();
+  Dict& dict();
+  // Ends the use in order, reporting errors (an endpoint closes; a manager's client says
+  // goodbye, so its server thread ends).
+  void close();
+  // Lets go of what the other side waits on (an endpoint goes, so a peer sees its end); a
+  // dictionary view stays usable for checking the end state.
+  void release() noexcept { endpoint_.reset(); }
+
+ private:
+  std::unique_ptr<Endpoint> endpoint_;
+  std::unique_ptr<Dict> dict_;
+};
+
+// The leader's side: owns everything the medium is made of, for the whole run.
+class MediumHost {
+ public:
+  virtual ~MediumHost() = default;  // removes every name; ends any server thread
+  // What peer i opens (its address), and the fds it inherits; a forked peer closes the fds
+  // of every other peer's link.
+  virtual const Link& link(int peer) const = 0;
+  // Every peer has been started (forked, spawned): threads may start now (a forked child
+  // must never inherit a lock held by a running thread). `peer_liveness[i]` hangs up when
+  // peer i ends.
+  virtual void peers_started(std::span<const int> peer_liveness) { (void)peer_liveness; }
+  // The leader's own hold: side a of the link, or the map as its creator reaches it. Opened
+  // after peers_started.
+  virtual Handle open_leader(std::span<const int> peer_liveness) = 0;
+  // Every peer has opened its side: the originals go, so a side that ends is seen.
+  virtual void peers_ready() {}
+  // Wakes any server thread from a blocking call (the interrupt flag is already set).
+  // Async-signal-safe: the watchdog calls it.
+  virtual void interrupt() noexcept {}
+  // Every peer has ended: ends any server thread and returns the first error one met.
+  virtual std::optional<std::string> stop() { return std::nullopt; }
+  // The host's own figures (a manager's server CPU time).
+  virtual void report(Counters& counters) const { (void)counters; }
+};
+
+struct MediumKind {
+  std::string name;     // the benchmark name's "transport:" segment
+  std::string family;   // "link" or "dict"
+  std::string summary;  // one line for --list
+  bool crosses_processes = true;
+  std::vector<WaitStrategy> waits = {WaitStrategy::block};
+  // How many peers may share it, and why no more (dict-local has no lock: one client).
+  int max_peers = 64;
+  std::string max_peers_reason;
+  // The transport a link is made of, or a manager talks over; empty for a plain map.
+  std::string transport;
+  std::function<std::unique_ptr<MediumHost>(const MediumOptions&)> create;
+  // A peer's side, from the address; `leader` hangs up when the leader's side ends.
+  std::function<Handle(const std::string& address, Liveness leader)> open;
+};
+
+// Every medium: a link per transport, the dictionaries, a dict manager per transport
+// (tests' faulty transports excepted). Built on first use, after any test transports.
+const std::vector<MediumKind>& all_media();
+// The medium of that name in that family; a UsageError naming the family's known ones.
+const MediumKind& find_medium(const std::string& name, const std::string& family);
+std::vector<std::string> medium_names(const std::string& family);
+
+// A dictionary manager over a transport (harness/dict_manager.cpp).
+MediumKind dict_manager_medium(const Transport& transport);
+
+}  // namespace ipcmeter

@@ -1,0 +1,268 @@
+// The one measurement sequence, for every workload, medium and placement.
+#include "harness/run.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "harness/clock.hpp"
+#include "harness/medium.hpp"
+#include "harness/peer_group.hpp"
+#include "harness/placement.hpp"
+#include "harness/process_guard.hpp"
+#include "harness/watchdog.hpp"
+#include "harness/workloads/workload.hpp"
+#include "transports/interrupt.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcmeter {
+
+Fault parse_fault(const std::string& text) {
+  for (Fault fault : {Fault::none, Fault::hang, Fault::exit, Fault::crash})
+    if (text == fault_name(fault)) return fault;
+  throw UsageError("unknown fault '" + text + "' (known: none, hang, exit, crash)");
+}
+
+const char* fault_name(Fault fault) {
+  switch (fault) {
+    case Fault::none: return "none";
+    case Fault::hang: return "hang";
+    case Fault::exit: return "exit";
+    case Fault::crash: return "crash";
+  }
+  return "?";
+}
+
+std::uint64_t RunSpec::param(const std::string& key) const {
+  if (auto it = params.find(key); it != params.end()) return it->second;
+  if (const Segment* segment = find_workload(workload).segment(key)) return segment->fallback;
+  throw UsageError("workload " + workload + " has no " + key + ": segment");
+}
+
+int RunSpec::peer_count() const {
+  const Workload& work = find_workload(workload);
+  return work.peers_key.empty() ? 1 : static_cast<int>(param(work.peers_key));
+}
+
+std::uint64_t RunSpec::iterations() const {
+  const Workload& work = find_workload(workload);
+  if (duration.count() > 0 && work.frame.count() > 0)
+    return static_cast<std::uint64_t>((duration.count() + work.frame.count() - 1) / work.frame.count());
+  return count;
+}
+
+namespace {
+
+// "transport:pipe placement:fork wait:block size:64", joined by `separator`.
+std::string segments_text(const RunSpec& spec, char separator) {
+  std::string text = "transport:" + spec.transport + separator + "placement:" + spec.placement +
+                     separator + "wait:" + wait_name(spec.wait);
+  if (const Workload* work = Registry<Workload>::find(spec.workload))
+    for (const auto& segment : work->segments)
+      text += separator + segment.key + ":" + std::to_string(spec.param(segment.key));
+  return text;
+}
+
+void validate_segments(const RunSpec& spec, const Workload& work) {
+  for (const auto& [key, value] : spec.params) {
+    if (work.segment(key)) continue;
+    std::string known;
+    for (const auto& segment : work.segments) known += (known.empty() ? "" : ", ") + segment.key;
+    throw UsageError("workload " + work.name + " has no " + key + ": segment (its segments: " +
+                     (known.empty() ? "none" : known) + ")");
+  }
+  for (const auto& segment : work.segments) {
+    std::uint64_t value = spec.param(segment.key);
+    if (value < segment.min || value > segment.max)
+      throw UsageError(segment.noun + " " + std::to_string(value) + " is out of range (" +
+                       std::to_string(segment.min) + " to " + std::to_string(segment.max) +
+                       segment.note + ")");
+  }
+}
+
+void validate_fit(const RunSpec& spec, const Workload& work, const MediumKind& kind,
+                  const Placement& where) {
+  std::string medium = (kind.family == "link" ? "transport " : "") + kind.name;
+  if (where.separate_process && !kind.crosses_processes)
+    throw UsageError(medium + " works between threads only, not " + spec.placement);
+  if (std::find(kind.waits.begin(), kind.waits.end(), spec.wait) == kind.waits.end())
+    throw UsageError(medium + " has no wait strategy " + wait_name(spec.wait));
+  if (spec.peer_count() > kind.max_peers) throw UsageError(kind.max_peers_reason);
+  if (kind.family == "link" && find_transport(kind.transport).alternating_only && !work.alternating)
+    throw UsageError(medium + " alternates send and receive; workload " + work.name +
+                     " does not");
+}
+
+}  // namespace
+
+std::string RunSpec::describe() const { return workload + " " + segments_text(*this, ' '); }
+
+std::string RunSpec::name() const { return workload + "/" + segments_text(*this, '/'); }
+
+void RunSpec::validate() const {
+  const Placement& where = find_placement(placement);
+  if (count == 0 && duration.count() <= 0) throw UsageError("a run needs at least one iteration");
+  if (timeout.count() <= 0) throw UsageError("the timeout must be positive");
+  if (fault == Fault::crash && !where.separate_process)
+    throw UsageError("the crash fault needs a process placement");
+  const Workload& work = find_workload(workload);
+  if (duration.count() < 0 || (duration.count() > 0 && work.frame.count() == 0))
+    throw UsageError("workload " + workload + " counts iterations; only a paced one runs for a duration");
+  validate_segments(*this, work);
+  const MediumKind& kind = find_medium(transport, work.medium);
+  validate_fit(*this, work, kind, where);
+  if (work.validate) work.validate(*this, kind);
+}
+
+namespace {
+
+// One run at a time per process: the interrupt flag a watchdog may set belongs to this run,
+// so it is cleared when the run starts and when it ends.
+struct InterruptScope {
+  InterruptScope() { clear_interrupt(); }
+  ~InterruptScope() { clear_interrupt(); }
+};
+
+class Measurement {
+ public:
+  explicit Measurement(const RunSpec& spec)
+      : spec_(spec),
+        workload_(find_workload(spec.workload)),
+        host_(find_medium(spec.transport, workload_.medium).create(medium_options())),
+        group_(find_placement(spec.placement), spec.peer_count()) {}
+
+  RunResult go(const TimedSectionHooks& hooks) {
+    start_peers();
+    // Only now, with every peer forked, may the host start threads.
+    host_->peers_started(group_.liveness_fds());
+    // Runs in this thread's signal handler, so this thread's blocked call is already
+    // interrupted; the peers are killed (processes) or woken (threads), and so are the
+    // host's server threads.
+    WatchdogGuard watchdog(spec_.timeout, [this] {
+      request_interrupt();
+      group_.stop_all();
+      host_->interrupt();
+    });
+    lead(hooks);
+    if (auto reason = tear_down(watchdog.fired())) throw RunFailure(spec_.describe() + ": " + *reason);
+    return std::move(result_);
+  }
+
+ private:
+  MediumOptions medium_options() const {
+    MediumOptions options;
+    options.peers = spec_.peer_count();
+    if (workload_.segment("size")) options.max_message_size = spec_.param("size");
+    if (workload_.segment("depth")) options.capacity = spec_.param("depth");
+    options.wait = spec_.wait;
+    return options;
+  }
+
+  void start_peers() {
+    const int peers = group_.size();
+    const std::uint64_t iterations = spec_.iterations();
+    for (int i = 0; i < peers; ++i) {
+      PeerSpec peer;
+      peer.run = spec_;
+      peer.address = host_->link(i).address();
+      // The iterations are shared out; the first peers take one more when they do not divide.
+      peer.count = iterations / peers + (static_cast<std::uint64_t>(i) < iterations % peers);
+      peer.peer_index = i;
+      peer.cpu = spec_.pinning.peer_cpu;
+      group_.start(i, std::move(peer), host_->link(i), fds_of_other_links(i));
+    }
+  }
+
+  // A forked peer keeps only its own link's fds: another's would hide that one's end.
+  std::vector<int> fds_of_other_links(int i) const {
+    std::vector<int> fds;
+    for (int j = 0; j < group_.size(); ++j)
+      if (&host_->link(j) != &host_->link(i))
+        for (int fd : host_->link(j).all_fds()) fds.push_back(fd);
+    return fds;
+  }
+
+  // Ready, go, the leader's part timed, then every peer's report. An error is kept for the
+  // tear-down, which decides whose it was.
+  void lead(const TimedSectionHooks& hooks) {
+    try {
+      handle_ = host_->open_leader(group_.liveness_fds());
+      side_.emplace(spec_, handle_, group_, result_.latency, result_.counters);
+      part_ = workload_.lead(*side_);  // buffers, preloads: before timing starts
+      group_.expect_from_all(ControlKind::ready);
+      host_->peers_ready();
+
+      if (hooks.on_start) hooks.on_start();
+      std::uint64_t cpu_start = thread_cpu_ns();
+      std::uint64_t start = now_ns();
+      group_.go();
+      part_->run();
+      result_.elapsed_ns = now_ns() - start;
+      result_.leader_cpu_ns = thread_cpu_ns() - cpu_start;
+      if (hooks.on_end) hooks.on_end();
+
+      side_->await_peers();
+      collect_reports();
+    } catch (const PeerClosed& error) {
+      leader_error_ = error.what();
+      leader_error_is_echo_ = true;  // the leader only saw a peer go away
+    } catch (const std::exception& error) {
+      leader_error_ = error.what();
+    }
+  }
+
+  void collect_reports() {
+    result_.iterations = side_->completed;
+    for (int i = 0; i < group_.size(); ++i) {
+      const ControlMessage& report = side_->report(i);
+      result_.peer_iterations += report.completed;
+      result_.peer_cpu_ns += report.cpu_ns;
+      result_.counters.add(report.counters);
+    }
+    if (result_.iterations != side_->count)
+      leader_error_ = "the leader completed " + std::to_string(result_.iterations) + " of " +
+                      std::to_string(side_->count) + " iterations";
+  }
+
+  // Whatever happened: closing the leader's hold tells a waiting peer to finish; then the
+  // peers end, the host's servers end, and the end state is checked.
+  std::optional<std::string> tear_down(bool timed_out) {
+    handle_.release();
+    auto reason = group_.end(leader_error_, leader_error_is_echo_, timed_out, spec_.timeout);
+    std::optional<std::string> host_error = host_->stop();
+    if (!reason && host_error) reason = host_error;
+    if (!reason && part_) {
+      try {
+        part_->check();
+      } catch (const IntegrityError& error) {
+        reason = error.what();
+      }
+    }
+    host_->report(result_.counters);
+    return reason;
+  }
+
+  const RunSpec& spec_;
+  const Workload& workload_;
+  std::unique_ptr<MediumHost> host_;
+  PeerGroup group_;
+  Handle handle_;
+  RunResult result_;
+  std::optional<LeaderSide> side_;
+  std::unique_ptr<Lead> part_;
+  std::optional<std::string> leader_error_;
+  bool leader_error_is_echo_ = false;
+};
+
+}  // namespace
+
+RunResult run(const RunSpec& spec, const TimedSectionHooks& hooks) {
+  spec.validate();
+  install_process_guard();
+  InterruptScope interrupts;
+  ScopedPin leader_pin(spec.pinning.leader_cpu);
+  // Destroyed (every name removed, every peer reaped) before anyone hears of the outcome.
+  Measurement measurement(spec);
+  return measurement.go(hooks);
+}
+
+}  // namespace ipcmeter

@@ -1,0 +1,84 @@
+// "paced": a UI-style loop ticking at 60 Hz. Each frame it sends one request; between frames
+// it waits for replies the way a GUI main loop does (gobject.idle_add in the documents):
+// polling the link with a timeout that ends at the next frame, never blocking on it. The
+// peer echoes. An iteration is a frame, so a run lasts count x 16.7 ms (or a duration).
+// Figures: request-to-reply latency as the loop sees it, frames whose start slipped more
+// than a whole frame, and the loop's CPU per frame (leader_cpu_ns_per_iter).
+#include <vector>
+
+#include "harness/clock.hpp"
+#include "harness/message.hpp"
+#include "harness/workloads/parts.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcmeter {
+namespace {
+
+// 1/60 s, rounded up to the nanosecond, so that 60 frames last at least a second.
+constexpr std::chrono::nanoseconds kFrame{16'666'667};
+
+class UiLoop final : public Lead {
+ public:
+  explicit UiLoop(LeaderSide& side)
+      : side_(side), kit_(side.spec.param("size")), sent_at_(side.count) {}
+
+  void run() override {
+    Endpoint& link = side_.handle.endpoint();
+    const auto frame = static_cast<std::uint64_t>(kFrame.count());
+    std::uint64_t missed = 0;
+    std::uint64_t scheduled = now_ns();
+    for (std::uint64_t f = 0; f < side_.count; ++f) {
+      std::uint64_t start = now_ns();
+      if (start > scheduled + frame) {
+        // The loop overran a whole frame: it is missed, and the schedule starts again here.
+        ++missed;
+        scheduled = start;
+      }
+      sent_at_[f] = now_ns();
+      link.send(kit_.writer.next());
+      scheduled += frame;
+      idle_until(link, scheduled);
+    }
+    // The last replies may land after the last frame: wait for them, still by polling.
+    while (received_ < side_.count) idle_until(link, now_ns() + frame);
+    side_.counters.add("frames_missed", static_cast<double>(missed));
+    side_.completed = received_;
+  }
+
+ private:
+  // Takes every reply that arrives before `deadline`, waiting in poll, never in a receive.
+  void idle_until(Endpoint& link, std::uint64_t deadline) {
+    for (std::uint64_t now = now_ns(); now < deadline; now = now_ns()) {
+      if (!link.poll(std::chrono::nanoseconds(deadline - now))) continue;
+      kit_.verifier.verify(link.recv_view(kit_.buffer));
+      side_.latency.record(now_ns() - sent_at_[received_++]);
+    }
+  }
+
+  LeaderSide& side_;
+  MessageKit kit_;
+  std::vector<std::uint64_t> sent_at_;  // when each frame's request went
+  std::uint64_t received_ = 0;
+};
+
+Workload paced_workload() {
+  Workload work;
+  work.name = "paced";
+  work.summary = "60 Hz loop: a request per frame, replies polled without blocking";
+  work.iteration = "frame";
+  Segment size = size_segment();
+  size.quick = {64};
+  size.full = {64, 65536};
+  work.segments = {size};
+  work.frame = kFrame;
+  work.payload_copies = 2;
+  work.latency = "reply";
+  work.lead = [](LeaderSide& side) { return std::make_unique<UiLoop>(side); };
+  work.follow = make_echo;
+  return work;
+}
+
+const Registry<Workload>::Add registered{paced_workload};
+
+}  // namespace
+}  // namespace ipcmeter

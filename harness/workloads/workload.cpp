@@ -1,0 +1,92 @@
+// The workload registry (entries register themselves) and what each side of a workload sees.
+#include "harness/workloads/workload.hpp"
+
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/message.hpp"
+#include "harness/peer_group.hpp"
+#include "transports/errors.hpp"
+#include "transports/interrupt.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcmeter {
+
+const std::vector<Workload>& all_workloads() { return Registry<Workload>::all(); }
+
+void add_workload_for_tests(Workload workload) {
+  Registry<Workload>::add_for_tests(std::move(workload));
+}
+
+const Workload& find_workload(const std::string& name) {
+  if (const Workload* workload = Registry<Workload>::find(name)) return *workload;
+  throw UsageError("unknown workload '" + name + "' (known: " + Registry<Workload>::names() + ")");
+}
+
+const Segment* Workload::segment(const std::string& key) const {
+  for (const auto& segment : segments)
+    if (segment.key == key) return &segment;
+  return nullptr;
+}
+
+Segment size_segment() {
+  Segment size;
+  size.key = "size";
+  size.noun = "message size";
+  size.min = kMinMessageSize;
+  size.max = kMaxMessageSize;
+  size.fallback = 64;
+  size.note = " bytes; 8 bytes hold the sequence number and checksum";
+  // 8 B to 1 MiB in steps of 8x (64 KiB is the pipe buffer); full adds the steps between.
+  size.quick = {8, 64, 512, 4096, 65536, 1048576};
+  size.full = {8, 16, 64, 256, 512, 1024, 4096, 16384, 65536, 262144, 1048576};
+  return size;
+}
+
+LeaderSide::LeaderSide(const RunSpec& run, Handle& hold, PeerGroup& peers, Histogram& latencies,
+                       Counters& figures)
+    : spec(run),
+      handle(hold),
+      latency(latencies),
+      counters(figures),
+      count(run.iterations()),
+      group_(peers) {}
+
+void LeaderSide::await_peers() {
+  if (reports_.empty()) reports_ = group_.expect_from_all(ControlKind::done);
+}
+
+const ControlMessage& LeaderSide::report(int peer) const {
+  return reports_.at(static_cast<std::size_t>(peer));
+}
+
+std::uint64_t LeaderSide::peers_completed() const {
+  std::uint64_t sum = 0;
+  for (const auto& report : reports_) sum += report.completed;
+  return sum;
+}
+
+PeerSide::PeerSide(const PeerSpec& peer, Handle& hold)
+    : spec(peer), run(peer.run), handle(hold), count(peer.count) {}
+
+void PeerSide::strike() {
+  switch (spec.run.fault) {
+    case Fault::none: break;
+    case Fault::hang:
+      // Sleeps until killed; in a thread, until the watchdog's interrupt.
+      for (;;) {
+        timespec forever{3600, 0};
+        if (::nanosleep(&forever, nullptr) != 0) throw_if_interrupted("hang");
+      }
+    case Fault::exit:
+      if (spec.own_process) ::_exit(kPeerFaultExit);
+      throw PeerVanished{};
+    case Fault::crash:
+      if (!spec.own_process) throw UsageError("the crash fault needs a process placement");
+      ::raise(SIGKILL);
+  }
+  throw std::logic_error("a fault struck that is not one");
+}
+
+}  // namespace ipcmeter

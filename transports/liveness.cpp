@@ -1,0 +1,34 @@
+// Liveness: a hang-up on any watched fd means the other side is gone.
+#include "transports/liveness.hpp"
+
+#include <poll.h>
+
+#include <cerrno>
+
+#include "transports/errors.hpp"
+
+namespace ipcmeter {
+
+Liveness::Liveness(std::span<const int> fds) {
+  for (int fd : fds) fds_.push_back(duplicate(fd, "liveness fd"));
+}
+
+bool Liveness::gone() const {
+  if (fds_.empty()) return false;
+  // events = 0: only hang-ups and errors are reported, never data, so a control message
+  // waiting on the same socket does not read as an end.
+  pollfd entries[8];
+  std::size_t done = 0;
+  while (done < fds_.size()) {
+    std::size_t n = std::min(fds_.size() - done, std::size(entries));
+    for (std::size_t i = 0; i < n; ++i) entries[i] = {fds_[done + i].get(), 0, 0};
+    int ready = ::poll(entries, n, 0);
+    if (ready < 0 && errno != EINTR) throw SystemError("poll", "liveness fds");
+    for (std::size_t i = 0; ready > 0 && i < n; ++i)
+      if (entries[i].revents & (POLLHUP | POLLERR | POLLNVAL)) return true;
+    done += n;
+  }
+  return false;
+}
+
+}  // namespace ipcmeter
