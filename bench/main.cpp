@@ -1,13 +1,17 @@
 // ipcmeter-bench: the suite's benchmark binary (and, with --ipcmeter-peer, its own peer).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "bench/context.hpp"
 #include "bench/options.hpp"
+#include "bench/progress.hpp"
 #include "bench/register.hpp"
 #include "harness/medium.hpp"
 #include "harness/peer.hpp"
@@ -47,6 +51,55 @@ void list_axes() {
   }
 }
 
+// Passes everything to the console reporter and keeps the failures: a benchmark that
+// failed (a peer killed, a corrupted message) makes the run fail, after every result has
+// been written. Combinations listed as unsupported by design are not failures.
+class FailureKeeper final : public benchmark::BenchmarkReporter {
+ public:
+  explicit FailureKeeper(benchmark::BenchmarkReporter* display) : display_(display) {}
+  bool ReportContext(const Context& context) override { return display_->ReportContext(context); }
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const auto& run : runs) {
+      if (!run.error_occurred || run.error_message.rfind("unsupported:", 0) == 0) continue;
+      std::string name = run.run_name.str();
+      auto known = std::find_if(failures_.begin(), failures_.end(),
+                                [&](const Failure& f) { return f.name == name; });
+      if (known == failures_.end())
+        failures_.push_back({name, run.error_message, 1});
+      else
+        ++known->samples;
+    }
+    display_->ReportRuns(runs);
+  }
+  void Finalize() override { display_->Finalize(); }
+  // One line per benchmark: its first error, and how many of its samples failed.
+  std::vector<std::string> failures() const {
+    std::vector<std::string> lines;
+    for (const auto& f : failures_)
+      lines.push_back(f.name + ": " + f.message +
+                      (f.samples > 1 ? " (" + std::to_string(f.samples) + " samples)" : ""));
+    return lines;
+  }
+
+ private:
+  struct Failure {
+    std::string name;
+    std::string message;
+    int samples;
+  };
+  std::unique_ptr<benchmark::BenchmarkReporter> display_;
+  std::vector<Failure> failures_;
+};
+
+// The value of a flag as given (the user's, or a profile default inserted before it).
+std::string flag_value(const std::vector<char*>& args, const std::string& flag) {
+  std::string value;
+  for (char* arg : args)
+    if (arg && std::strncmp(arg, (flag + "=").c_str(), flag.size() + 1) == 0)
+      value = arg + flag.size() + 1;
+  return value;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -60,20 +113,26 @@ int main(int argc, char** argv) {
     }
     if (has_flag(argc, argv, "--help")) std::fputs(ipcmeter::usage_text().c_str(), stdout);
 
-    // Profile defaults go in as if typed first, so a user's own flag still wins. Quick's
-    // 0.1 s per benchmark keeps the ~700-benchmark matrix near 3 minutes on 2 cores and
-    // still gives a 70 us round trip ~1,400 samples (rtt_samples says how many); full
-    // measures 1 s, three times.
-    std::vector<char*> args(argv, argv + argc);
-    std::string min_time = options.profile == "full" ? "--benchmark_min_time=1.0"
-                                                     : "--benchmark_min_time=0.1";
-    std::string repetitions = "--benchmark_repetitions=3";
+    // Every figure is a median of several samples, each taken at a random point of the run
+    // (Google Benchmark's random interleaving: the repetitions of all benchmarks shuffled
+    // together), so a figure's spread shows how much the machine moved under it, and a
+    // host that changes mid-run moves a few samples of everything rather than all samples
+    // of a few figures. Quick: 3 samples of 0.03 s, the matrix in about 3 minutes on 2
+    // cores; full: 5 samples of 0.5 s. The profile's values go in as if typed first, so a
+    // user's own flag still wins; the console shows the aggregates, the JSON every sample.
+    std::vector<std::string> defaults = {
+        options.profile == "full" ? "--benchmark_min_time=0.5" : "--benchmark_min_time=0.03",
+        options.profile == "full" ? "--benchmark_repetitions=5" : "--benchmark_repetitions=3",
+        "--benchmark_enable_random_interleaving=true",
+        "--benchmark_display_aggregates_only=true"};
     bool user_set_repetitions = has_flag(argc, argv, "--benchmark_repetitions");
-    if (!has_flag(argc, argv, "--benchmark_min_time")) args.insert(args.begin() + 1, min_time.data());
-    if (options.profile == "full" && !user_set_repetitions) {
-      args.insert(args.begin() + 1, repetitions.data());
-      user_set_repetitions = true;
+    std::vector<char*> args(argv, argv + argc);
+    for (auto& flag : defaults) {
+      std::string name = flag.substr(0, flag.find('='));
+      if (!has_flag(argc, argv, name.c_str())) args.insert(args.begin() + 1, flag.data());
     }
+    // Read before Initialize, which takes the flags it knows out of args.
+    std::string repetitions = flag_value(args, "--benchmark_repetitions");
     int new_argc = static_cast<int>(args.size());
     args.push_back(nullptr);
 
@@ -81,9 +140,17 @@ int main(int argc, char** argv) {
     if (benchmark::ReportUnrecognizedArguments(new_argc, args.data())) return 2;
     ipcmeter::add_run_context(options);
     ipcmeter::register_suite(options, user_set_repetitions);
-    benchmark::RunSpecifiedBenchmarks();
+    ipcmeter::Progress::instance().start(benchmark::GetBenchmarkFilter(),
+                                         repetitions.empty() ? 1 : std::atoi(repetitions.c_str()));
+    FailureKeeper reporter(benchmark::CreateDefaultDisplayReporter());
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    ipcmeter::Progress::instance().finish();
     benchmark::Shutdown();
-    return 0;
+    std::vector<std::string> failures = reporter.failures();
+    if (failures.empty()) return 0;
+    std::fprintf(stderr, "ipcmeter-bench: %zu benchmark(s) failed:\n", failures.size());
+    for (const auto& failure : failures) std::fprintf(stderr, "  %s\n", failure.c_str());
+    return 1;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "ipcmeter-bench: %s\n", error.what());
     return 2;

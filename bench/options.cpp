@@ -52,7 +52,7 @@ const Flag kFlags[] = {
     {"--sizes", "8,64,4K,1M", [] { return std::string("message sizes, 8 B to 64 MiB (the size: segment)"); }},
     {"--producers", "1,2,4", [] { return std::string("fan-in producers (the producers: segment)"); }},
     {"--clients", "1,2,4", [] { return std::string("dictionary clients (the clients: segment)"); }},
-    {"--waits", "block,spin,hybrid", [] { return std::string("wait strategies (default: all a transport supports)"); }},
+    {"--waits", "block,spin,hybrid", [] { return std::string("wait strategies (quick: block,spin; full: all a transport supports)"); }},
     {"--timeout", "SECONDS", [] { return std::string("per-run watchdog (default 30)"); }},
     {"--list", nullptr, [] { return std::string("list transports, placements, dictionaries and workloads"); }},
 };
@@ -219,7 +219,9 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
           if (v < segment->min || v > segment->max)
             throw UsageError(segment->noun + " " + std::to_string(v) + " is out of range (" +
                              std::to_string(segment->min) + " to " + std::to_string(segment->max) + ")");
-  for (const auto& item : split_list(value("--waits", "block,spin,hybrid"), "--waits"))
+  // Hybrid (spin 50 us, then block) lies between the two; the quick profile leaves it to full.
+  std::string default_waits = options.profile == "full" ? "block,spin,hybrid" : "block,spin";
+  for (const auto& item : split_list(value("--waits", default_waits), "--waits"))
     options.waits.push_back(parse_wait(item));
   if (given.count("--timeout")) options.timeout = parse_timeout(given["--timeout"]);
   return options;

@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "bench/baselines.hpp"
+#include "bench/progress.hpp"
 #include "harness/medium.hpp"
 #include "harness/placement.hpp"
 #include "harness/run.hpp"
@@ -17,12 +18,16 @@
 namespace ipcmeter {
 namespace {
 
-// A comparison with a baseline needs medians, so both sides of it are repeated even in the
-// quick profile; 5 keeps one noisy repetition from deciding the ratio.
-constexpr int kComparisonRepetitions = 5;
-// Spinning triples the matrix; the quick profile spins only at the latency sizes (8, 64 B)
-// and the largest, enough to see where spinning stops paying.
-const std::vector<std::uint64_t> kQuickNonBlockingSizes = {8, 64, 1048576};
+// A comparison with a baseline is a ratio of medians: its suite side is repeated more than
+// the profile's other figures, so one noisy sample cannot decide it.
+constexpr int kComparisonRepetitions = 9;
+// The machine's own floors (a cache line between the two vCPUs, a blocking wake-up) are
+// sampled this often, spread through the whole run by the random interleaving, so a change
+// in the host's placement of the vCPUs shows beside the figures it moves.
+constexpr int kFloorRepetitions = 12;
+// Spinning doubles the matrix; the quick profile spins only at a latency size (64 B) and the
+// largest, enough to see where spinning stops paying.
+const std::vector<std::uint64_t> kQuickNonBlockingSizes = {64, 1048576};
 
 bool contains(const auto& values, const auto& value) {
   return std::find(values.begin(), values.end(), value) != values.end();
@@ -133,20 +138,32 @@ class Matrix {
         }
   }
 
-  void add_comparisons() {
+  // The floors always, and each compared case with its baseline whenever its workload,
+  // transport, fork placement and wait were chosen: a target does not depend on which
+  // sizes the profile sweeps (the quick profile spins at 64 B, the cache-line target at 8 B).
+  void add_baselines() {
+    for (auto& comparison : comparisons_) {
+      const RunSpec& spec = comparison.spec;
+      bool chosen = contains(options_.workloads, spec.workload) &&
+                    contains(options_.transports, spec.transport) &&
+                    contains(options_.placements, spec.placement) && contains(options_.waits, spec.wait);
+      comparison.in_matrix = comparison.in_matrix || chosen;
+    }
+    Pinning pinning = options_.pinning;
+    for (const auto& comparison : comparisons_) {
+      bool floor = std::string(comparison.baseline_name) != "baseline/zmq-raw";
+      if (!floor && !comparison.in_matrix) continue;
+      auto baseline = comparison.baseline;
+      enlist(comparison.baseline_name, Timer::real, benchmark::kNanosecond,
+             floor ? kFloorRepetitions : repetitions(kComparisonRepetitions),
+             [baseline, pinning](benchmark::State& state) { baseline(state, pinning); });
+    }
     for (const auto& comparison : comparisons_) {
       if (!comparison.in_matrix) continue;
-      auto* baseline = benchmark::RegisterBenchmark(comparison.baseline_name, comparison.baseline,
-                                                    options_.pinning);
-      baseline->UseRealTime()->Unit(benchmark::kMicrosecond);
-      auto* suite = benchmark::RegisterBenchmark(comparison.spec.name().c_str(), run_benchmark,
-                                                 comparison.spec);
-      suite->UseManualTime()->Unit(benchmark::kMicrosecond);
-      if (!user_set_repetitions_) {
-        baseline->Repetitions(kComparisonRepetitions);
-        suite->Repetitions(kComparisonRepetitions);
-      }
-      registered_ += 2;
+      RunSpec spec = comparison.spec;
+      enlist(spec.name(), Timer::manual, benchmark::kNanosecond,
+             repetitions(kComparisonRepetitions),
+             [spec](benchmark::State& state) { run_benchmark(state, spec); });
     }
   }
 
@@ -154,11 +171,9 @@ class Matrix {
     for (const auto& placement : options_.placements) {
       RunSpec spec = base_spec("pingpong", "pipe", placement, WaitStrategy::block);
       spec.count = 1;
-      benchmark::RegisterBenchmark(("startup/transport:pipe/placement:" + placement).c_str(),
-                                   run_startup, spec)
-          ->UseRealTime()
-          ->Unit(benchmark::kMicrosecond);
-      ++registered_;
+      enlist("startup/transport:pipe/placement:" + placement, Timer::real,
+             benchmark::kMicrosecond, 0,
+             [spec](benchmark::State& state) { run_startup(state, spec); });
     }
   }
 
@@ -170,17 +185,53 @@ class Matrix {
       if (size >= 4096) sizes.push_back(size);
     std::sort(sizes.begin(), sizes.end());
     sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
-    for (std::uint64_t size : sizes) {
-      benchmark::RegisterBenchmark(("baseline/memcpy/size:" + std::to_string(size)).c_str(),
-                                   baseline_memcpy, static_cast<std::size_t>(size))
-          ->Unit(benchmark::kMicrosecond);
-      ++registered_;
-    }
+    for (std::uint64_t size : sizes)
+      enlist("baseline/memcpy/size:" + std::to_string(size), Timer::cpu,
+             size >= (1u << 20) ? benchmark::kMicrosecond : benchmark::kNanosecond, 0,
+             [size](benchmark::State& state) { baseline_memcpy(state, static_cast<std::size_t>(size)); });
   }
 
   int registered() const { return registered_; }
 
  private:
+  enum class Timer { manual, real, cpu };
+
+  int repetitions(int wanted) const { return user_set_repetitions_ ? 0 : wanted; }
+
+  // Registers one benchmark (0 repetitions: the flag's), tells the progress count what to
+  // expect, and has every call stamp when it ran and count itself as done.
+  template <typename Function>
+  void enlist(const std::string& name, Timer timer, benchmark::TimeUnit unit, int repetitions,
+              Function function) {
+    std::string full = name + (repetitions > 0 ? "/repeats:" + std::to_string(repetitions) : "") +
+                       (timer == Timer::manual ? "/manual_time"
+                        : timer == Timer::real ? "/real_time"
+                                               : "");
+    Progress& progress = Progress::instance();
+    progress.expect(full, repetitions);
+    int id = progress.id_of(full);
+    auto* registered = benchmark::RegisterBenchmark(
+        name.c_str(), [function, id](benchmark::State& state) {
+          function(state);
+          Progress& shared = Progress::instance();
+          // When this sample was taken, in seconds from the start: samples can be placed in
+          // time, beside the machine's floors sampled through the run.
+          state.counters["t_s"] = shared.seconds();
+          shared.ran(id, state.max_iterations);
+        });
+    registered->Unit(unit);
+    if (timer == Timer::manual) registered->UseManualTime();
+    if (timer == Timer::real) registered->UseRealTime();
+    if (repetitions > 0) registered->Repetitions(repetitions);
+    ++registered_;
+  }
+
+  // Per-iteration times span 10 ns (a plain map) to 17 ms (a frame): each in a unit that
+  // keeps its digits, so tools that print whole units (compare.py) do not show 0.
+  static benchmark::TimeUnit unit_for(const Workload& work) {
+    return work.frame.count() > 0 ? benchmark::kMillisecond : benchmark::kNanosecond;
+  }
+
   RunSpec base_spec(const std::string& workload, const std::string& medium,
                     const std::string& placement, WaitStrategy wait) const {
     RunSpec spec;
@@ -233,8 +284,9 @@ class Matrix {
     try {
       spec.validate();
     } catch (const Unsupported& reason) {
-      benchmark::RegisterBenchmark(spec.name().c_str(), unsupported, std::string(reason.what()));
-      ++registered_;
+      std::string why = reason.what();
+      enlist(spec.name(), Timer::cpu, benchmark::kNanosecond, 0,
+             [why](benchmark::State& state) { unsupported(state, why); });
       return;
     } catch (const UsageError&) {
       return;  // not a combination that exists (a thread-only link between processes, ...)
@@ -244,10 +296,8 @@ class Matrix {
         comparison.in_matrix = true;  // registered once, beside its baseline
         return;
       }
-    benchmark::RegisterBenchmark(spec.name().c_str(), run_benchmark, spec)
-        ->UseManualTime()
-        ->Unit(benchmark::kMicrosecond);
-    ++registered_;
+    enlist(spec.name(), Timer::manual, unit_for(find_workload(spec.workload)), 0,
+           [spec](benchmark::State& state) { run_benchmark(state, spec); });
   }
 
   const SuiteOptions& options_;
@@ -261,7 +311,7 @@ class Matrix {
 int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
   Matrix matrix(options, user_set_repetitions);
   for (const auto& name : options.workloads) matrix.add_workload(find_workload(name));
-  matrix.add_comparisons();
+  matrix.add_baselines();
   matrix.add_startups();
   matrix.add_memcpy();
   return matrix.registered();

@@ -14,7 +14,10 @@ constexpr std::chrono::milliseconds kTeardownGrace{2000};
 
 std::string seconds_text(std::chrono::milliseconds duration) {
   char text[32];
-  std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(duration.count()) / 1000.0);
+  if (duration.count() < 100)
+    std::snprintf(text, sizeof text, "%d ms", static_cast<int>(duration.count()));
+  else
+    std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(duration.count()) / 1000.0);
   return text;
 }
 

@@ -174,7 +174,8 @@ Workload dict_workload(const DictWorkload& dict) {
   clients.key = "clients";
   clients.noun = "clients";
   clients.max = kMaxPeers;
-  clients.quick = clients.full = {1, 2, 4};
+  clients.quick = {1, 4};
+  clients.full = {1, 2, 4};
   work.segments = {clients};
   work.peers_key = "clients";
   work.lead = [&dict](LeaderSide& side) { return std::make_unique<AwaitClients>(side, dict); };

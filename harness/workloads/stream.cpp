@@ -78,7 +78,8 @@ Segment producers_segment() {
   producers.min = 1;
   producers.max = kMaxPeers;  // also below the 255 a message's producer tag can name
   producers.fallback = 1;
-  producers.quick = producers.full = {1, 2, 4};
+  producers.quick = {1, 4};
+  producers.full = {1, 2, 4};
   return producers;
 }
 

@@ -38,8 +38,8 @@ Segment size_segment() {
   size.max = kMaxMessageSize;
   size.fallback = 64;
   size.note = " bytes; 8 bytes hold the sequence number and checksum";
-  // 8 B to 1 MiB in steps of 8x (64 KiB is the pipe buffer); full adds the steps between.
-  size.quick = {8, 64, 512, 4096, 65536, 1048576};
+  // 8 B to 1 MiB (64 KiB is the pipe buffer); full adds the steps between.
+  size.quick = {8, 64, 4096, 65536, 1048576};
   size.full = {8, 16, 64, 256, 512, 1024, 4096, 16384, 65536, 262144, 1048576};
   return size;
 }
