@@ -2,6 +2,7 @@
 """Render an ipcmeter run as PNG plots and a self-contained HTML page (needs Debian's matplotlib)."""
 
 import argparse
+import base64
 import html
 import math
 import os
@@ -9,7 +10,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare  # noqa: E402
 import summarize as sm  # noqa: E402
+import transports  # noqa: E402
 
 PLACEMENT_KEY = "placement"
 SERIES_KEY = "transport"
@@ -60,7 +63,10 @@ def collect_points(results, needed, place):
         spot = place(r) if r.error is None and needed in r.values else None
         if spot is not None:
             x, series, panel = spot
-            out.setdefault(panel, {}).setdefault(series, []).append((x, r.values))
+            values = dict(r.values)
+            for key, xs in r.samples.items():  # the samples' range, for the error bars
+                values[key + "__low"], values[key + "__high"] = min(xs), max(xs)
+            out.setdefault(panel, {}).setdefault(series, []).append((x, values))
     # An x a series skipped (spin runs only some sizes) becomes a gap, not a line across it.
     xs = sorted({x for by_series in out.values() for pts in by_series.values() for x, _ in pts})
     for by_series in out.values():
@@ -156,8 +162,15 @@ def get(vals, key, scale=1.0):
 
 
 def line(key):
+    """The medians joined, each with a bar from its lowest to its highest sample: a long bar
+    is a wide spread or a split into two clusters (the summary names the bimodal ones)."""
     def draw(ax, style, label, xs, vals):
-        return ax.plot(xs, get(vals, key), "-", label=label, ms=4, **style)[0]
+        mid, low, high = get(vals, key), get(vals, key + "__low"), get(vals, key + "__high")
+        bars = [(x, lo, hi) for x, lo, hi in zip(xs, low, high) if not (math.isnan(lo) or math.isnan(hi))]
+        if bars:
+            ax.vlines([b[0] for b in bars], [b[1] for b in bars], [b[2] for b in bars],
+                      color=style["color"], alpha=0.45, linewidth=2)
+        return ax.plot(xs, mid, "-", label=label, ms=4, **style)[0]
     return draw
 
 
@@ -174,10 +187,11 @@ def cpu_draw(ax, style, label, xs, vals):
 
 # (file, workload, needed counter, title, y label, draw, caption)
 PLOTS = [
-    ("throughput.png", "stream", "items_per_second", "stream: throughput (median)", "messages/s",
-     line("items_per_second"),
+    ("throughput.png", "stream", "items_per_second", "stream: throughput (median, bar: lowest to highest sample)",
+     "messages/s", line("items_per_second"),
      "Stream throughput in messages per second against message size, one panel per placement "
-     "(and per wait strategy, when the run has several)."),
+     "(and per wait strategy, when the run has several). Each point is the median of its samples; the bar "
+     "reaches from the lowest to the highest sample."),
     ("bandwidth.png", "stream", "bytes_per_second", "stream: bandwidth (median)", "bytes/s",
      line("bytes_per_second"),
      "The same stream runs as bytes per second, showing where each transport's copy bandwidth saturates."),
@@ -189,12 +203,37 @@ PLOTS = [
      "CPU time per message (µs)", cpu_draw,
      "CPU time per streamed message: solid lines are the consumer (leader), dashed lines the producer "
      "(peer; its thread, or its whole process for fork/spawn)."),
-    (DICT_PNG, "dict-*", "items_per_second", "shared dictionaries: operations/s, all clients together (median)",
+    (DICT_PNG, "dict-*", "items_per_second",
+     "shared dictionaries: operations/s, all clients together (median, bar: lowest to highest sample)",
      "operations/s", line("items_per_second"),
      "Shared-dictionary operations per second, all clients together, against the number of clients: a panel "
      "per dict workload, a line per dictionary variant and placement. dict-local (a plain map, one client) is "
      "the baseline; dict-manager-* answer every request from a server over that transport."),
 ]
+
+
+def floors_figure(plt, best):
+    """The machine's floors against the time each sample was taken: a host that moves the
+    vCPUs mid-run shows as a step here, beside the figures it moves."""
+    panels = []
+    for tag, what in sm.FLOORS:
+        base = sm._baseline(best, tag)
+        if base and len(base.samples.get("real_time_ns", [])) >= 2 and "t_s" in base.samples:
+            panels.append((what, base.samples["t_s"], base.samples["real_time_ns"]))
+    if not panels:
+        return None
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 3.2), squeeze=False)
+    for ax, (what, ts, ns) in zip(axes[0], panels):
+        unit, scale = ("µs", 1e-3) if max(ns) >= 1000 else ("ns", 1.0)
+        ax.plot(ts, [v * scale for v in ns], "o", ms=4)
+        ax.set_ylim(0, max(ns) * scale * 1.15)
+        ax.set_title(what, fontsize=9)
+        ax.set_xlabel("seconds into the run")
+        ax.set_ylabel(f"round trip ({unit})")
+        ax.grid(True, alpha=0.3)
+    fig.suptitle("machine floors, sampled through the run")
+    fig.tight_layout()
+    return fig
 
 
 def html_table(t: sm.Table) -> str:
@@ -206,7 +245,18 @@ def html_table(t: sm.Table) -> str:
     return f"<h3>{html.escape(t.title)}</h3>\n<table><tr>{head}</tr>\n{body}</table>"
 
 
-def html_page(data, best, failures, plot_status) -> str:
+def embedded(out_dir: str, fname: str) -> str:
+    """The PNG as a data URI: the page carries its figures, so it can be attached or mailed."""
+    with open(os.path.join(out_dir, fname), "rb") as f:
+        return "data:image/png;base64," + base64.b64encode(f.read()).decode("ascii")
+
+
+def html_lines(title: str, lines) -> str:
+    esc = html.escape
+    return f"<h3>{esc(title)}</h3><ul>" + "".join(f"<li>{esc(x)}</li>" for x in lines) + "</ul>\n"
+
+
+def html_page(data, best, failures, plot_status, out_dir, comparison=None) -> str:
     ctx = data.get("context", {})
     esc = html.escape
     waits = sorted({str(r.fields["wait"]) for r in best if "wait" in r.fields})
@@ -221,7 +271,7 @@ def html_page(data, best, failures, plot_status) -> str:
         if skipped:
             figs.append(f"<p><b>{esc(fname)} not generated:</b> {esc(skipped)}</p>")
         else:
-            figs.append(f'<figure><img src="{esc(fname)}" alt="{esc(fname)}">'
+            figs.append(f'<figure><img src="{embedded(out_dir, fname)}" alt="{esc(fname)}">'
                         f"<figcaption>{esc(caption)}</figcaption></figure>")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ipcmeter report {esc(str(ctx.get("date", "")))}</title>
@@ -235,7 +285,12 @@ img {{ max-width: 100%; }} figcaption {{ color: #444; margin-bottom: 2em; }}
 <h1>ipcmeter report</h1>
 <p>{"<br>".join(esc(ln) for ln in sm.context_lines(ctx))}</p>
 <p><b>Reading these numbers.</b> {esc(WAIT_NOTE.format(pinning=ctx.get("ipcmeter_pinning", "?"), wait=wait))}
-Values are medians over repetitions where a case was repeated.</p>
+{esc(sm.SPREAD_NOTE)}</p>
+<h2>Spread and the machine's floors</h2>
+{html_lines("machine floors through the run", sm.floor_lines(best))}
+{html_lines("spread of the samples", sm.spread_lines(best, ctx.get("ipcmeter_profile", "?")))}
+{html_lines("bimodal figures, clusters never averaged", sm.bimodal_lines(best) or ["none"])}
+{comparison or ""}
 <h2>Harness overhead</h2>
 <p>{esc(sm.overhead_line(best))}</p>
 <h2>Failed benchmarks</h2>
@@ -250,10 +305,25 @@ Values are medians over repetitions where a case was repeated.</p>
 """
 
 
+def comparison_section(earlier: str, data: dict, run_path: str, out_dir: str) -> str:
+    """The comparison of this run (B) with an earlier one (A): its table and figure."""
+    a_data, a_path = compare.load(earlier)
+    rows, only_a, only_b, failed = compare.compare(a_data, data, 0.10, 0.05)
+    if not rows:
+        raise sm.InputError(f"no benchmark in common between {a_path} and {run_path}")
+    heads = [compare.context_line("A", a_data, a_path), compare.context_line("B", data, run_path)]
+    text = compare.render(rows, only_a, only_b, failed, heads, 0.10, 0.05, "text")
+    compare.plot(rows, os.path.join(out_dir, "comparison.png"), 0.10)
+    return (f'<h2>Compared with an earlier run</h2><figure><img src="{embedded(out_dir, "comparison.png")}" '
+            f'alt="comparison"></figure><pre>{html.escape(text)}</pre>')
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("run", help="Google Benchmark JSON written with --benchmark_out_format=json")
     ap.add_argument("--out", required=True, help="directory for the PNGs and report.html (created if missing)")
+    ap.add_argument("--compare-with", metavar="RUN",
+                    help="an earlier run (directory or JSON): adds its comparison with this one, table and figure")
     args = ap.parse_args(argv)
     try:
         data = sm.load_run(args.run)
@@ -299,7 +369,34 @@ def main(argv=None) -> int:
         plt.close(fig)
         status.append((fname, caption, None))
 
-    page = html_page(data, best, failures, status).encode("utf-8")
+    fig = floors_figure(plt, best)
+    caption = ("The machine's own floors, each sample at the time it was taken: the cache-line round trip "
+               "between the two vCPUs and a blocking wake-up round trip. A step means the host moved the vCPUs.")
+    if fig is None:
+        status.append(("floors.png", caption, "this run has fewer than two timed samples of baseline/cacheline"
+                                              " or baseline/pipe-raw."))
+    else:
+        write_atomic(os.path.join(args.out, "floors.png"), lambda f: fig.savefig(f, format="png", dpi=100))
+        plt.close(fig)
+        status.append(("floors.png", caption, None))
+    heat_caption = ("Stream throughput of a forked process over that of a thread, transport by message size "
+                    "(blocking waits): below 1 a process moves fewer messages per second. * marks a ratio "
+                    "beyond the spread: every process sample past every thread sample.")
+    heat_path = os.path.join(args.out, "process_thread.png")
+    with tempfile.TemporaryDirectory(dir=args.out) as scratch:
+        drawn = transports.draw_heatmap(best, os.path.join(scratch, "heat.png"))
+        if drawn:
+            os.replace(os.path.join(scratch, "heat.png"), heat_path)
+    status.append(("process_thread.png", heat_caption,
+                   None if drawn else "this run has no stream results in both thread and process placements."))
+
+    comparison = None
+    if args.compare_with:
+        try:
+            comparison = comparison_section(args.compare_with, data, args.run, args.out)
+        except sm.InputError as e:
+            return fail(str(e))
+    page = html_page(data, best, failures, status, args.out, comparison).encode("utf-8")
     write_atomic(os.path.join(args.out, "report.html"), lambda f: f.write(page))
     return 0
 

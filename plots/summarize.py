@@ -5,9 +5,13 @@ import argparse
 import json
 import os
 import statistics
+import textwrap
 import sys
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stats  # noqa: E402
 
 # Google Benchmark appends these to pick the timer; they say nothing about what was measured.
 TIMER_TAGS = {"manual_time", "real_time", "process_time"}
@@ -51,6 +55,12 @@ class Result:
     repetitions: int = 1
     values: Dict[str, float] = field(default_factory=dict)  # medians; times in *_ns
     error: Optional[str] = None
+    samples: Dict[str, List[float]] = field(default_factory=dict)  # every repetition's values
+
+    def spread(self, key: str) -> Optional["stats.Spread"]:
+        """The spread of one figure over the repetitions, or None with fewer than two."""
+        xs = self.samples.get(key, [])
+        return stats.spread(xs) if len(xs) >= 2 else None
 
     @property
     def size(self):
@@ -103,13 +113,20 @@ def _numbers(entry: dict) -> Dict[str, float]:
     return out
 
 
-def _median_values(entries: List[dict]) -> Dict[str, float]:
-    medians = [e for e in entries if e.get("run_type") == "aggregate" and e.get("aggregate_name") == "median"]
-    if medians:
-        return _numbers(medians[0])
+def _samples(entries: List[dict]) -> Dict[str, List[float]]:
+    """Each numeric figure's value in every repetition (the figures all repetitions have)."""
     runs = [_numbers(e) for e in entries if e.get("run_type", "iteration") == "iteration"]
     keys = [k for k in runs[0] if all(k in r for r in runs)] if runs else []
-    return {k: statistics.median(r[k] for r in runs) for k in keys}
+    return {k: [r[k] for r in runs] for k in keys}
+
+
+def _median_values(entries: List[dict], samples: Dict[str, List[float]]) -> Dict[str, float]:
+    """The median of every figure: of its samples, or Google Benchmark's median aggregate
+    when only aggregates were written (--benchmark_report_aggregates_only)."""
+    if samples:
+        return {k: statistics.median(v) for k, v in samples.items()}
+    medians = [e for e in entries if e.get("run_type") == "aggregate" and e.get("aggregate_name") == "median"]
+    return _numbers(medians[0]) if medians else {}
 
 
 def _one_line(message) -> str:
@@ -135,7 +152,8 @@ def collect(data: dict) -> Tuple[List[Result], List[Tuple[str, str]]]:
         good = [e for e in entries if not e.get("error_occurred")]
         res = Result(run_name, workload, fields, tags, int(entries[0].get("repetitions", 1) or 1))
         if good:
-            res.values = _median_values(good)
+            res.samples = _samples(good)
+            res.values = _median_values(good, res.samples)
         if not res.values:
             res.error = next((_one_line(e.get("error_message")) for e in entries if e.get("error_occurred")),
                              "no data")
@@ -199,35 +217,56 @@ def fmt_us(ns: float) -> str:
     return fmt3(ns / 1e3)
 
 
-def _stream_cell(v):
-    return fmt_rate(v["items_per_second"]) if "items_per_second" in v else None
+def with_spread(res: Result, key: str, text: str, fmt=None) -> str:
+    """A median with how far its samples lie from it: "1.26M ±4%" (every sample within 4 %
+    of the median); a figure whose samples split into two clusters shows both, never a
+    median between them: "2.20M|13.9M bi"."""
+    sp = res.spread(key)
+    if sp is None:
+        return text
+    if sp.bimodal:
+        fmt = fmt or fmt_rate
+        return "|".join(fmt(c) for c, _ in sp.clusters) + " bi"
+    deviation = max(sp.high - sp.median, sp.median - sp.low) / sp.median if sp.median else 0
+    return f"{text} ±{deviation * 100:.0f}%" if deviation >= 0.005 else f"{text} ±<1%"
 
 
-def _rtt_cell(v):
-    if "rtt_p50_ns" in v and "rtt_p99_ns" in v:
-        return f"{v['rtt_p50_ns'] / 1e3:.1f}/{v['rtt_p99_ns'] / 1e3:.1f}"
-    return None
+def _stream_cell(res: Result):
+    v = res.values
+    return with_spread(res, "items_per_second", fmt_rate(v["items_per_second"])) if "items_per_second" in v else None
 
 
-def _reply_cell(v):
-    if "reply_p50_ns" not in v or "reply_p99_ns" not in v:
+def _rtt_cell(res: Result, prefix: str = "rtt"):
+    v = res.values
+    p50, p99 = f"{prefix}_p50_ns", f"{prefix}_p99_ns"
+    if p50 not in v or p99 not in v:
         return None
-    missed = v.get("frames_missed", 0)
-    return f"{v['reply_p50_ns'] / 1e3:.1f}/{v['reply_p99_ns'] / 1e3:.1f}" + (f" ({missed:.0f} missed)" if missed else "")
+    return with_spread(res, p50, f"{v[p50] / 1e3:.1f}/{v[p99] / 1e3:.1f}", lambda ns: f"{ns / 1e3:.1f}")
 
 
-def _time_cell(v):
-    return fmt_us(v["real_time_ns"]) if "real_time_ns" in v else None
+def _reply_cell(res: Result):
+    text = _rtt_cell(res, "reply")
+    if text is None:
+        return None
+    missed = res.values.get("frames_missed", 0)
+    return text + (f" ({missed:.0f} missed)" if missed else "")
 
 
-def _cpu_cell(v):
+def _time_cell(res: Result):
+    v = res.values
+    return with_spread(res, "real_time_ns", fmt_us(v["real_time_ns"]), lambda ns: fmt_us(ns)) if "real_time_ns" in v else None
+
+
+def _cpu_cell(res: Result):
+    v = res.values
     if "leader_cpu_ns_per_iter" in v and "peer_cpu_ns_per_iter" in v:
         return f"{fmt_us(v['leader_cpu_ns_per_iter'])}+{fmt_us(v['peer_cpu_ns_per_iter'])}"
     return None
 
 
-def _dict_cpu_cell(v):
+def _dict_cpu_cell(res: Result):
     # The leader only waits for the clients (~0): clients' CPU, plus the server's where one answers.
+    v = res.values
     if "peer_cpu_ns_per_iter" not in v:
         return None
     us = lambda ns: fmt_us(ns) if ns >= 995 else f"{ns / 1e3:.3f}"  # noqa: E731  (plain maps take ~10 ns)
@@ -267,7 +306,7 @@ def _table(title, results, sizes, cell, column=SIZE_KEY, label=fmt_size) -> Tabl
         if res.error:
             row[res.fields.get(column)] = "n/a" if res.error.startswith(UNSUPPORTED) else "FAIL"
         else:
-            row[res.fields.get(column)] = cell(res.values) or "-"
+            row[res.fields.get(column)] = cell(res) or "-"
     # Group rows by key values in first-seen order (transport, then placement, ...), wherever the
     # suite registered a case (the overhead pair comes last in the file).
     seen = [{} for _ in keys]
@@ -283,21 +322,38 @@ def _table(title, results, sizes, cell, column=SIZE_KEY, label=fmt_size) -> Tabl
     return Table(title, header, body, len(keys))
 
 
+# Workloads in the order a reader meets them; placements and waits from cheap to dear. A run
+# written with random interleaving lists its benchmarks in random order: tables never follow it.
+WORKLOAD_ORDER = ("stream", "fanin", "pingpong", "paced", "dict-get", "dict-put", "dict-mixed", "startup", "baseline")
+PLACEMENT_ORDER = ("thread", "fork", "spawn")
+WAIT_ORDER = ("block", "spin", "hybrid")
+
+
+def canonical(results: List[Result]) -> List[Result]:
+    def rank(order, value):
+        return order.index(value) if value in order else len(order)
+    return sorted(results, key=lambda r: (
+        rank(WORKLOAD_ORDER, r.workload), r.workload, str(r.fields.get("transport", "")),
+        rank(PLACEMENT_ORDER, r.fields.get("placement")), rank(WAIT_ORDER, r.fields.get("wait")),
+        str(r.fields.get("producers", "")), r.tags, r.name))
+
+
 def build_tables(results: List[Result], sizes: Optional[List[int]] = None) -> List[Table]:
     tables = []
+    results = canonical(results)
     for workload in dict.fromkeys(r.workload for r in results):
         mine = [r for r in results if r.workload == workload]
         if is_dict(workload):  # columns are clients, so --sizes does not apply
             by_clients = dict(column=CLIENTS_KEY, label=fmt_clients)
-            tables.append(_table(f"{workload}: operations/s, all clients together (median)", mine, None,
+            tables.append(_table(f"{workload}: operations/s, all clients together (median ±spread)", mine, None,
                                  _stream_cell, **by_clients))
-            if any(_dict_cpu_cell(r.values) for r in mine):
+            if any(_dict_cpu_cell(r) for r in mine):
                 tables.append(_table(f"{workload}: CPU us per operation, clients+server where a server answers"
                                      " (median)", mine, None, _dict_cpu_cell, **by_clients))
             continue
         label, cell = METRICS.get(workload, ("time per iteration, us", _time_cell))
-        tables.append(_table(f"{workload}: {label} (median)", mine, sizes, cell))
-        if any(_cpu_cell(r.values) for r in mine):
+        tables.append(_table(f"{workload}: {label} (median ±spread)", mine, sizes, cell))
+        if any(_cpu_cell(r) for r in mine):
             unit = CPU_UNITS.get(workload, "per iteration")
             tables.append(_table(f"{workload}: CPU us {unit}, leader+peer (median)", mine, sizes, _cpu_cell))
     return tables
@@ -454,14 +510,98 @@ def render_markdown(t: Table) -> str:
     return "\n".join([f"**{t.title}**", "", line(t.header), line(align)] + [line(r) for r in t.rows])
 
 
+SPREAD_NOTE = ("Every figure is the median of its samples (repetitions taken at random points of the run); "
+               "±N%: every sample lies within N % of it; a|b bi: the samples split into two clusters "
+               "(bimodal), shown apart and never averaged.")
+# The machine's own floors, sampled through the run (bench/register.cpp, kFloorRepetitions).
+FLOORS = (("cacheline", "cache-line round trip, vCPU to vCPU (spinning)"),
+          ("pipe-raw", "blocking wake-up round trip (8 B pipe ping-pong)"))
+CV_TARGET = 0.05
+THROUGHPUT_WORKLOADS = ("stream", "fanin")
+
+
+def _fmt_ns(ns: float) -> str:
+    return f"{ns:.0f} ns" if ns < 995 else f"{fmt_us(ns)} us"
+
+
+def floor_lines(results: List[Result]) -> List[str]:
+    """Each floor's samples through the run: its median and range, and when it was bimodal,
+    when the other cluster was seen (a host that moved the vCPUs mid-run)."""
+    lines = []
+    for tag, what in FLOORS:
+        base = _baseline(results, tag)
+        xs = base.samples.get("real_time_ns", []) if base else []
+        if len(xs) < 2:
+            lines.append(f"{what}: not sampled in this run")
+            continue
+        sp = stats.spread(xs)
+        line = (f"{what}: median {_fmt_ns(sp.median)}, {sp.n} samples through the run,"
+                f" {_fmt_ns(sp.low)} to {_fmt_ns(sp.high)}")
+        if sp.bimodal:
+            (lo, n_lo), (hi, n_hi) = sp.clusters
+            times = base.samples.get("t_s", [])
+            cut = (sp.clusters[0][0] * sp.clusters[1][0]) ** 0.5
+            slow = [t for x, t in zip(xs, times) if x > cut] if len(times) == len(xs) else []
+            when = f", the slower ones at {min(slow):.0f}-{max(slow):.0f} s into the run" if slow else ""
+            line += (f"; BIMODAL: {n_lo} near {_fmt_ns(lo)}, {n_hi} near {_fmt_ns(hi)}{when}: the host moved"
+                     " the vCPUs; figures bound by this floor may split the same way")
+        lines.append(line)
+    return lines
+
+
+def bimodal_lines(results: List[Result]) -> List[str]:
+    """Every figure whose samples split into clusters, with the clusters."""
+    lines = []
+    for res in canonical(results):
+        for key, fmt in (("items_per_second", fmt_rate), ("rtt_p50_ns", _fmt_ns), ("reply_p50_ns", _fmt_ns)):
+            sp = res.spread(key) if res.error is None and res.workload != "baseline" else None
+            if sp and sp.bimodal:
+                clusters = " | ".join(f"{fmt(c)} ({k} sample{'s' if k > 1 else ''})" for c, k in sp.clusters)
+                lines.append(f"{res.name} {key}: {clusters}")
+    return lines
+
+
+def spread_lines(results: List[Result], profile: str) -> List[str]:
+    """How tightly the throughput figures repeat: the full profile's target is CV <= 5 % for
+    every one that is not bimodal (a benchmark of the suite itself, never a test)."""
+    figures = [(r, r.spread("items_per_second")) for r in results
+               if r.error is None and r.workload in THROUGHPUT_WORKLOADS]
+    figures = [(r, sp) for r, sp in figures if sp is not None and sp.cv is not None]
+    if not figures:
+        return ["throughput figures: fewer than two samples each, no spread to report"]
+    unimodal = [(r, sp) for r, sp in figures if not sp.bimodal]
+    within = [r for r, sp in unimodal if sp.cv <= CV_TARGET]
+    widest = sorted(unimodal, key=lambda f: -f[1].cv)[:3]
+    target = "the full profile's target" if profile != "full" else "target"
+    lines = [f"throughput figures (stream, fanin): {len(within)} of {len(unimodal)} not bimodal have"
+             f" CV <= {CV_TARGET:.0%} ({target}: all of them; samples each: {figures[0][1].n});"
+             f" {len(figures) - len(unimodal)} bimodal"]
+    lines += [f"widest: {r.name} CV {sp.cv:.0%}" for r, sp in widest]
+    return lines
+
+
 def format_report(data: dict, sizes: Optional[List[int]] = None, fmt: str = "text") -> str:
     results, failures = collect(data)
     best = pick_best(results)
     render = render_markdown if fmt == "markdown" else render_text
     head = context_lines(data.get("context", {}))
-    parts = ["\n".join(f"- {h}" for h in head) if fmt == "markdown" else "\n".join(head)]
-    parts += [render(t) for t in build_tables(best, sizes)]
+    parts = ["\n".join(f"- {h}" for h in head + [SPREAD_NOTE]) if fmt == "markdown"
+             else "\n".join(head + textwrap.wrap(SPREAD_NOTE, TEXT_WIDTH - 2))]
     bullet = "- " if fmt == "markdown" else "  "
+
+    def listed(title: str, lines: List[str]) -> str:
+        """A titled list; in text, long items wrap under themselves."""
+        if fmt == "markdown":
+            return "\n".join([title] + [f"- {line}" for line in lines])
+        return "\n".join([title] + [textwrap.fill(line, TEXT_WIDTH, initial_indent="  ", subsequent_indent="      ")
+                                    for line in lines])
+    parts.append(listed("machine floors through the run:", floor_lines(best)))
+    parts += [render(t) for t in build_tables(best, sizes)]
+    profile = data.get("context", {}).get("ipcmeter_profile", "?")
+    parts.append(listed("spread of the samples:", spread_lines(best, profile)))
+    split = bimodal_lines(best)
+    if split:
+        parts.append(listed(f"bimodal figures ({len(split)}), their clusters never averaged:", split))
     for title, items in split_failures(failures):
         if items:
             parts.append("\n".join([f"{title} ({len(items)}):"] + [f"{bullet}{n}: {m}" for n, m in items]))

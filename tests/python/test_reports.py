@@ -18,7 +18,8 @@ FIXTURE_DICTS = os.path.join(ROOT, "tests", "fixtures", "dict-run.json")
 sys.path.insert(0, PLOTS)
 import summarize as sm  # noqa: E402
 
-PNGS = ["throughput.png", "bandwidth.png", "latency.png", "cpu.png"]  # a run without dict-* workloads
+# A run without dict-* workloads; process_thread.png needs stream results in threads and processes.
+PNGS = ["throughput.png", "bandwidth.png", "latency.png", "cpu.png", "process_thread.png"]
 DICT_PNG = "dicts.png"
 DICT_GET = "dict-get/transport:{}/placement:{}/wait:block/clients:{}/manual_time"
 
@@ -109,11 +110,18 @@ class Medians(Scripts):
         self.assertEqual(v["real_time_ns"], 20000.0)
         self.assertEqual(v["items_per_second"], 5)
 
-    def test_median_aggregate_wins_over_iterations_and_mean(self):
+    def test_samples_make_the_median_and_aggregates_are_not_samples(self):
         entries = [bench(self.NAME, t, reps=3) for t in (10, 30, 20)]
         entries += [bench(self.NAME, 99, run_type="aggregate", aggregate="mean", reps=3),
                     bench(self.NAME, 25, run_type="aggregate", aggregate="median", reps=3),
                     bench(self.NAME, 7, run_type="aggregate", aggregate="stddev", reps=3)]
+        self.assertEqual(self.values(entries)["real_time_ns"], 20000.0)
+        res = sm.collect({"benchmarks": entries})[0][0]
+        self.assertEqual(res.samples["real_time_ns"], [10000.0, 30000.0, 20000.0])
+
+    def test_median_aggregate_serves_when_only_aggregates_were_written(self):
+        entries = [bench(self.NAME, 99, run_type="aggregate", aggregate="mean", reps=3),
+                   bench(self.NAME, 25, run_type="aggregate", aggregate="median", reps=3)]
         self.assertEqual(self.values(entries)["real_time_ns"], 25000.0)
 
     def test_time_units_are_honoured(self):
@@ -300,16 +308,18 @@ class Report(Scripts):
         out = os.path.join(self.tmp, "out")
         proc = self.run_script("report.py", FIXTURE, "--out", out)
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertEqual(sorted(os.listdir(out)), sorted(PNGS + ["report.html"]))
-        for png in PNGS:
+        # This older run has no stream results between threads: no process/thread heatmap.
+        pngs = [p for p in PNGS if p != "process_thread.png"]
+        self.assertEqual(sorted(os.listdir(out)), sorted(pngs + ["report.html"]))
+        for png in pngs:
             with open(os.path.join(out, png), "rb") as f:
                 data = f.read()
             self.assertTrue(data.startswith(b"\x89PNG\r\n\x1a\n"), png)
             self.assertGreater(len(data), 20000, png)
         with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
             page = f.read()
-        for png in PNGS:
-            self.assertIn(f'src="{png}"', page)
+        for png in pngs:
+            self.assertIn(f'alt="{png}"', page)  # embedded: the page carries its figures
         self.assertIn("harness overhead:", page)
         self.assertIn("65-70 µs", page)
         self.assertIn("<table>", page)
@@ -327,8 +337,9 @@ class Report(Scripts):
         with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
             page = f.read()
         self.assertIn("throughput.png not generated", page)
-        self.assertNotIn('src="throughput.png"', page)
-        self.assertIn('src="latency.png"', page)
+        self.assertNotIn('alt="throughput.png"', page)
+        self.assertIn('<img src="data:image/png;base64,', page)
+        self.assertIn('alt="latency.png"', page)
 
 
 class Dicts(Scripts):
@@ -349,10 +360,10 @@ class Dicts(Scripts):
     def test_fixture_tables_have_client_columns(self):
         tables = self.tables(sm.load_run(FIXTURE_DICTS))
         for workload in ("dict-get", "dict-put", "dict-mixed"):
-            ops = tables[f"{workload}: operations/s, all clients together (median)"]
+            ops = tables[f"{workload}: operations/s, all clients together (median ±spread)"]
             self.assertEqual(ops.header, ["transport", "placement", "wait", "1 client", "2 clients", "4 clients"])
             self.assertEqual(len(ops.rows), 8)
-        ops = tables["dict-get: operations/s, all clients together (median)"]
+        ops = tables["dict-get: operations/s, all clients together (median ±spread)"]
         self.assertIn(["dict-local", "thread", "block", "87.3M", "-", "-"], ops.rows)
         self.assertIn(["dict-manager-unix-stream", "fork", "block", "13.9k", "25.6k", "62.4k"], ops.rows)
         cpu = tables["dict-get: CPU us per operation, clients+server where a server answers (median)"]
@@ -362,7 +373,7 @@ class Dicts(Scripts):
     def test_fixture_text_with_sizes_keeps_the_dict_tables(self):
         proc = self.run_script("summarize.py", FIXTURE_DICTS, "--sizes", "64")
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertRegex(proc.stdout, r"dict-put: operations/s, all clients together \(median\)\n"
+        self.assertRegex(proc.stdout, r"dict-put: operations/s, all clients together \(median ±spread\)\n"
                                       r"transport +placement +wait +1 client +2 clients +4 clients\n")
         self.assertRegex(proc.stdout, r"dict-manager-pipe +fork +block +\S+\+\S+ +\S+\+\S+ +\S+\+\S+\n")
         self.assertNotIn("failed (", proc.stdout)
@@ -401,7 +412,7 @@ class Dicts(Scripts):
                   peer_cpu_ns_per_iter=14e3, server_cpu_ns_per_iter=11e3),
         ]}
         tables = self.tables(data)
-        self.assertEqual(tables["dict-get: operations/s, all clients together (median)"].rows,
+        self.assertEqual(tables["dict-get: operations/s, all clients together (median ±spread)"].rows,
                          [["dict-local", "thread", "block", "90.0M", "-"],
                           ["dict-manager-pipe", "fork", "block", "FAIL", "30.0k"]])
         self.assertEqual(tables["dict-get: CPU us per operation, clients+server where a server answers (median)"].rows,
@@ -423,9 +434,9 @@ class Dicts(Scripts):
         self.assertGreater(len(data), 20000)
         with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
             page = f.read()
-        self.assertIn(f'src="{DICT_PNG}"', page)
+        self.assertIn(f'alt="{DICT_PNG}"', page)
         self.assertIn("dict-local (a plain map, one client) is the baseline", page)
-        self.assertIn("<h3>dict-mixed: operations/s, all clients together (median)</h3>", page)
+        self.assertIn("<h3>dict-mixed: operations/s, all clients together (median ±spread)</h3>", page)
         self.assertIn("<th class=num>4 clients</th>", page)
         for png in PNGS:
             self.assertIn(f"{png} not generated", page)
