@@ -17,15 +17,25 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work"
 
 start=$(date +%s)
+# A failed benchmark makes the binary exit 1 (after it wrote every result); the run is still
+# summarized and kept, and this script then exits with that status.
+status=0
 build/release/bench/ipcmeter-bench "$@" \
-  --benchmark_out="$work/bench.json" --benchmark_out_format=json | tee "$work/console.txt"
+  --benchmark_out="$work/bench.json" --benchmark_out_format=json | tee "$work/console.txt" || status=$?
+[[ -s "$work/bench.json" ]] || exit "$status"  # bad flags: nothing ran, nothing to keep
 echo "suite took $(( $(date +%s) - start )) s" | tee "$work/duration.txt"
 
 # The summary needs only the standard library; the plots need Debian's matplotlib, which the
 # first python3 on PATH here may not see, hence /usr/bin/python3.
 /usr/bin/python3 plots/summarize.py "$work/bench.json" | tee "$work/summary.txt"
+/usr/bin/python3 plots/transports.py "$work/bench.json" --format markdown > "$work/transports.md" \
+  || echo "(no transports view: this run has no stream or pingpong results)" > "$work/transports.md"
 /usr/bin/python3 plots/report.py "$work/bench.json" --out "$work"
 
 mv "$work" "$final"
 trap - EXIT
-echo "results written to $final (report: $final/report.html)"
+echo "results written to $final (report: $final/report.html, transports: $final/transports.md)"
+if [[ $status -ne 0 ]]; then
+  echo "run-suite: some benchmarks failed (listed under 'failed' in $final/summary.txt)" >&2
+fi
+exit "$status"
