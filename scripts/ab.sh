@@ -74,7 +74,8 @@ root=$PWD
 (cd "$work" && /usr/bin/python3 "$root/plots/compare.py" A.json B.json --threshold "$threshold" \
    --format markdown --plot comparison.png > compare.md) || status=$?
 [[ $status -le 1 ]] || exit "$status"
-{ echo; echo "A is $base ($short), B the working tree; $rounds rounds of A then B, $repetitions samples of ${min_time} s each."; } >> "$work/compare.md"
+label=$base; [[ $short == "$base"* || $base == "$short"* ]] || label="$base ($short)"
+{ echo; echo "A is $label, B the working tree; $rounds rounds of A then B, $repetitions samples of ${min_time} s each."; } >> "$work/compare.md"
 (cd "$work" && /usr/bin/python3 "$root/plots/report.py" B.json --out . --compare-with A.json >/dev/null)
 rm -f "$work"/[AB]-*.json "$work"/[AB]-*.err
 mv "$work" "$final"
