@@ -187,6 +187,7 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
                                  [](const std::string& name) { find_workload(name); });
   options.transports = names_from(given, "--transports", medium_names("link"),
                                   [](const std::string& name) { find_medium(name, "link"); });
+  options.transports_named = given.count("--transports") > 0;
   std::vector<std::string> default_dicts = options.profile == "full" ? medium_names("dict") : kQuickDicts;
   if (given.count("--transports")) {
     // Naming transports picks the managers over them.

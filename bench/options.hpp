@@ -18,6 +18,7 @@ struct SuiteOptions {
   Pinning pinning;
   std::vector<std::string> workloads;
   std::vector<std::string> transports;  // the links the link workloads measure
+  bool transports_named = false;        // --transports given: no workload narrows them
   std::vector<std::string> dicts;       // the dictionaries the dict-* workloads measure
   std::vector<std::string> placements;
   std::vector<WaitStrategy> waits;

@@ -13,6 +13,9 @@
 #include "harness/medium.hpp"
 #include "harness/placement.hpp"
 #include "harness/run.hpp"
+#include "harness/workloads/election/kernel.hpp"
+#include "harness/workloads/election/parallel.hpp"
+#include "harness/workloads/election/ui.hpp"
 #include "harness/workloads/workload.hpp"
 
 namespace ipcmeter {
@@ -100,6 +103,57 @@ void run_startup(benchmark::State& state, RunSpec spec) {
   state.SetLabel("pin:" + spec.pinning.describe());
 }
 
+// election/kernel: one kernel alone, `batch` simulations per call, on the leader's CPU.
+void run_kernel(benchmark::State& state, election::Kernel kernel, std::uint64_t batch, Pinning pinning) {
+  using namespace election;
+  ScopedPin pin(pinning.leader_cpu);
+  const Plan plan = make_plan(map_2008(), scenario_2008());
+  Tally tally(plan.total_votes);
+  std::uint64_t seed = 1;
+  for (auto _ : state) simulate(kernel, plan, batch, seed++, tally);
+  benchmark::DoNotOptimize(tally.counts.data());
+  auto sims = static_cast<double>(state.iterations()) * static_cast<double>(batch);
+  state.SetItemsProcessed(static_cast<std::int64_t>(sims));
+  state.counters["sims_per_s"] = benchmark::Counter(sims, benchmark::Counter::kIsRate);
+  state.SetLabel("pin:" + pinning.describe() + " isa:" + (kernel == Kernel::simd ? simd_isa() : "scalar"));
+}
+
+// election/ui with placement:inline: the same loop, the projection computed inside the frame.
+void run_ui_inline(benchmark::State& state, std::uint64_t batch, Pinning pinning) {
+  RunSpec spec;
+  spec.workload = "election/ui";
+  spec.params["batch"] = batch;
+  spec.pinning = pinning;
+  const Workload& work = find_workload(spec.workload);
+  while (state.KeepRunningBatch(state.max_iterations)) {
+    try {
+      RunResult result = election::run_ui_inline(batch, static_cast<std::uint64_t>(state.max_iterations), pinning);
+      report(state, spec, work, result);
+    } catch (const std::exception& error) {
+      state.SkipWithError(error.what());
+      break;
+    }
+  }
+  state.SetLabel("pin:" + pinning.describe() + " inline");
+}
+
+// election/parallel with transport:none: the workers' batches with no queue between them.
+void run_compute_only(benchmark::State& state, std::uint64_t workers, std::uint64_t batch, Pinning pinning) {
+  while (state.KeepRunningBatch(state.max_iterations)) {
+    try {
+      RunResult result = election::run_parallel_compute(
+          workers, batch, static_cast<std::uint64_t>(state.max_iterations), pinning);
+      state.SetIterationTime(static_cast<double>(result.elapsed_ns) * 1e-9);
+      state.SetItemsProcessed(static_cast<std::int64_t>(result.iterations));
+      for (const Counter& counter : result.counters.all()) state.counters[counter.name] = counter.value;
+    } catch (const std::exception& error) {
+      state.SkipWithError(error.what());
+      break;
+    }
+  }
+  state.SetLabel("pin:" + pinning.describe() + " compute only");
+}
+
 // Each suite case that a target compares with a hand-written baseline is measured back to
 // back with it, repeated, so both see the same machine and the ratio uses medians.
 struct Comparison {
@@ -125,7 +179,10 @@ class Matrix {
   }
 
   void add_workload(const Workload& work) {
-    const auto& media = work.medium == "dict" ? options_.dicts : options_.transports;
+    std::vector<std::string> media = work.medium == "dict" ? options_.dicts : options_.transports;
+    if (work.medium == "link" && !work.quick_media.empty() && options_.profile == "quick" &&
+        !options_.transports_named)
+      std::erase_if(media, [&](const std::string& name) { return !contains(work.quick_media, name); });
     for (const auto& medium : media)
       for (const auto& placement : options_.placements)
         for (WaitStrategy wait : options_.waits) {
@@ -191,18 +248,58 @@ class Matrix {
              [size](benchmark::State& state) { baseline_memcpy(state, static_cast<std::size_t>(size)); });
   }
 
+  // Beside the election workloads: each kernel alone (sims/s), the UI loop with the
+  // projection inside the frame (placement:inline, no peer, no link), and the parallel
+  // projection's batches with no queue (transport:none, the compute-only rate).
+  void add_election_extras() {
+    bool ui = contains(options_.workloads, std::string("election/ui"));
+    bool parallel = contains(options_.workloads, std::string("election/parallel"));
+    if (!ui && !parallel) return;
+    Pinning pinning = options_.pinning;
+    for (election::Kernel kernel : election::all_kernels())
+      for (std::uint64_t batch : {std::uint64_t{250}, std::uint64_t{100'000}})
+        enlist(std::string("election/kernel/kernel:") + election::kernel_name(kernel) +
+                   "/batch:" + std::to_string(batch),
+               Timer::real, benchmark::kNanosecond, 0,
+               [=](benchmark::State& state) { run_kernel(state, kernel, batch, pinning); });
+    if (ui) {
+      const Workload& work = find_workload("election/ui");
+      for (std::uint64_t batch : segment_values(*work.segment("batch")))
+        enlist("election/ui/transport:none/placement:inline/batch:" + std::to_string(batch),
+               Timer::manual, benchmark::kMillisecond, sample_count(work),
+               [=](benchmark::State& state) { run_ui_inline(state, batch, pinning); },
+               fixed_iterations(work));
+    }
+    if (parallel) {
+      const Workload& work = find_workload("election/parallel");
+      for (std::uint64_t workers : segment_values(*work.segment("workers")))
+        for (std::uint64_t batch : segment_values(*work.segment("batch")))
+          enlist("election/parallel/transport:none/placement:thread/workers:" + std::to_string(workers) +
+                     "/batch:" + std::to_string(batch),
+                 Timer::manual, benchmark::kMillisecond, 0,
+                 [=](benchmark::State& state) { run_compute_only(state, workers, batch, pinning); });
+    }
+  }
+
   int registered() const { return registered_; }
 
  private:
   enum class Timer { manual, real, cpu };
 
   int repetitions(int wanted) const { return user_set_repetitions_ ? 0 : wanted; }
+  // A workload's own sample count and iterations per sample in this profile, if it has them.
+  int sample_count(const Workload& work) const {
+    return options_.profile == "quick" ? repetitions(work.quick_repetitions) : 0;
+  }
+  std::uint64_t fixed_iterations(const Workload& work) const {
+    return options_.profile == "quick" ? work.quick_iterations : work.full_iterations;
+  }
 
   // Registers one benchmark (0 repetitions: the flag's), tells the progress count what to
   // expect, and has every call stamp when it ran and count itself as done.
   template <typename Function>
   void enlist(const std::string& name, Timer timer, benchmark::TimeUnit unit, int repetitions,
-              Function function) {
+              Function function, std::uint64_t iterations = 0) {
     std::string full = name + (repetitions > 0 ? "/repeats:" + std::to_string(repetitions) : "") +
                        (timer == Timer::manual ? "/manual_time"
                         : timer == Timer::real ? "/real_time"
@@ -223,13 +320,15 @@ class Matrix {
     if (timer == Timer::manual) registered->UseManualTime();
     if (timer == Timer::real) registered->UseRealTime();
     if (repetitions > 0) registered->Repetitions(repetitions);
+    if (iterations > 0) registered->Iterations(static_cast<benchmark::IterationCount>(iterations));
     ++registered_;
   }
 
   // Per-iteration times span 10 ns (a plain map) to 17 ms (a frame): each in a unit that
   // keeps its digits, so tools that print whole units (compare.py) do not show 0.
   static benchmark::TimeUnit unit_for(const Workload& work) {
-    return work.frame.count() > 0 ? benchmark::kMillisecond : benchmark::kNanosecond;
+    bool long_iteration = work.frame.count() > 0 || work.iteration == "projection";
+    return long_iteration ? benchmark::kMillisecond : benchmark::kNanosecond;
   }
 
   RunSpec base_spec(const std::string& workload, const std::string& medium,
@@ -296,8 +395,9 @@ class Matrix {
         comparison.in_matrix = true;  // registered once, beside its baseline
         return;
       }
-    enlist(spec.name(), Timer::manual, unit_for(find_workload(spec.workload)), 0,
-           [spec](benchmark::State& state) { run_benchmark(state, spec); });
+    const Workload& work = find_workload(spec.workload);
+    enlist(spec.name(), Timer::manual, unit_for(work), sample_count(work),
+           [spec](benchmark::State& state) { run_benchmark(state, spec); }, fixed_iterations(work));
   }
 
   const SuiteOptions& options_;
@@ -311,6 +411,7 @@ class Matrix {
 int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
   Matrix matrix(options, user_set_repetitions);
   for (const auto& name : options.workloads) matrix.add_workload(find_workload(name));
+  matrix.add_election_extras();
   matrix.add_baselines();
   matrix.add_startups();
   matrix.add_memcpy();

@@ -11,6 +11,12 @@ struct Pinning {
   int leader_cpu = -1;  // -1: wherever the scheduler likes
   int peer_cpu = -1;
   std::string describe() const;  // "none", "0,1"
+  // Where worker i of several goes when the workers should use both CPUs: the peer's CPU,
+  // then the leader's, alternately (the leader mostly waits for their results); -1 unpinned.
+  int worker_cpu(int index) const {
+    if (peer_cpu < 0 || leader_cpu < 0) return -1;
+    return index % 2 == 0 ? peer_cpu : leader_cpu;
+  }
 };
 
 // "none", "auto" or "L,P" with CPUs this process may run on; UsageError otherwise.

@@ -152,7 +152,9 @@ class Measurement {
     MediumOptions options;
     options.peers = spec_.peer_count();
     if (workload_.segment("size")) options.max_message_size = spec_.param("size");
+    else if (workload_.max_message > 0) options.max_message_size = workload_.max_message;
     if (workload_.segment("depth")) options.capacity = spec_.param("depth");
+    else if (workload_.queue_depth > 0) options.capacity = workload_.queue_depth;
     options.wait = spec_.wait;
     return options;
   }
@@ -167,7 +169,7 @@ class Measurement {
       // The iterations are shared out; the first peers take one more when they do not divide.
       peer.count = iterations / peers + (static_cast<std::uint64_t>(i) < iterations % peers);
       peer.peer_index = i;
-      peer.cpu = spec_.pinning.peer_cpu;
+      peer.cpu = workload_.workers_use_every_cpu ? spec_.pinning.worker_cpu(i) : spec_.pinning.peer_cpu;
       group_.start(i, std::move(peer), host_->link(i), fds_of_other_links(i));
     }
   }

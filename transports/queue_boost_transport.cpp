@@ -212,6 +212,7 @@ Transport queue_boost_transport() {
                       }};
   transport.waits = {WaitStrategy::block, WaitStrategy::spin, WaitStrategy::hybrid};
   transport.many_senders = true;  // message_queue is multi-producer
+  transport.many_receivers = true;  // and multi-consumer: each message to one receiver
   return transport;
 }
 

@@ -142,6 +142,7 @@ Transport queue_mutex_transport() {
                       "bounded blocking queue, mutex + condition variable (threads)", false,
                       create_queue, open_queue};
   transport.many_senders = true;  // the mutex serialises producers
+  transport.many_receivers = true;  // and multi-consumer: each message to one receiver
   return transport;
 }
 

@@ -116,6 +116,9 @@ struct Transport {
   // messages mixing (fan-in). A pipe end shared by writers is not: writes above PIPE_BUF
   // interleave.
   bool many_senders = false;
+  // True when several side-b endpoints may receive from one side a, each message going to
+  // exactly one of them (a work queue that several workers share).
+  bool many_receivers = false;
   // Where writers may share one side-b end only for messages up to a size (a pipe: its
   // writes of at most PIPE_BUF bytes are atomic), that size and what goes wrong above it.
   // The benchmark lists a larger fan-in as unsupported, with the reason, rather than

@@ -120,6 +120,21 @@ struct Workload {
   unsigned payload_copies = 0;
   // The name of the per-iteration latency the leader records ("rtt"), if any.
   std::string latency;
+  // The largest message it sends when it has no size segment (0: the medium's default), and
+  // the messages a queue must hold when it has no depth segment (0: the medium's default).
+  std::size_t max_message = 0;
+  std::size_t queue_depth = 0;
+  // Its peers are workers meant to use every CPU: pinned as Pinning::worker_cpu says, not
+  // all on the peer's CPU.
+  bool workers_use_every_cpu = false;
+  // The suite's choices for it (the matrix still asks validate what exists): the media the
+  // quick profile measures it over (empty: every one chosen); the iterations of one sample
+  // when a sample must span a pattern (an edit pattern of frames; 0: the benchmark library
+  // decides), per profile; the samples the quick profile takes (0: the profile's).
+  std::vector<std::string> quick_media;
+  std::uint64_t quick_iterations = 0;
+  std::uint64_t full_iterations = 0;
+  int quick_repetitions = 0;
   // The checks only this workload knows (which links fan in, say): UsageError, or
   // Unsupported for a combination listed but not measured.
   std::function<void(const RunSpec&, const MediumKind&)> validate;

@@ -1,0 +1,258 @@
+// "election/parallel": one projection of kProjectionSims simulations split into batches over
+// W workers that share one work queue. The leader keeps up to 2W batches in the queue,
+// combines each worker's partial tally as it comes back (exactly: the combined counts are
+// the sum of the parts) and checks that every batch came back once. An iteration is a
+// projection; sims_per_s is the figure. Beside it, run_parallel_compute: the same batches
+// over W threads with no queue at all, the rate communication is measured against.
+#include "harness/workloads/election/parallel.hpp"
+
+#include <array>
+#include <atomic>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "harness/clock.hpp"
+#include "harness/workloads/election/kernel.hpp"
+#include "harness/workloads/workload.hpp"
+#include "transports/errors.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcmeter::election {
+namespace {
+
+struct WorkMessage {
+  std::uint64_t kind = 0;  // 0 a batch, 1 stop
+  std::uint64_t projection = 0;
+  std::uint64_t index = 0;  // the batch's place in its projection
+  std::uint64_t sims = 0;
+};
+
+// A partial tally: the vote distribution of one batch.
+struct ResultMessage {
+  std::uint64_t projection = 0;
+  std::uint64_t index = 0;
+  std::uint64_t sims = 0;
+  std::array<std::uint32_t, 539> counts{};  // 0 .. 538 votes
+};
+
+constexpr std::size_t kMaxMessage = sizeof(ResultMessage);
+constexpr std::size_t kMaxWorkers = 64;
+constexpr std::size_t kQueueDepth = 4 * kMaxWorkers;  // room for every stop and a full window
+
+template <typename T>
+T read_message(std::span<const std::byte> bytes, const char* what) {
+  if (bytes.size() != sizeof(T))
+    throw IntegrityError(std::string("election/parallel: a ") + what + " of " +
+                         std::to_string(bytes.size()) + " bytes, expected " + std::to_string(sizeof(T)));
+  T value;
+  std::memcpy(&value, bytes.data(), sizeof(T));
+  return value;
+}
+
+const Plan& the_plan() {
+  static const Plan plan = make_plan(map_2008(), scenario_2008());
+  return plan;
+}
+
+std::uint64_t batches_of(std::uint64_t batch) { return (kProjectionSims + batch - 1) / batch; }
+std::uint64_t sims_of(std::uint64_t batch, std::uint64_t index) {
+  return std::min(batch, kProjectionSims - index * batch);
+}
+
+// What the combined tally of a projection is reported as: exact integers a test can match.
+void report_tally(const Tally& tally, Counters& counters) {
+  std::uint64_t wins = 0, vote_sum = 0;
+  for (std::size_t v = 0; v < tally.counts.size(); ++v) {
+    if (v >= map_2008().majority()) wins += tally.counts[v];
+    vote_sum += v * tally.counts[v];
+  }
+  counters.add("last_wins", static_cast<double>(wins));
+  counters.add("last_vote_sum", static_cast<double>(vote_sum));
+}
+
+class Distribute final : public Lead {
+ public:
+  explicit Distribute(LeaderSide& side)
+      : side_(side),
+        batch_(side.spec.param("batch")),
+        workers_(static_cast<std::uint64_t>(side.spec.peer_count())) {}
+
+  void run() override {
+    Endpoint& queue = side_.handle.endpoint();
+    const std::uint64_t start = now_ns();
+    Tally total;
+    for (std::uint64_t p = 0; p < side_.count; ++p) {
+      total = project_once(queue, p);
+      ++side_.completed;
+    }
+    const double seconds = static_cast<double>(now_ns() - start) * 1e-9;
+    WorkMessage stop;
+    stop.kind = 1;
+    for (std::uint64_t w = 0; w < workers_; ++w) queue.send(std::as_bytes(std::span(&stop, 1)));
+    side_.counters.add("sims_per_s", static_cast<double>(side_.completed * kProjectionSims) / seconds);
+    side_.counters.add("batches", static_cast<double>(side_.completed * batches_of(batch_)));
+    report_tally(total, side_.counters);
+  }
+
+ private:
+  Tally project_once(Endpoint& queue, std::uint64_t projection) {
+    const std::uint64_t batches = batches_of(batch_);
+    const std::uint64_t window = 2 * workers_;
+    std::vector<bool> back(batches, false);
+    Tally total(map_2008().total_votes);
+    std::uint64_t sent = 0, received = 0;
+    while (received < batches) {
+      for (; sent < batches && sent - received < window; ++sent) {
+        WorkMessage work{0, projection, sent, sims_of(batch_, sent)};
+        queue.send(std::as_bytes(std::span(&work, 1)));
+      }
+      auto result = read_message<ResultMessage>(queue.recv_view(buffer_), "result");
+      if (result.projection != projection || result.index >= batches || back[result.index] ||
+          result.sims != sims_of(batch_, result.index))
+        throw IntegrityError("election/parallel: an unexpected result (projection " +
+                             std::to_string(result.projection) + ", batch " + std::to_string(result.index) + ")");
+      back[result.index] = true;
+      std::uint64_t counted = 0;
+      for (std::size_t v = 0; v < result.counts.size(); ++v) {
+        total.counts[v] += result.counts[v];
+        counted += result.counts[v];
+      }
+      if (counted != result.sims)
+        throw IntegrityError("election/parallel: batch " + std::to_string(result.index) + " counts " +
+                             std::to_string(counted) + " of its " + std::to_string(result.sims) + " simulations");
+      total.sims += result.sims;
+      ++received;
+    }
+    if (total.sims != kProjectionSims)
+      throw IntegrityError("election/parallel: a projection combined " + std::to_string(total.sims) + " simulations");
+    return total;
+  }
+
+  LeaderSide& side_;
+  std::uint64_t batch_;
+  std::uint64_t workers_;
+  std::vector<std::byte> buffer_ = std::vector<std::byte>(kMaxMessage);
+};
+
+class Work final : public Follow {
+ public:
+  explicit Work(PeerSide& side) : side_(side) {}
+
+  void run() override {
+    Endpoint& queue = side_.handle.endpoint();
+    std::uint64_t sims = 0;
+    for (;;) {
+      auto work = read_message<WorkMessage>(queue.recv_view(buffer_), "batch");
+      if (work.kind == 1) break;
+      if (work.kind != 0 || work.sims == 0 || work.sims > kProjectionSims)
+        throw IntegrityError("election/parallel: a malformed batch");
+      side_.tick();
+      Tally tally(map_2008().total_votes);
+      simulate(Kernel::simd, the_plan(), work.sims, parallel_batch_seed(work.projection, work.index), tally);
+      ResultMessage result;
+      result.projection = work.projection;
+      result.index = work.index;
+      result.sims = work.sims;
+      for (std::size_t v = 0; v < result.counts.size(); ++v)
+        result.counts[v] = static_cast<std::uint32_t>(tally.counts[v]);
+      queue.send(std::as_bytes(std::span(&result, 1)));
+      sims += work.sims;
+      ++side_.completed;
+    }
+    side_.counters.add("worker_sims", static_cast<double>(sims));
+  }
+
+ private:
+  PeerSide& side_;
+  std::vector<std::byte> buffer_ = std::vector<std::byte>(kMaxMessage);
+};
+
+Workload parallel_workload() {
+  Workload work;
+  work.name = "election/parallel";
+  work.summary = "a projection split into batches over W workers sharing a work queue";
+  work.iteration = "projection";
+  Segment workers;
+  workers.key = "workers";
+  workers.noun = "workers";
+  workers.min = 1;
+  workers.max = kMaxWorkers;
+  workers.fallback = 2;
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  workers.quick = {1, 2};
+  workers.full = {1, 2};
+  if (cores > 2) workers.full.push_back(std::min<std::uint64_t>(cores, kMaxWorkers));
+  Segment batch;
+  batch.key = "batch";
+  batch.noun = "simulations per batch";
+  batch.min = 1;
+  batch.max = kProjectionSims;
+  batch.fallback = 10'000;
+  batch.quick = {100, 1'000, 10'000, 100'000, 1'000'000};
+  batch.full = batch.quick;
+  work.segments = {workers, batch};
+  work.peers_key = "workers";
+  work.max_message = kMaxMessage;
+  work.queue_depth = kQueueDepth;
+  work.workers_use_every_cpu = true;
+  work.validate = [](const RunSpec& spec, const MediumKind& kind) {
+    const Transport& transport = find_transport(kind.transport);
+    if (!transport.many_receivers || !transport.many_senders)
+      throw UsageError("transport " + transport.name + " is point-to-point: election/parallel needs a "
+                       "queue that several workers share (queue-boost, queue-mutex)");
+    (void)spec;
+  };
+  work.lead = [](LeaderSide& side) { return std::make_unique<Distribute>(side); };
+  work.follow = [](PeerSide& side) { return std::make_unique<Work>(side); };
+  return work;
+}
+
+const Registry<Workload>::Add registered{parallel_workload};
+
+}  // namespace
+
+std::uint64_t parallel_batch_seed(std::uint64_t projection, std::uint64_t index) {
+  return batch_seed(projection + 1, index);
+}
+
+Tally sequential_projection(std::uint64_t batch, std::uint64_t projection) {
+  Tally total(map_2008().total_votes);
+  for (std::uint64_t i = 0; i < batches_of(batch); ++i)
+    simulate(Kernel::simd, the_plan(), sims_of(batch, i), parallel_batch_seed(projection, i), total);
+  return total;
+}
+
+RunResult run_parallel_compute(std::uint64_t workers, std::uint64_t batch, std::uint64_t projections,
+                               const Pinning& pinning) {
+  if (workers == 0 || workers > kMaxWorkers || batch == 0 || batch > kProjectionSims || projections == 0)
+    throw UsageError("election/parallel compute: workers 1 to 64, batch 1 to " +
+                     std::to_string(kProjectionSims) + ", at least one projection");
+  RunResult result;
+  const std::uint64_t batches = batches_of(batch);
+  Tally total;
+  const std::uint64_t start = now_ns();
+  for (std::uint64_t p = 0; p < projections; ++p) {
+    std::atomic<std::uint64_t> next{0};
+    std::vector<Tally> parts(workers, Tally(map_2008().total_votes));
+    std::vector<std::thread> threads;
+    for (std::uint64_t w = 0; w < workers; ++w)
+      threads.emplace_back([&, w] {
+        ScopedPin pin(pinning.worker_cpu(static_cast<int>(w)));
+        for (std::uint64_t i; (i = next.fetch_add(1)) < batches;)
+          simulate(Kernel::simd, the_plan(), sims_of(batch, i), parallel_batch_seed(p, i), parts[w]);
+      });
+    for (auto& thread : threads) thread.join();
+    total = Tally(map_2008().total_votes);
+    for (const auto& part : parts) total.add(part);
+    if (total.sims != kProjectionSims) throw IntegrityError("election/parallel compute: lost simulations");
+    ++result.iterations;
+  }
+  result.elapsed_ns = now_ns() - start;
+  result.counters.add("sims_per_s", static_cast<double>(projections * kProjectionSims) /
+                                        (static_cast<double>(result.elapsed_ns) * 1e-9));
+  report_tally(total, result.counters);
+  return result;
+}
+
+}  // namespace ipcmeter::election

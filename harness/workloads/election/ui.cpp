@@ -1,0 +1,350 @@
+// "election/ui": the documents' UI loop with an Updater worker (see ui.hpp). Every frame the
+// loop applies the pattern's edit, if any, and sends it to the worker; then, until the next
+// frame, it polls the link for projections (never a blocking receive). The worker keeps its
+// own copy of the probabilities: it applies every edit that has arrived, simulates only for
+// the newest (a newer edit supersedes a stale request instead of queueing behind it), checks
+// the link between chunks of simulations and abandons a projection an edit has made stale.
+//
+// Figures: edit-to-projection latency (from an edit until a projection that includes it is
+// in the loop's hands: a superseded edit waits for the next projection), frames missed (a
+// frame whose work ended after its 16.7 ms slot), projections delivered per second, and the
+// loop's CPU per frame (leader_cpu_ns_per_iter).
+#include "harness/workloads/election/ui.hpp"
+
+#include <time.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "harness/clock.hpp"
+#include "harness/workloads/election/kernel.hpp"
+#include "harness/workloads/workload.hpp"
+#include "transports/errors.hpp"
+#include "transports/interrupt.hpp"
+#include "transports/registry.hpp"
+
+namespace ipcmeter::election {
+namespace {
+
+// Simulations between two looks at the link: about 3 ms of the simd kernel here, so a stale
+// projection is abandoned within a fifth of a frame.
+constexpr std::uint64_t kChunk = std::uint64_t{1} << 20;
+
+// On the wire: fixed-size little records, copied in and out.
+struct EditMessage {
+  std::uint64_t kind = 0;  // 0 an edit, 1 stop
+  std::uint64_t seq = 0;   // edits are numbered from 1
+  std::uint64_t state = 0;
+  double probability = 0;
+  std::uint64_t batch = 0;
+};
+
+struct ProjectionMessage {
+  std::uint64_t seq = 0;  // the newest edit it includes
+  std::uint64_t sims = 0;
+  double win = 0, tie = 0, expected_votes = 0;
+};
+
+constexpr std::size_t kMaxMessage = 64;
+static_assert(sizeof(EditMessage) <= kMaxMessage && sizeof(ProjectionMessage) <= kMaxMessage);
+
+template <typename T>
+std::span<const std::byte> bytes_of(const T& value) {
+  return std::as_bytes(std::span(&value, 1));
+}
+
+template <typename T>
+T read_message(std::span<const std::byte> bytes, const char* what) {
+  if (bytes.size() != sizeof(T))
+    throw IntegrityError(std::string("election/ui: a ") + what + " of " +
+                         std::to_string(bytes.size()) + " bytes, expected " + std::to_string(sizeof(T)));
+  T value;
+  std::memcpy(&value, bytes.data(), sizeof(T));
+  return value;
+}
+
+// The pattern's edit at frame f, if it has one: a slider dragged on one state per cycle.
+std::optional<EditMessage> edit_at(std::uint64_t frame, std::uint64_t batch) {
+  std::uint64_t in_cycle = frame % kCycleFrames;
+  if (in_cycle >= kDragFrames) return std::nullopt;
+  const std::uint64_t states = map_2008().states.size();
+  EditMessage edit;
+  edit.state = (frame / kCycleFrames * 7 + 3) % states;
+  edit.probability = 0.2 + 0.1 * static_cast<double>(in_cycle);
+  edit.batch = batch;
+  return edit;
+}
+
+Projection compute(const std::vector<double>& probabilities, std::uint64_t sims, std::uint64_t seed) {
+  Plan plan = make_plan(map_2008(), probabilities);
+  Tally tally(plan.total_votes);
+  simulate(Kernel::simd, plan, sims, seed, tally);
+  return project(map_2008(), tally);
+}
+
+// Where projections come from: the frame itself, or a worker over a link.
+class Projector {
+ public:
+  virtual ~Projector() = default;
+  // Hands over the frame's edit (already numbered). An inline projector computes here.
+  virtual void submit(const EditMessage& edit) = 0;
+  // Takes every projection there is until `deadline` (0: only those already there), calling
+  // `delivered(seq)` for each; never blocks past the deadline.
+  virtual void take(std::uint64_t deadline, const std::function<void(std::uint64_t)>& delivered) = 0;
+  virtual void finish() {}
+};
+
+// The 60 Hz loop, whatever computes the projections.
+class UiLoop {
+ public:
+  UiLoop(Projector& projector, std::uint64_t batch, Histogram& latency, Counters& counters)
+      : projector_(projector), batch_(batch), latency_(latency), counters_(counters) {}
+
+  // Runs `frames` frames, then waits (still polling) for the projection of the last edit.
+  // Returns the frames run.
+  std::uint64_t run(std::uint64_t frames) {
+    const auto frame = static_cast<std::uint64_t>(kFrame.count());
+    const std::uint64_t begin = now_ns();
+    std::uint64_t missed = 0;
+    std::uint64_t scheduled = begin;
+    auto delivered = [this](std::uint64_t seq) { reflect(seq); };
+    for (std::uint64_t f = 0; f < frames; ++f) {
+      const std::uint64_t deadline = scheduled + frame;
+      if (auto edit = edit_at(f, batch_)) {
+        edit->seq = edited_at_.size() + 1;
+        edited_at_.push_back(now_ns());
+        projector_.submit(*edit);
+      }
+      projector_.take(0, delivered);
+      const std::uint64_t done = now_ns();
+      if (done > deadline) {
+        // The frame's work overran its slot: missed, and the schedule starts again here (a
+        // UI loop drops frames rather than racing to catch up).
+        ++missed;
+        scheduled = done;
+        continue;
+      }
+      projector_.take(deadline, delivered);
+      scheduled = deadline;
+    }
+    while (reflected_ < edited_at_.size()) projector_.take(now_ns() + frame, delivered);
+    projector_.finish();
+    const double seconds = static_cast<double>(now_ns() - begin) * 1e-9;
+    counters_.add("frames_missed", static_cast<double>(missed));
+    counters_.add("missed_per_frame", static_cast<double>(missed), Counter::Per::iteration);
+    counters_.add("edits", static_cast<double>(edited_at_.size()));
+    counters_.add("projections", static_cast<double>(projections_));
+    counters_.add("projections_per_s", static_cast<double>(projections_) / seconds);
+    return frames;
+  }
+
+ private:
+  // A projection that includes every edit up to `seq`: each of them is now on screen.
+  void reflect(std::uint64_t seq) {
+    if (seq <= reflected_ || seq > edited_at_.size())
+      throw IntegrityError("election/ui: a projection for edit " + std::to_string(seq) + " after edit " +
+                           std::to_string(reflected_) + " of " + std::to_string(edited_at_.size()));
+    const std::uint64_t now = now_ns();
+    for (std::uint64_t e = reflected_ + 1; e <= seq; ++e) latency_.record(now - edited_at_[e - 1]);
+    reflected_ = seq;
+    ++projections_;
+  }
+
+  Projector& projector_;
+  std::uint64_t batch_;
+  Histogram& latency_;
+  Counters& counters_;
+  std::vector<std::uint64_t> edited_at_;
+  std::uint64_t reflected_ = 0;
+  std::uint64_t projections_ = 0;
+};
+
+class InlineProjector final : public Projector {
+ public:
+  void submit(const EditMessage& edit) override {
+    probabilities_[edit.state] = edit.probability;
+    shown_ = compute(probabilities_, edit.batch, edit.seq);
+    ready_ = edit.seq;
+  }
+  // The projection is ready when its frame's work ends; then the loop sleeps to the next
+  // frame, as a main loop with nothing to do does.
+  void take(std::uint64_t deadline, const std::function<void(std::uint64_t)>& delivered) override {
+    if (ready_ != 0) delivered(std::exchange(ready_, 0));
+    if (deadline == 0) return;
+    timespec until{static_cast<time_t>(deadline / 1'000'000'000u), static_cast<long>(deadline % 1'000'000'000u)};
+    while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) == EINTR) throw_if_interrupted("election/ui");
+  }
+
+ private:
+  std::vector<double> probabilities_ = scenario_2008();
+  Projection shown_;
+  std::uint64_t ready_ = 0;
+};
+
+class LinkProjector final : public Projector {
+ public:
+  explicit LinkProjector(Endpoint& link) : link_(link) {}
+
+  void submit(const EditMessage& edit) override { link_.send(bytes_of(edit)); }
+
+  void take(std::uint64_t deadline, const std::function<void(std::uint64_t)>& delivered) override {
+    for (;;) {
+      std::uint64_t now = now_ns();
+      auto wait = std::chrono::nanoseconds(deadline > now ? deadline - now : 0);
+      if (!link_.poll(wait)) {
+        if (now_ns() >= deadline) return;
+        continue;
+      }
+      auto reply = read_message<ProjectionMessage>(link_.recv_view(buffer_), "projection");
+      if (!(reply.win >= 0 && reply.win <= 1 + 1e-9) || reply.sims == 0)
+        throw IntegrityError("election/ui: a projection of " + std::to_string(reply.sims) +
+                             " simulations with win " + std::to_string(reply.win));
+      delivered(reply.seq);
+    }
+  }
+
+  void finish() override {
+    EditMessage stop;
+    stop.kind = 1;
+    link_.send(bytes_of(stop));
+  }
+
+ private:
+  Endpoint& link_;
+  std::array<std::byte, kMaxMessage> buffer_{};
+};
+
+class UiLead final : public Lead {
+ public:
+  explicit UiLead(LeaderSide& side)
+      : side_(side),
+        projector_(side.handle.endpoint()),
+        loop_(projector_, side.spec.param("batch"), side.latency, side.counters) {}
+
+  void run() override { side_.completed = loop_.run(side_.count); }
+
+ private:
+  LeaderSide& side_;
+  LinkProjector projector_;
+  UiLoop loop_;
+};
+
+// The Updater: applies every edit that has arrived, simulates for the newest, abandons a
+// projection that a newer edit has made stale.
+class Updater final : public Follow {
+ public:
+  explicit Updater(PeerSide& side) : side_(side) {}
+
+  void run() override {
+    Endpoint& link = side_.handle.endpoint();
+    std::uint64_t delivered = 0, superseded = 0, sims = 0;
+    EditMessage wanted{};  // the newest edit, whose projection is owed; seq 0: none
+    for (;;) {
+      // Block for work only when there is none; then take every edit already there.
+      if (wanted.seq == 0 && !apply(link.recv_view(buffer_), wanted)) break;
+      bool stop = false;
+      while (!stop && link.poll(std::chrono::nanoseconds::zero())) {
+        stop = !apply(link.recv_view(buffer_), wanted);
+        if (!stop) ++superseded;  // the edit before it gets no projection of its own
+      }
+      if (stop) break;
+      side_.tick();
+      // Simulate in chunks, looking at the link between them.
+      Plan plan = make_plan(map_2008(), probabilities_);
+      Tally tally(plan.total_votes);
+      bool stale = false;
+      for (std::uint64_t done = 0, chunk = 0; done < wanted.batch; ++chunk) {
+        std::uint64_t n = std::min(kChunk, wanted.batch - done);
+        simulate(Kernel::simd, plan, n, batch_seed(wanted.seq, chunk), tally);
+        done += n;
+        sims += n;
+        if (done < wanted.batch && link.poll(std::chrono::nanoseconds::zero())) {
+          stale = true;
+          break;
+        }
+      }
+      if (stale) continue;  // the next pass takes the newer edit
+      Projection projection = project(map_2008(), tally);
+      ProjectionMessage reply{wanted.seq, tally.sims, projection.win, projection.tie,
+                              projection.expected_votes};
+      link.send(bytes_of(reply));
+      ++delivered;
+      wanted = EditMessage{};
+    }
+    side_.counters.add("superseded", static_cast<double>(superseded));
+    side_.counters.add("worker_sims", static_cast<double>(sims));
+    side_.completed = delivered;
+  }
+
+ private:
+  // Applies an edit and makes it the wanted projection; false for the stop message.
+  bool apply(std::span<const std::byte> bytes, EditMessage& wanted) {
+    auto edit = read_message<EditMessage>(bytes, "edit");
+    if (edit.kind == 1) return false;
+    if (edit.kind != 0 || edit.state >= probabilities_.size() || !(edit.probability >= 0 && edit.probability <= 1) ||
+        edit.batch == 0 || edit.seq <= wanted.seq)
+      throw IntegrityError("election/ui: a malformed edit (seq " + std::to_string(edit.seq) + ")");
+    probabilities_[edit.state] = edit.probability;
+    wanted = edit;
+    return true;
+  }
+
+  PeerSide& side_;
+  std::vector<double> probabilities_ = scenario_2008();
+  std::array<std::byte, kMaxMessage> buffer_{};
+};
+
+Segment batch_segment() {
+  Segment batch;
+  batch.key = "batch";
+  batch.noun = "simulations per edit";
+  batch.min = 1;
+  batch.max = 1'000'000'000;
+  batch.fallback = 250;
+  // 250: the documents' figure for inline; a fast kernel fits a few million in one frame.
+  batch.quick = {250, 1'000'000, 100'000'000};
+  batch.full = {250, 10'000, 1'000'000, 10'000'000, 100'000'000};
+  return batch;
+}
+
+Workload ui_workload() {
+  Workload work;
+  work.name = "election/ui";
+  work.summary = "60 Hz UI loop, edits to a worker that projects the election, polled";
+  work.iteration = "frame";
+  work.segments = {batch_segment()};
+  work.frame = kFrame;
+  work.latency = "edit";
+  work.max_message = kMaxMessage;
+  // The documents' Pipe (a socketpair), the fastest link, and a ZeroMQ one.
+  work.quick_media = {"socketpair", "shm-spsc", "zmq-ipc"};
+  work.quick_iterations = kCycleFrames;
+  work.full_iterations = 3 * kCycleFrames;
+  work.quick_repetitions = 2;
+  work.lead = [](LeaderSide& side) { return std::make_unique<UiLead>(side); };
+  work.follow = [](PeerSide& side) { return std::make_unique<Updater>(side); };
+  return work;
+}
+
+const Registry<Workload>::Add registered{ui_workload};
+
+}  // namespace
+
+RunResult run_ui_inline(std::uint64_t batch, std::uint64_t frames, const Pinning& pinning) {
+  if (batch == 0 || frames == 0) throw UsageError("election/ui inline: batch and frames must be positive");
+  ScopedPin pin(pinning.leader_cpu);
+  RunResult result;
+  InlineProjector projector;
+  UiLoop loop(projector, batch, result.latency, result.counters);
+  const std::uint64_t cpu = thread_cpu_ns();
+  const std::uint64_t start = now_ns();
+  result.iterations = loop.run(frames);
+  result.elapsed_ns = now_ns() - start;
+  result.leader_cpu_ns = thread_cpu_ns() - cpu;
+  return result;
+}
+
+}  // namespace ipcmeter::election
