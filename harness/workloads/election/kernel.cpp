@@ -89,8 +89,9 @@ template <int = 0>
   alignas(64) std::uint32_t totals[kBlock];
   const Lanes zero = {};
   for (std::uint64_t done = 0; done < sims; done += kBlock) {
-    Lanes sum[kGroups];
-    for (auto& s : sum) s = zero + plan.certain_votes;
+    const Lanes base = zero + plan.certain_votes;
+    static_assert(kGroups == 4);
+    Lanes sum[kGroups] = {base, base, base, base};
     for (std::size_t s = 0; s < states; ++s) {
       const Lanes threshold = zero + thresholds[s];
       const Lanes carried = zero + votes[s];
