@@ -20,46 +20,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int exit_code = -1;  // -1 when killed by a signal
-  int signal = 0;
-  std::string out;
-  std::string err;
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
+using testing::Outcome;
+using testing::read_file;
 
 // Runs the benchmark binary with a private temp dir and captures both streams.
 Outcome run_bench(const std::vector<std::string>& args, const std::string& temp_dir) {
-  fs::path out = fs::path(temp_dir) / "stdout.txt";
-  fs::path err = fs::path(temp_dir) / "stderr.txt";
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    std::FILE* out_file = std::freopen(out.c_str(), "w", stdout);
-    std::FILE* err_file = std::freopen(err.c_str(), "w", stderr);
-    if (!out_file || !err_file) ::_exit(127);
-    ::setenv("IPCMETER_TMPDIR", temp_dir.c_str(), 1);
-    std::vector<char*> argv = {const_cast<char*>(IPCMETER_BENCH_PATH)};
-    for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    ::execv(IPCMETER_BENCH_PATH, argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  Outcome outcome;
-  if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) outcome.signal = WTERMSIG(status);
-  outcome.out = read_file(out);
-  outcome.err = read_file(err);
-  fs::remove(out);
-  fs::remove(err);
-  return outcome;
+  return testing::run_program(IPCMETER_BENCH_PATH, args, temp_dir);
 }
 
 class Cli : public ::testing::Test {

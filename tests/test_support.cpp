@@ -6,8 +6,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 #include "harness/workloads/workload.hpp"
@@ -272,6 +275,42 @@ void NoLeftovers::TearDown() {
   EXPECT_EQ(leftover_files(), "") << "files left in the private temp dir";
   EXPECT_EQ(leftover_shared_memory(), "") << "shared memory names left in /dev/shm";
   EXPECT_EQ(open_fd_count(), fds_before_) << "fds leaked";
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+Outcome run_program(const std::string& path, const std::vector<std::string>& args,
+                    const std::string& temp_dir) {
+  namespace fs = std::filesystem;
+  fs::path out = fs::path(temp_dir) / "stdout.txt";
+  fs::path err = fs::path(temp_dir) / "stderr.txt";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    std::FILE* out_file = std::freopen(out.c_str(), "w", stdout);
+    std::FILE* err_file = std::freopen(err.c_str(), "w", stderr);
+    if (!out_file || !err_file) ::_exit(127);
+    ::setenv("IPCMETER_TMPDIR", temp_dir.c_str(), 1);
+    std::vector<char*> argv = {const_cast<char*>(path.c_str())};
+    for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    ::execv(path.c_str(), argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  Outcome outcome;
+  if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) outcome.signal = WTERMSIG(status);
+  outcome.out = read_file(out);
+  outcome.err = read_file(err);
+  fs::remove(out);
+  fs::remove(err);
+  return outcome;
 }
 
 }  // namespace ipcmeter::testing

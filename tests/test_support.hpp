@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "harness/run.hpp"
 
@@ -38,6 +39,20 @@ bool has_children();
 std::string failure_of(const RunSpec& run);
 // The UsageError validate() throws for it ("(accepted)" if none).
 std::string usage_error_of(const RunSpec& run);
+
+// What a program run by run_program did.
+struct Outcome {
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;
+  std::string out;
+  std::string err;
+};
+
+// Runs `path` with `args` (IPCMETER_TMPDIR set to `temp_dir`), capturing stdout and stderr
+// through files in `temp_dir` that it removes.
+Outcome run_program(const std::string& path, const std::vector<std::string>& args,
+                    const std::string& temp_dir);
+std::string read_file(const std::string& path);
 
 // A fixture that fails a test which leaves a child, a file or an fd behind.
 class NoLeftovers : public ::testing::Test {
