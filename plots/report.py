@@ -11,6 +11,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare  # noqa: E402
+import election  # noqa: E402
 import summarize as sm  # noqa: E402
 import transports  # noqa: E402
 
@@ -236,6 +237,150 @@ def floors_figure(plt, best):
     return fig
 
 
+# The election figures: colour by transport, marker and line style by placement, so a
+# reader tells every series apart.
+PLACEMENT_STYLE = {"thread": ("o", "-"), "fork": ("s", "--"), "spawn": ("^", ":"), "inline": ("D", "-")}
+
+
+def _election_style(palette, transports, r):
+    placement = str(r.fields.get("placement"))
+    marker, ls = PLACEMENT_STYLE.get(placement, ("v", "-."))
+    if placement == "inline":
+        return dict(color="black", marker=marker, ls=ls)
+    return dict(color=palette[transports.index(r.fields.get("transport")) % len(palette)], marker=marker, ls=ls)
+
+
+def _series(results, key):
+    """{variant: (style source, [(batch, result)])} in the tables' order."""
+    out = {}
+    for r in election._order(results):
+        if r.error is None and key in r.values and isinstance(r.fields.get("batch"), int):
+            label = election.variant(r) + (f" W{r.fields['workers']}" if "workers" in r.fields else "")
+            out.setdefault(label, (r, []))[1].append((r.fields["batch"], r))
+    for _, pts in out.values():
+        pts.sort(key=lambda p: p[0])
+    return out
+
+
+def _log_batch_axis(ax, xlabel="simulations per edit"):
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: tick_label(x)))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel(xlabel)
+    ax.grid(True, which="both", alpha=0.3)
+
+
+def election_ui_figure(plt, best):
+    from matplotlib.ticker import FuncFormatter
+    ui = [r for r in best if r.workload == election.UI]
+    series = _series(ui, "edit_p99_ns")
+    if not series:
+        return None
+    palette = plt.get_cmap("tab10").colors
+    transports = sorted({r.fields.get("transport") for r in ui if r.fields.get("placement") != "inline"}, key=str)
+    fig, (lat, miss) = plt.subplots(1, 2, figsize=(13, 5.2))
+    handles, labels = [], []
+    for label, (first, pts) in series.items():
+        style = _election_style(palette, transports, first)
+        xs = [b for b, _ in pts]
+        p99 = [r.values["edit_p99_ns"] / 1e6 for _, r in pts]
+        lows = [min(r.samples.get("edit_p99_ns", [r.values["edit_p99_ns"]])) / 1e6 for _, r in pts]
+        highs = [max(r.samples.get("edit_p99_ns", [r.values["edit_p99_ns"]])) / 1e6 for _, r in pts]
+        lat.vlines(xs, lows, highs, color=style["color"], alpha=0.45, linewidth=2)
+        h = lat.plot(xs, p99, ms=5, mfc="none", **style)[0]
+        frac = [election._missed(r)[1] / max(1, election._missed(r)[2]) for _, r in pts]
+        miss.plot(xs, frac, ms=5, mfc="none", **style)
+        handles.append(h)
+        labels.append(label)
+    one_frame = lat.axhline(election.FRAME_NS / 1e6, color="red", lw=1, ls="-.")
+    handles.append(one_frame)
+    labels.append("one frame, 16.7 ms")
+    lat.set_yscale("log")
+    lat.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
+    lat.set_ylabel("edit-to-projection p99 (ms)")
+    lat.set_title("latency from an edit until its projection is shown\n(median p99; bar: lowest to highest sample)",
+                  fontsize=10)
+    top = max((election._missed(r)[1] / max(1, election._missed(r)[2]) for _, pts in series.values() for _, r in pts),
+              default=0)
+    miss.set_ylim(-0.005, max(0.1, top * 1.15))
+    miss.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:.0%}"))
+    miss.set_ylabel("frames missed, worst sample (% of the frames)")
+    miss.set_title("frames the UI loop missed (work or lateness past 16.7 ms)", fontsize=10)
+    for ax in (lat, miss):
+        _log_batch_axis(ax)
+    fig.suptitle("election/ui: a 60 Hz UI loop, the projection inline or in a worker (colour: transport,"
+                 " marker and line: placement)")
+    rows = math.ceil(len(labels) / 5)
+    ncol = math.ceil(len(labels) / rows)
+    fig.tight_layout(rect=(0, 0.05 + 0.045 * rows, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False)
+    return fig
+
+
+def election_parallel_figure(plt, best):
+    from matplotlib.ticker import FuncFormatter
+    par = [r for r in best if r.workload == election.PARALLEL]
+    workers = sorted({r.fields.get("workers") for r in par if r.error is None and "sims_per_s" in r.values})
+    if not workers:
+        return None
+    palette = plt.get_cmap("tab10").colors
+    transports = sorted({r.fields.get("transport") for r in par if r.fields.get("transport") != election.COMPUTE_ONLY},
+                        key=str)
+    fig, axes = plt.subplots(1, len(workers), figsize=(6.2 * len(workers), 5), sharey=True, squeeze=False)
+    handles = {}
+    for ax, w in zip(axes[0], workers):
+        mine = [r for r in par if r.fields.get("workers") == w]
+        for label, (first, pts) in _series(mine, "sims_per_s").items():
+            xs = [b for b, _ in pts]
+            ys = [r.values["sims_per_s"] for _, r in pts]
+            lows = [min(r.samples.get("sims_per_s", [y])) for (_, r), y in zip(pts, ys)]
+            highs = [max(r.samples.get("sims_per_s", [y])) for (_, r), y in zip(pts, ys)]
+            name = label.rsplit(" W", 1)[0]
+            if first.fields.get("transport") == election.COMPUTE_ONLY:
+                style = dict(color="black", ls="--", marker="")
+                handles[name] = ax.plot(xs, ys, lw=2, **style, label=name)[0]
+            else:
+                style = _election_style(palette, transports, first)
+                handles[name] = ax.plot(xs, ys, ms=5, mfc="none", **style)[0]
+            ax.vlines(xs, lows, highs, color=style["color"], alpha=0.45, linewidth=2)
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: tick_label(y)))
+        ax.set_title(f"{w} worker{'s' if w != 1 else ''} (median; bar: lowest to highest sample)", fontsize=10)
+        if w == workers[0]:
+            ax.set_ylabel("simulations/s, all workers together")
+        _log_batch_axis(ax, "simulations per batch")
+    fig.suptitle(f"election/parallel: a projection{projection_size(par)} in batches through a shared"
+                 " work queue, against the compute-only rate")
+    rows = math.ceil(len(handles) / 5)
+    ncol = math.ceil(len(handles) / rows)
+    fig.tight_layout(rect=(0, 0.05 + 0.045 * rows, 1, 1))
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=ncol, frameon=False)
+    return fig
+
+
+def projection_size(par) -> str:
+    """' of 4M simulations', from a run's batches per projection; '' when no row tells."""
+    for r in par:
+        v = r.values
+        if r.error is None and v.get("batches") and v.get("iterations") and isinstance(r.fields.get("batch"), int):
+            return f" of {tick_label(v['batches'] / v['iterations'] * r.fields['batch'])} simulations"
+    return ""
+
+
+ELECTION_FIGURES = [
+    ("election_ui.png", election_ui_figure,
+     "The election UI loop: left, the edit-to-projection p99 latency against simulations per edit (the red line is "
+     "one 16.7 ms frame); right, the share of frames missed in the worst sample (lines on 0%: every frame on "
+     "time). Inline computes inside the frame; "
+     "the workers poll without blocking the loop, and a newer edit supersedes a stale projection."),
+    ("election_parallel.png", election_parallel_figure,
+     "The parallel projection: simulations per second against batch size, one panel per worker count; the dashed "
+     "black line is the same batches over threads with no queue (compute only). Where a queue's line meets it, "
+     "communication costs nothing measurable; the summary names the smallest batch within 5% of it."),
+]
+
+
 def html_table(t: sm.Table) -> str:
     def cell(tag, i, text):
         return f'<{tag}{" class=num" if i >= t.n_keys else ""}>{html.escape(text)}</{tag}>'
@@ -291,6 +436,8 @@ img {{ max-width: 100%; }} figcaption {{ color: #444; margin-bottom: 2em; }}
 {html_lines("spread of the samples", sm.spread_lines(best, ctx.get("ipcmeter_profile", "?")))}
 {html_lines("bimodal figures, clusters never averaged", sm.bimodal_lines(best) or ["none"])}
 {comparison or ""}
+{html_lines("the election projection (this run's answers)", election.answer_lines(best))
+ if any(election.is_election(r.workload) for r in best) else ""}
 <h2>Harness overhead</h2>
 <p>{esc(sm.overhead_line(best))}</p>
 <h2>Failed benchmarks</h2>
@@ -379,6 +526,14 @@ def main(argv=None) -> int:
         write_atomic(os.path.join(args.out, "floors.png"), lambda f: fig.savefig(f, format="png", dpi=100))
         plt.close(fig)
         status.append(("floors.png", caption, None))
+    for fname, draw_figure, caption in ELECTION_FIGURES:
+        fig = draw_figure(plt, best)
+        if fig is None:
+            status.append((fname, caption, "this run has no election results for it."))
+            continue
+        write_atomic(os.path.join(args.out, fname), lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))
+        plt.close(fig)
+        status.append((fname, caption, None))
     heat_caption = ("Stream throughput of a forked process over that of a thread, transport by message size "
                     "(blocking waits): below 1 a process moves fewer messages per second. * marks a ratio "
                     "beyond the spread: every process sample past every thread sample.")

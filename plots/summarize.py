@@ -12,6 +12,7 @@ from typing import Dict, List, Optional, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stats  # noqa: E402
+import election  # noqa: E402
 
 # Google Benchmark appends these to pick the timer; they say nothing about what was measured.
 TIMER_TAGS = {"manual_time", "real_time", "process_time"}
@@ -40,6 +41,8 @@ DOC_NORMAL_DICT_GETS = 5_000_000
 REFERENCE_SHARED = {"transport": "dict-manager-unix-stream", "placement": "fork", CLIENTS_KEY: 1}
 REFERENCE_NORMAL = {"transport": "dict-local", CLIENTS_KEY: 1}
 TEXT_WIDTH = 120
+# Workload families whose names take two segments (election/ui, election/parallel, ...).
+FAMILIES = ("election",)
 
 
 class InputError(Exception):
@@ -93,6 +96,9 @@ def load_run(path: str) -> dict:
 def parse_name(name: str) -> Tuple[str, Dict[str, object], Tuple[str, ...]]:
     """Split 'workload/key:value/.../bare' into (workload, fields, tags); sizes etc. become ints."""
     workload, *segments = name.split("/")
+    # Workloads of a family name themselves in two bare segments: election/kernel/kernel:simd/...
+    if workload in FAMILIES and segments and segments[0] and ":" not in segments[0]:
+        workload += "/" + segments.pop(0)
     fields: Dict[str, object] = {}
     tags = []
     for seg in segments:
@@ -343,6 +349,8 @@ def build_tables(results: List[Result], sizes: Optional[List[int]] = None) -> Li
     results = canonical(results)
     for workload in dict.fromkeys(r.workload for r in results):
         mine = [r for r in results if r.workload == workload]
+        if election.is_election(workload):  # their own tables, below
+            continue
         if is_dict(workload):  # columns are clients, so --sizes does not apply
             by_clients = dict(column=CLIENTS_KEY, label=fmt_clients)
             tables.append(_table(f"{workload}: operations/s, all clients together (median ±spread)", mine, None,
@@ -356,7 +364,7 @@ def build_tables(results: List[Result], sizes: Optional[List[int]] = None) -> Li
         if any(_cpu_cell(r) for r in mine):
             unit = CPU_UNITS.get(workload, "per iteration")
             tables.append(_table(f"{workload}: CPU us {unit}, leader+peer (median)", mine, sizes, _cpu_cell))
-    return tables
+    return tables + election.tables(results)
 
 
 def harness_overhead(results: List[Result]):
@@ -553,7 +561,10 @@ def bimodal_lines(results: List[Result]) -> List[str]:
     """Every figure whose samples split into clusters, with the clusters."""
     lines = []
     for res in canonical(results):
-        for key, fmt in (("items_per_second", fmt_rate), ("rtt_p50_ns", _fmt_ns), ("reply_p50_ns", _fmt_ns)):
+        for key, fmt in (("items_per_second", fmt_rate), ("rtt_p50_ns", _fmt_ns), ("reply_p50_ns", _fmt_ns),
+                         ("sims_per_s", fmt_rate), ("edit_p99_ns", _fmt_ns)):
+            if key == "items_per_second" and election.is_election(res.workload):
+                continue  # the same figure as its sims_per_s, or frames per second
             sp = res.spread(key) if res.error is None and res.workload != "baseline" else None
             if sp and sp.bimodal:
                 clusters = " | ".join(f"{fmt(c)} ({k} sample{'s' if k > 1 else ''})" for c, k in sp.clusters)
@@ -598,6 +609,8 @@ def format_report(data: dict, sizes: Optional[List[int]] = None, fmt: str = "tex
     parts.append(listed("machine floors through the run:", floor_lines(best)))
     parts += [render(t) for t in build_tables(best, sizes)]
     profile = data.get("context", {}).get("ipcmeter_profile", "?")
+    if any(election.is_election(r.workload) for r in best):
+        parts.append(listed("the election projection (this run's answers):", election.answer_lines(best)))
     parts.append(listed("spread of the samples:", spread_lines(best, profile)))
     split = bimodal_lines(best)
     if split:
