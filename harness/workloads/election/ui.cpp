@@ -21,6 +21,7 @@
 
 #include "harness/clock.hpp"
 #include "harness/workloads/election/kernel.hpp"
+#include "harness/workloads/election/wire.hpp"
 #include "harness/workloads/workload.hpp"
 #include "transports/errors.hpp"
 #include "transports/interrupt.hpp"
@@ -50,21 +51,6 @@ struct ProjectionMessage {
 
 constexpr std::size_t kMaxMessage = 64;
 static_assert(sizeof(EditMessage) <= kMaxMessage && sizeof(ProjectionMessage) <= kMaxMessage);
-
-template <typename T>
-std::span<const std::byte> bytes_of(const T& value) {
-  return std::as_bytes(std::span(&value, 1));
-}
-
-template <typename T>
-T read_message(std::span<const std::byte> bytes, const char* what) {
-  if (bytes.size() != sizeof(T))
-    throw IntegrityError(std::string("election/ui: a ") + what + " of " +
-                         std::to_string(bytes.size()) + " bytes, expected " + std::to_string(sizeof(T)));
-  T value;
-  std::memcpy(&value, bytes.data(), sizeof(T));
-  return value;
-}
 
 // The pattern's edit at frame f, if it has one: a slider dragged on one state per cycle.
 std::optional<EditMessage> edit_at(std::uint64_t frame, std::uint64_t batch) {
@@ -198,7 +184,7 @@ class LinkProjector final : public Projector {
         if (now_ns() >= deadline) return;
         continue;
       }
-      auto reply = read_message<ProjectionMessage>(link_.recv_view(buffer_), "projection");
+      auto reply = read_message<ProjectionMessage>(link_.recv_view(buffer_), "election/ui", "projection");
       if (!(reply.win >= 0 && reply.win <= 1 + 1e-9) || reply.sims == 0)
         throw IntegrityError("election/ui: a projection of " + std::to_string(reply.sims) +
                              " simulations with win " + std::to_string(reply.win));
@@ -282,7 +268,7 @@ class Updater final : public Follow {
  private:
   // Applies an edit and makes it the wanted projection; false for the stop message.
   bool apply(std::span<const std::byte> bytes, EditMessage& wanted) {
-    auto edit = read_message<EditMessage>(bytes, "edit");
+    auto edit = read_message<EditMessage>(bytes, "election/ui", "edit");
     if (edit.kind == 1) return false;
     if (edit.kind != 0 || edit.state >= probabilities_.size() || !(edit.probability >= 0 && edit.probability <= 1) ||
         edit.batch == 0 || edit.seq <= wanted.seq)
@@ -321,8 +307,9 @@ Workload ui_workload() {
   work.max_message = kMaxMessage;
   // The documents' Pipe (a socketpair), the fastest link, and a ZeroMQ one.
   work.quick_media = {"socketpair", "shm-spsc", "zmq-ipc"};
+  // Quick: one cycle (half a second: a drag of six edits, then still frames); full: six.
   work.quick_iterations = kCycleFrames;
-  work.full_iterations = 3 * kCycleFrames;
+  work.full_iterations = 6 * kCycleFrames;
   work.quick_repetitions = 2;
   work.lead = [](LeaderSide& side) { return std::make_unique<UiLead>(side); };
   work.follow = [](PeerSide& side) { return std::make_unique<Updater>(side); };

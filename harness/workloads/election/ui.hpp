@@ -14,8 +14,9 @@
 namespace ipcmeter::election {
 
 // The edit pattern every variant sees: a drag of kDragFrames frames (one edit each), then
-// still frames until the cycle of kCycleFrames ends (a second at 60 Hz).
-constexpr std::uint64_t kCycleFrames = 60;
+// still frames until the cycle of kCycleFrames ends: a drag every half second at 60 Hz, so
+// rates per second compare between runs of any whole number of cycles.
+constexpr std::uint64_t kCycleFrames = 30;
 constexpr std::uint64_t kDragFrames = 6;
 constexpr std::chrono::nanoseconds kFrame{16'666'667};
 
