@@ -42,13 +42,21 @@ void list_axes() {
     std::printf("  %s\n", placement.name.c_str());
   list_media("dictionaries (for the dict-* workloads):", "dict");
   std::printf("workloads:\n");
+  int width = 0;
+  for (const auto& workload : ipcmeter::all_workloads())
+    width = std::max(width, static_cast<int>(workload.name.size()));
   for (const auto& workload : ipcmeter::all_workloads()) {
     std::string segments;
     for (const auto& segment : workload.segments) segments += "/" + segment.key + ":N";
-    std::printf("  %-12s %s (iteration: %s; over a %s; name .../wait:W%s)\n",
+    std::printf("  %-*s %s (iteration: %s; over a %s; name .../wait:W%s)\n", width,
                 workload.name.c_str(), workload.summary.c_str(), workload.iteration.c_str(),
                 workload.medium == "dict" ? "dictionary" : "transport", segments.c_str());
   }
+  std::printf("beside the election workloads, with no transport:\n"
+              "  %-*s each simulation kernel alone, simulations/s (name .../kernel:K/batch:N)\n"
+              "  %-*s election/ui with the projection inside the frame (transport:none/placement:inline)\n"
+              "  %-*s election/parallel over threads with no queue (transport:none, compute only)\n",
+              width, "election/kernel", width, "inline", width, "compute only");
 }
 
 // Passes everything to the console reporter and keeps the failures: a benchmark that
