@@ -10,6 +10,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import answer  # noqa: E402
+import check  # noqa: E402
 import compare  # noqa: E402
 import election  # noqa: E402
 import summarize as sm  # noqa: E402
@@ -112,8 +114,12 @@ def figure(plt, groups, styles, title, ylabel, draw, extra_handles=(), xlabel="m
     wait:spin); shared axes so panels compare at a glance, and one legend below them all."""
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
-    facets = list(dict.fromkeys(f for f, _ in groups))
-    columns = list(dict.fromkeys(c for _, c in groups))
+    # Placements cheap to dear, waits likewise, whatever order a shuffled run wrote them in.
+    def rank(order, text):
+        return next((i for i, o in enumerate(order) if text.endswith(o) or f"{o}," in text or f"wait:{o}" in text),
+                    len(order)), text
+    facets = sorted(dict.fromkeys(f for f, _ in groups), key=lambda f: rank(sm.WAIT_ORDER, f))
+    columns = sorted(dict.fromkeys(c for _, c in groups), key=lambda c: rank(sm.PLACEMENT_ORDER, c))
     nrows, ncols = len(facets), len(columns)
     names = list({s for g in groups.values() for s in g}) + [h.get_label() for h in extra_handles]
     n_labels, width = len(names), 4.2 * ncols + 0.8
@@ -171,14 +177,14 @@ def line(key):
         if bars:
             ax.vlines([b[0] for b in bars], [b[1] for b in bars], [b[2] for b in bars],
                       color=style["color"], alpha=0.45, linewidth=2)
-        return ax.plot(xs, mid, "-", label=label, ms=4, **style)[0]
+        return ax.plot(xs, mid, label=label, ms=4, **{"ls": "-", **style})[0]
     return draw
 
 
 def rtt_draw(ax, style, label, xs, vals):
     p50, p99 = get(vals, "rtt_p50_ns", 1e-3), get(vals, "rtt_p99_ns", 1e-3)
     ax.fill_between(xs, p50, p99, color=style["color"], alpha=0.1, linewidth=0)
-    return ax.plot(xs, p50, "-", label=label, ms=4, **style)[0]
+    return ax.plot(xs, p50, label=label, ms=4, **{"ls": "-", **style})[0]
 
 
 def cpu_draw(ax, style, label, xs, vals):
@@ -211,6 +217,33 @@ PLOTS = [
      "per dict workload, a line per dictionary variant and placement. dict-local (a plain map, one client) is "
      "the baseline; dict-manager-* answer every request from a server over that transport."),
 ]
+
+
+PLACEMENT_LINES = {"thread": ("-", "o"), "fork": ("--", "s"), "spawn": (":", "^")}
+
+
+def palette_of(plt):
+    """Fourteen colours a reader tells apart: tab10 and four darker ones, so the twelve
+    transports never share a colour."""
+    return list(plt.get_cmap("tab10").colors) + ["black", "#000080", "#e6ab02", "#ff00ff"]
+
+
+def series_styles(plt, transports, dict_series):
+    """One style per transport across every figure, so 'pipe' looks the same everywhere; a dict
+    line ("<variant> <placement>") takes its variant's colour and its placement's line style
+    and marker, so 17 lines stay apart."""
+    palette = palette_of(plt)
+    styles = {label: {"color": palette[i % len(palette)], "marker": MARKERS[(i // len(palette)) % len(MARKERS)]}
+              for i, label in enumerate(sorted(transports))}
+    order = list(PLACEMENT_LINES)
+    dict_series = sorted(set(dict_series), key=lambda label: (
+        label.rsplit(" ", 1)[0], order.index(label.rsplit(" ", 1)[-1]) if label.rsplit(" ", 1)[-1] in order else 9))
+    variants = list(dict.fromkeys(label.rsplit(" ", 1)[0] for label in dict_series))
+    for label in dict_series:
+        variant, _, placement = label.rpartition(" ")
+        ls, marker = PLACEMENT_LINES.get(placement, ("-.", "v"))
+        styles[label] = {"color": palette[variants.index(variant) % len(palette)], "marker": marker, "ls": ls}
+    return styles
 
 
 def floors_figure(plt, best):
@@ -277,7 +310,7 @@ def election_ui_figure(plt, best):
     series = _series(ui, "edit_p99_ns")
     if not series:
         return None
-    palette = plt.get_cmap("tab10").colors
+    palette = palette_of(plt)
     transports = sorted({r.fields.get("transport") for r in ui if r.fields.get("placement") != "inline"}, key=str)
     fig, (lat, miss) = plt.subplots(1, 2, figsize=(13, 5.2))
     handles, labels = [], []
@@ -324,7 +357,7 @@ def election_parallel_figure(plt, best):
     workers = sorted({r.fields.get("workers") for r in par if r.error is None and "sims_per_s" in r.values})
     if not workers:
         return None
-    palette = plt.get_cmap("tab10").colors
+    palette = palette_of(plt)
     transports = sorted({r.fields.get("transport") for r in par if r.fields.get("transport") != election.COMPUTE_ONLY},
                         key=str)
     fig, axes = plt.subplots(1, len(workers), figsize=(6.2 * len(workers), 5), sharey=True, squeeze=False)
@@ -381,6 +414,46 @@ ELECTION_FIGURES = [
 ]
 
 
+SOURCES = ("documented", "Python", "Python Manager().Queue", "C++ threads", "C++ processes", "C++ manager queue",
+           "C++ best")
+
+
+def documented_figure(plt, rows):
+    """Each documented figure beside today's measurements: one group per figure, log scale."""
+    from matplotlib.ticker import FuncFormatter
+    rows = [r for r in rows if r.values and len(r.values) > 2]
+    if not rows:
+        return None
+    colours = dict(zip(SOURCES, ["#444444", "#3776ab", "#7aa6d0", "#d62728", "#ff7f0e", "#e6ab02", "#2ca02c"]))
+    fig, ax = plt.subplots(figsize=(max(8, 1.9 * len(rows) + 2), 5.2))
+    width = 0.8 / len(SOURCES)
+    used = set()
+    for i, row in enumerate(rows):
+        present = [s for s in SOURCES if s == "documented" or s in row.values]
+        for j, source in enumerate(present):
+            x = i - 0.4 + (j + 0.5) * 0.8 / len(present)
+            if source == "documented":
+                lo, hi = row.values["documented low"], row.values["documented high"]
+                ax.bar(x, hi, width=0.8 / len(present), color=colours[source], hatch="//", edgecolor="white",
+                       label=None if source in used else "documented (2008, Pentium 4)")
+                if hi > lo:
+                    ax.vlines(x, lo, hi, color="white", linewidth=2)
+            else:
+                ax.bar(x, row.values[source], width=0.8 / len(present), color=colours[source],
+                       label=None if source in used else f"{source} today")
+            used.add(source)
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: tick_label(y)))
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels([r.cells[0].replace(" (per 16.7 ms frame)", "\n(per frame)") for r in rows], fontsize=9)
+    ax.set_ylabel("per second (per frame for the election)")
+    ax.grid(True, axis="y", which="both", alpha=0.3)
+    ax.set_title("documented figures (2008) beside Python and C++ on this machine today; log scale")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=4, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 def html_table(t: sm.Table) -> str:
     def cell(tag, i, text):
         return f'<{tag}{" class=num" if i >= t.n_keys else ""}>{html.escape(text)}</{tag}>'
@@ -401,7 +474,7 @@ def html_lines(title: str, lines) -> str:
     return f"<h3>{esc(title)}</h3><ul>" + "".join(f"<li>{esc(x)}</li>" for x in lines) + "</ul>\n"
 
 
-def html_page(data, best, failures, plot_status, out_dir, comparison=None) -> str:
+def html_page(data, best, failures, plot_status, out_dir, comparison=None, documented=None) -> str:
     ctx = data.get("context", {})
     esc = html.escape
     waits = sorted({str(r.fields["wait"]) for r in best if "wait" in r.fields})
@@ -429,6 +502,9 @@ img {{ max-width: 100%; }} figcaption {{ color: #444; margin-bottom: 2em; }}
 </style></head><body>
 <h1>ipcmeter report</h1>
 <p>{"<br>".join(esc(ln) for ln in sm.context_lines(ctx))}</p>
+<h2>The answer</h2>
+{html_lines("threads or processes, and which transport (this run's numbers)", answer.answer_lines(best))}
+{documented or ""}
 <p><b>Reading these numbers.</b> {esc(WAIT_NOTE.format(pinning=ctx.get("ipcmeter_pinning", "?"), wait=wait))}
 {esc(sm.SPREAD_NOTE)}</p>
 <h2>Spread and the machine's floors</h2>
@@ -450,6 +526,25 @@ img {{ max-width: 100%; }} figcaption {{ color: #444; margin-bottom: 2em; }}
 <table>{ctx_rows}</table>
 </body></html>
 """
+
+
+def documented_section(plt, run_path: str, out_dir: str) -> str:
+    """The documented-figures table, its verdicts and its figure; a note when there are none."""
+    try:
+        rows, table = check.run_check(run_path)
+    except sm.InputError as e:
+        return f"<p>Documented figures: {html.escape(str(e))}</p>"
+    fig = documented_figure(plt, rows)
+    img = ""
+    if fig is not None:
+        write_atomic(os.path.join(out_dir, "documented.png"),
+                     lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))
+        plt.close(fig)
+        img = (f'<figure><img src="{embedded(out_dir, "documented.png")}" alt="documented.png"><figcaption>'
+               "Each documented figure (hatched; a white bar marks a documented range) beside today's measurements "
+               "on this machine: Python (bench/python/ipcmeter_py.py) and C++ (the suite), log scale."
+               "</figcaption></figure>")
+    return (html_table(table) + html_lines("documented figures, verdicts", check.note_lines(rows)) + img)
 
 
 def comparison_section(earlier: str, data: dict, run_path: str, out_dir: str) -> str:
@@ -492,14 +587,11 @@ def main(argv=None) -> int:
     best = sm.pick_best(results)
     # One style per transport across every figure, so 'pipe' looks the same everywhere (dict lines
     # are transport+placement); the marker changes once tab10's colours run out.
-    palette = plt.get_cmap("tab10").colors
     groups = {fname: dict_grouped(best, needed) if fname == DICT_PNG else grouped(best, workload, needed)
               for fname, workload, needed, *_ in PLOTS}
     plotted = {p[1] for p in PLOTS}
     labels = dict.fromkeys(split_identity(r)[0] for r in best if r.workload in plotted and isinstance(r.size, int))
-    labels.update(dict.fromkeys(s for by_series in groups[DICT_PNG].values() for s in by_series))
-    styles = {label: {"color": palette[i % len(palette)], "marker": MARKERS[(i // len(palette)) % len(MARKERS)]}
-              for i, label in enumerate(labels)}
+    styles = series_styles(plt, labels, [s for by_series in groups[DICT_PNG].values() for s in by_series])
     cpu_keys = [Line2D([], [], color="gray", ls="-", label="leader (consumer): solid"),
                 Line2D([], [], color="gray", ls="--", label="peer (producer): dashed")]
 
@@ -551,7 +643,8 @@ def main(argv=None) -> int:
             comparison = comparison_section(args.compare_with, data, args.run, args.out)
         except sm.InputError as e:
             return fail(str(e))
-    page = html_page(data, best, failures, status, args.out, comparison).encode("utf-8")
+    page = html_page(data, best, failures, status, args.out, comparison,
+                     documented_section(plt, args.run, args.out)).encode("utf-8")
     write_atomic(os.path.join(args.out, "report.html"), lambda f: f.write(page))
     return 0
 

@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Tuple
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stats  # noqa: E402
 import election  # noqa: E402
+import answer  # noqa: E402
 
 # Google Benchmark appends these to pick the timer; they say nothing about what was measured.
 TIMER_TAGS = {"manual_time", "real_time", "process_time"}
@@ -591,7 +592,8 @@ def spread_lines(results: List[Result], profile: str) -> List[str]:
     return lines
 
 
-def format_report(data: dict, sizes: Optional[List[int]] = None, fmt: str = "text") -> str:
+def format_report(data: dict, sizes: Optional[List[int]] = None, fmt: str = "text",
+                  run_path: Optional[str] = None) -> str:
     results, failures = collect(data)
     best = pick_best(results)
     render = render_markdown if fmt == "markdown" else render_text
@@ -606,6 +608,12 @@ def format_report(data: dict, sizes: Optional[List[int]] = None, fmt: str = "tex
             return "\n".join([title] + [f"- {line}" for line in lines])
         return "\n".join([title] + [textwrap.fill(line, TEXT_WIDTH, initial_indent="  ", subsequent_indent="      ")
                                     for line in lines])
+    parts.append(listed("THE ANSWER (this run's numbers; every ratio within one run):", answer.answer_lines(best)))
+    if run_path is not None:
+        table, notes = answer.documented_rows(run_path)
+        if table is not None:
+            parts.append(render(table))
+        parts.append(listed("documented figures, verdicts:", notes))
     parts.append(listed("machine floors through the run:", floor_lines(best)))
     parts += [render(t) for t in build_tables(best, sizes)]
     profile = data.get("context", {}).get("ipcmeter_profile", "?")
@@ -640,7 +648,7 @@ def main(argv=None) -> int:
         print(f"summarize.py: {e}", file=sys.stderr)
         return 2
     try:
-        sys.stdout.write(format_report(data, args.sizes, args.format))
+        sys.stdout.write(format_report(data, args.sizes, args.format, args.run))
         sys.stdout.flush()
     except BrokenPipeError:
         # Piped into head: not an error; keep Python from complaining again at exit.

@@ -427,7 +427,8 @@ class Dicts(Scripts):
         out = os.path.join(self.tmp, "out")
         proc = self.run_script("report.py", FIXTURE_DICTS, "--out", out)
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertEqual(sorted(os.listdir(out)), [DICT_PNG, "report.html"])
+        # The documented figures include the dictionaries': their figure is drawn too.
+        self.assertEqual(sorted(os.listdir(out)), [DICT_PNG, "documented.png", "report.html"])
         with open(os.path.join(out, DICT_PNG), "rb") as f:
             data = f.read()
         self.assertTrue(data.startswith(b"\x89PNG\r\n\x1a\n"))
