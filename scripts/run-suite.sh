@@ -25,12 +25,25 @@ build/release/bench/ipcmeter-bench "$@" \
 [[ -s "$work/bench.json" ]] || exit "$status"  # bad flags: nothing ran, nothing to keep
 echo "suite took $(( $(date +%s) - start )) s" | tee "$work/duration.txt"
 
+# The documents' measurements in Python today, after the suite (never two benchmarks at once),
+# in the same profile: the third column of the documented-figures check. IPCMETER_PYTHON=0
+# leaves it out; a failed Python benchmark is reported in its JSON and does not fail the run.
+if [[ "${IPCMETER_PYTHON:-1}" != 0 ]]; then
+  profile=quick
+  for arg in "$@"; do [[ "$arg" == --profile=full ]] && profile=full; done
+  start=$(date +%s)
+  /usr/bin/python3 bench/python/ipcmeter_py.py --profile="$profile" --out "$work/python.json" \
+    || echo "run-suite: some Python benchmarks failed (see python.json)" >&2
+  echo "python driver took $(( $(date +%s) - start )) s" | tee -a "$work/duration.txt"
+fi
+
 # The summary needs only the standard library; the plots need Debian's matplotlib, which the
 # first python3 on PATH here may not see, hence /usr/bin/python3.
 /usr/bin/python3 plots/summarize.py "$work/bench.json" | tee "$work/summary.txt"
 /usr/bin/python3 plots/transports.py "$work/bench.json" --format markdown > "$work/transports.md" \
   || echo "(no transports view: this run has no stream or pingpong results)" > "$work/transports.md"
 /usr/bin/python3 plots/report.py "$work/bench.json" --out "$work"
+/usr/bin/python3 plots/check.py "$work" > "$work/check.txt" 2>&1 || true  # in the summary too; reported, not gated
 
 mv "$work" "$final"
 trap - EXIT
