@@ -123,7 +123,8 @@ def tables(results: List[sm.Result]) -> List[sm.Table]:
 def inline_capacity(results: List[sm.Result]) -> Optional[Tuple[float, sm.Result]]:
     """(simulations that fit in one frame, the kernel result it comes from): the fastest
     kernel's median rate at its largest measured batch, times 16.7 ms."""
-    kernels = _ok(results, KERNEL, "sims_per_s")
+    # The suite's kernels (kernel:K/batch:N); the Python driver's pure-Python kernel has no batch.
+    kernels = [r for r in _ok(results, KERNEL, "sims_per_s") if isinstance(r.fields.get("batch"), int)]
     if not kernels:
         return None
     largest = max(r.fields.get("batch", 0) for r in kernels)
@@ -147,7 +148,8 @@ def answer_lines(results: List[sm.Result]) -> List[str]:
         lines.append(f"simulations that fit in one 16.7 ms frame here: about {sm.fmt_rate(n)} (kernel:"
                      f"{r.fields.get('kernel')} at {sm.fmt_rate(r.values['sims_per_s'])} simulations/s x 16.7 ms,"
                      f" one core), {n / DOC_INLINE_SIMS:,.0f}x the documents' figure of {DOC_INLINE_SIMS} (CPython, 2008)")
-        slow = [k for k in _ok(results, KERNEL, "sims_per_s") if k.fields.get("batch") == r.fields.get("batch")]
+        slow = [k for k in _ok(results, KERNEL, "sims_per_s") if k.fields.get("batch") == r.fields.get("batch")
+                and k.fields.get("kernel") in KERNEL_ORDER]
         if len(slow) > 1:
             lines.append("kernels at that batch: " + ", ".join(
                 f"{k.fields.get('kernel')} {sm.fmt_rate(k.values['sims_per_s'])}/s" for k in _order(slow))

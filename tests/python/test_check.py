@@ -251,3 +251,38 @@ class Answer(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PythonDriver(unittest.TestCase):
+    DRIVER = os.path.join(ROOT, "bench", "python", "ipcmeter_py.py")
+
+    def test_writes_google_benchmark_json_in_the_suites_convention(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "python.json")
+            done = subprocess.run([sys.executable, self.DRIVER, "--filter", "py-queue|py-dict|^stream.*py-pipe", "--out", out],
+                                  capture_output=True, text=True, timeout=120)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            self.assertEqual(sorted(os.listdir(tmp)), ["python.json"])  # nothing half-written beside it
+            with open(out, encoding="utf-8") as f:
+                data = json.load(f)
+        self.assertEqual(data["context"]["ipcmeter_driver"], "python")
+        results = sm.collect(data)[0]
+        names = {r.name for r in results}
+        self.assertEqual(names, {
+            "stream/transport:py-queue/placement:thread/wait:block/depth:3/size:64/manual_time",
+            "stream/transport:py-pipe/placement:fork/wait:block/size:64/manual_time",
+            "dict-get/transport:py-dict/placement:thread/wait:block/clients:1/manual_time"})
+        for r in results:
+            self.assertIsNone(r.error)
+            self.assertEqual(len(r.samples["items_per_second"]), 3)  # the quick profile's samples
+            self.assertGreater(r.values["items_per_second"], 0)
+        queue_result = next(r for r in results if r.fields["transport"] == "py-queue")
+        self.assertEqual((queue_result.workload, queue_result.fields["depth"]), ("stream", 3))
+
+    def test_bad_flags_give_one_line_and_exit_two(self):
+        for args, expected in ((["--filter", "("], "--filter"), (["--filter", "nothing-matches"], "no benchmark"),
+                               (["--budget", "nan"], "--budget"), (["--profile", "huge"], "invalid choice")):
+            done = subprocess.run([sys.executable, self.DRIVER] + args, capture_output=True, text=True, timeout=60)
+            self.assertEqual(done.returncode, 2, args)
+            self.assertIn(expected, done.stderr)
+            self.assertEqual(done.stdout, "")
