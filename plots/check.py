@@ -262,7 +262,7 @@ def claim_row(item: dict, cpp: List[sm.Result], py: Optional[List[sm.Result]]) -
     status = "not measured" if not measured else ("reversed" if "reversed" in measured else
                                                   "holds" if all(s == "holds" for s in measured) else "fails")
     short = statuses[0] if statuses[0] == statuses[1] else f"Python {statuses[0]}; C++ {statuses[1]}"
-    return Row([item["id"], "claim", ratios["Python"], ratios["C++"], "(C++ ratio)", "", short], status,
+    return Row([item["id"], "claim", ratios["Python"], ratios["C++"], "", item.get("ratio", ""), short], status,
                f"holds when {item['holds_when']}: " + "; ".join(verdicts))
 
 
@@ -284,7 +284,7 @@ def gil_row(item: dict, cpp: List[sm.Result], py: Optional[List[sm.Result]]) -> 
         c_cell = f"{c_threads.value / c_one.value:.2f}x / -"
         verdict += (f"; C++ has no GIL: 1 thread {sm.fmt_rate(c_one.value)}/s, 2 threads"
                     f" {sm.fmt_rate(c_threads.value)}/s ({c_threads.value / c_one.value:.2f}x)")
-    return Row([item["id"], "claim", py_cell, c_cell, "(2 threads / 2 processes over 1)", "", status], status,
+    return Row([item["id"], "claim", py_cell, c_cell, "", item.get("ratio", ""), status], status,
                f"holds when {item['holds_when']}: {verdict}")
 
 
