@@ -348,7 +348,7 @@ class Matrix {
   // sleeps between frames, as a UI loop does.
   bool in_profile(const Workload& work, WaitStrategy wait) const {
     if (wait == WaitStrategy::block) return true;
-    if (!work.peers_key.empty()) return false;
+    if (!work.peers_key.empty() || work.blocking_only) return false;
     return !(work.frame.count() > 0 && options_.profile == "quick");
   }
 

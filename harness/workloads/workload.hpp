@@ -127,6 +127,9 @@ struct Workload {
   // Its peers are workers meant to use every CPU: pinned as Pinning::worker_cpu says, not
   // all on the peer's CPU.
   bool workers_use_every_cpu = false;
+  // The suite measures it with blocking waits only, in every profile: its peer waits for work
+  // that comes seldom, and spinning would take the core the leader's loop runs on.
+  bool blocking_only = false;
   // The suite's choices for it (the matrix still asks validate what exists): the media the
   // quick profile measures it over (empty: every one chosen); the iterations of one sample
   // when a sample must span a pattern (an edit pattern of frames; 0: the benchmark library
