@@ -17,6 +17,7 @@
 #include "transports/dict.hpp"
 #include "transports/errors.hpp"
 #include "transports/named_resources.hpp"
+#include "transports/shm_create.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcmeter {
@@ -93,10 +94,9 @@ class ShmDict final : public Dict {
 class ShmHost final : public DictHost {
  public:
   explicit ShmHost(const DictOptions& options)
-      : name_(std::make_unique<SharedMemoryName>(unique_shared_memory_name("dict"))),
-        link_(format_address("dict-shm", {{"name", name_->name()}}), {}, {}) {
+      : name_(create_segment(options)), link_(format_address("dict-shm", {{"name", name_->name()}}), {}, {}) {
     try {
-      Segment segment(bip::create_only, name_->name().c_str(), segment_size(options.keys));
+      Segment segment(bip::open_only, name_->name().c_str());
       SharedDict* shared = segment.construct<SharedDict>(kObjectName)(
           options.keys, EntryAllocator(segment.get_segment_manager()));
       view_.emplace(std::move(segment), shared, name_->name());
@@ -107,6 +107,17 @@ class ShmHost final : public DictHost {
   }
   const Link& link() const override { return link_; }
   Dict& direct() override { return *view_; }
+
+  // The segment, created exclusively under a fresh name, 0600; its map is built in it above.
+  static std::unique_ptr<SharedMemoryName> create_segment(const DictOptions& options) {
+    try {
+      return create_shared_memory("dict", [&](const std::string& fresh) {
+        Segment(bip::create_only, fresh.c_str(), segment_size(options.keys), nullptr, owner_only());
+      });
+    } catch (const bip::interprocess_exception& error) {
+      throw std::runtime_error(std::string("dict-shm: cannot create a shared-memory segment: ") + error.what());
+    }
+  }
 
  private:
   std::unique_ptr<SharedMemoryName> name_;  // declared first: removed after the mapping goes

@@ -3,9 +3,12 @@
 
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 
 #include "transports/errors.hpp"
@@ -62,8 +65,14 @@ void remove_all_registered_names() noexcept {
 }
 
 std::string unique_shared_memory_name(const std::string& kind) {
-  static std::atomic<unsigned> counter{0};
-  return "ipcm-" + kind + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  // 64 random bits from the kernel: another local user cannot guess the next name and take
+  // it first. The pid stays in front, so a leftover is traced to the run that made it.
+  std::uint64_t random = 0;
+  if (::getrandom(&random, sizeof random, 0) != static_cast<ssize_t>(sizeof random))
+    throw SystemError("getrandom", "");
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(random));
+  return "ipcm-" + kind + "-" + std::to_string(::getpid()) + "-" + hex;
 }
 
 std::string temp_base() {

@@ -57,8 +57,9 @@ class SharedMemoryName {
   int creator_pid_;
 };
 
-// A shared-memory name no other link has used: "ipcm-<kind>-<pid>-<n>". The creator's pid
-// in it is how a leftover is traced to the run that made it.
+// A fresh shared-memory name: "ipcm-<kind>-<pid>-<16 random hex digits>". The creator's pid
+// in it is how a leftover is traced to the run that made it; the random part keeps another
+// user from taking it first. Create with create_shared_memory (shm_create.hpp).
 std::string unique_shared_memory_name(const std::string& kind);
 
 // The base directory for private dirs: $IPCMETER_TMPDIR, else $TMPDIR, else /tmp.

@@ -13,6 +13,7 @@
 #include "transports/errors.hpp"
 #include "transports/interrupt.hpp"
 #include "transports/named_resources.hpp"
+#include "transports/shm_create.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcmeter {
@@ -34,9 +35,8 @@ constexpr unsigned kClosePriority = 0;
 
 // The two queues' names; a message_queue lives in a shared-memory object of its name.
 struct QueueNames : Link::Resource {
-  explicit QueueNames(const std::string& base) : a_to_b(base + "-ab"), b_to_a(base + "-ba") {}
-  SharedMemoryName a_to_b;
-  SharedMemoryName b_to_a;
+  std::unique_ptr<SharedMemoryName> a_to_b;
+  std::unique_ptr<SharedMemoryName> b_to_a;
 };
 
 boost::posix_time::ptime deadline() {
@@ -186,13 +186,26 @@ Link create_queues(const TransportOptions& options) {
   std::size_t capacity = options.capacity
                              ? options.capacity
                              : std::clamp<std::size_t>(kMaxQueueBytes / slot, 2, kDefaultCapacity);
-  std::string base = unique_shared_memory_name("mq");
-  auto names = std::make_unique<QueueNames>(base);
+  // Both queues under one fresh base name, each created exclusively and owned once created.
+  auto names = std::make_unique<QueueNames>();
+  auto create = [&](const std::string& name) {
+    bip::message_queue(bip::create_only, name.c_str(), capacity, slot, owner_only());
+  };
+  std::string base;
   try {
-    for (const SharedMemoryName* name : {&names->a_to_b, &names->b_to_a})
-      bip::message_queue(bip::create_only, name->name().c_str(), capacity, slot);
+    for (int attempt = 0; !names->b_to_a; ++attempt) {
+      names->a_to_b = create_shared_memory("mq", create, "-ab");
+      base = names->a_to_b->name().substr(0, names->a_to_b->name().size() - 3);
+      try {
+        create(base + "-ba");
+        names->b_to_a = std::make_unique<SharedMemoryName>(base + "-ba");
+      } catch (const bip::interprocess_exception& error) {
+        names->a_to_b.reset();  // ours: removed; the -ba someone else holds is left alone
+        if (error.get_error_code() != bip::already_exists_error || attempt + 1 == kCreateAttempts) throw;
+      }
+    }
   } catch (const bip::interprocess_exception& error) {
-    throw std::runtime_error("queue-boost: cannot create " + base + ": " + error.what());
+    throw std::runtime_error(std::string("queue-boost: cannot create its queues: ") + error.what());
   }
   std::string address =
       format_address("queue-boost", {{"name", base},

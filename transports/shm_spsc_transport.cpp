@@ -34,6 +34,7 @@
 #include "transports/errors.hpp"
 #include "transports/interrupt.hpp"
 #include "transports/named_resources.hpp"
+#include "transports/shm_create.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcmeter {
@@ -121,8 +122,8 @@ std::size_t round_up_power_of_two(std::size_t n) {
 
 // The shared segment's name, removed by the creating process only.
 struct SegmentName : Link::Resource {
-  explicit SegmentName(std::string name) : segment(std::move(name)) {}
-  SharedMemoryName segment;
+  explicit SegmentName(std::unique_ptr<SharedMemoryName> name) : segment(std::move(name)) {}
+  std::unique_ptr<SharedMemoryName> segment;
 };
 
 class ShmSpscEndpoint final : public Endpoint {
@@ -386,10 +387,18 @@ Link create_ring(const TransportOptions& options) {
                              : round_up_power_of_two(2 * (options.max_message_size + 4 * kHeader));
   if (!options.capacity)
     capacity = std::clamp<std::size_t>(capacity, std::size_t{64} << 10, std::size_t{16} << 20);
-  std::string name = unique_shared_memory_name("spsc");
-  auto owner = std::make_unique<SegmentName>(name);  // removes it on every path from here
+  std::unique_ptr<SharedMemoryName> owned;
   try {
-    bip::shared_memory_object memory(bip::create_only, name.c_str(), bip::read_write);
+    owned = create_shared_memory("spsc", [](const std::string& fresh) {
+      bip::shared_memory_object(bip::create_only, fresh.c_str(), bip::read_write, owner_only());
+    });
+  } catch (const bip::interprocess_exception& error) {
+    throw std::runtime_error(std::string("shm-spsc: cannot create a shared-memory segment: ") + error.what());
+  }
+  std::string name = owned->name();
+  auto owner = std::make_unique<SegmentName>(std::move(owned));  // removes it on every path from here
+  try {
+    bip::shared_memory_object memory(bip::open_only, name.c_str(), bip::read_write);
     memory.truncate(static_cast<bip::offset_t>(segment_size(capacity)));
     bip::mapped_region region(memory, bip::read_write);
     auto* header = new (region.get_address()) SegmentHeader{};
