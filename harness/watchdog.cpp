@@ -1,6 +1,7 @@
 // The watchdog: a POSIX interval timer that signals the armed thread.
 #include "harness/watchdog.hpp"
 
+#include <cerrno>
 #include <signal.h>
 #include <unistd.h>
 
@@ -26,10 +27,13 @@ timespec to_timespec(std::chrono::nanoseconds duration) {
 }  // namespace
 
 void on_watchdog_signal(int) noexcept {
+  const int saved_errno = errno;  // the interrupted code may be about to read it
   const std::function<void()>* action = armed_action.load(std::memory_order_acquire);
-  if (action == nullptr) return;  // a late tick after disarming
-  fired_flag.store(true, std::memory_order_release);
-  (*action)();
+  if (action != nullptr) {  // else a late tick after disarming
+    fired_flag.store(true, std::memory_order_release);
+    (*action)();
+  }
+  errno = saved_errno;
 }
 
 WatchdogGuard::WatchdogGuard(std::chrono::steady_clock::duration timeout,
