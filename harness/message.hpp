@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -15,7 +16,8 @@ constexpr std::size_t kMinMessageSize = kMessageHeader;
 // 64 MiB: beyond that the suite measures memory bandwidth, not a transport.
 constexpr std::size_t kMaxMessageSize = std::size_t{64} << 20;
 
-// A position-sensitive checksum (four Fletcher-style lanes over 64-bit words): it catches
+// A position-sensitive checksum (four Fletcher-style lanes over 64-bit words, each word's
+// 32-bit halves summed apart so that no pair of opposite bit flips cancels): it catches
 // flipped, lost and swapped bytes and runs at memory speed, so verifying a 1 MiB message
 // costs about as much as reading it once.
 std::uint32_t checksum(std::span<const std::byte> bytes) noexcept;
@@ -25,17 +27,26 @@ std::uint32_t checksum(std::span<const std::byte> bytes) noexcept;
 constexpr int kMaxProducers = 255;
 constexpr std::uint32_t kProducerCounterMask = 0x00FFFFFF;
 
-// Makes the messages one side sends. The payload is filled once; each message only
-// re-stamps the header, so the sender's cost per message is O(1), not O(size).
+// The first 8 payload bytes of every message are a word derived from its sequence number
+// and producer, so no two messages of a run carry the same payload.
+constexpr std::size_t kMessageWord = 8;
+
+struct Sums;
+
+// Makes the messages one side sends. The payload is filled once; each message re-stamps the
+// header and the payload's per-message word, and its checksum is updated for that word
+// rather than computed again, so the sender's cost per message is O(1), not O(size).
 class MessageWriter {
  public:
   // producer < 0: a lone sender with a full 32-bit sequence; else fan-in producer n.
   explicit MessageWriter(std::size_t size, int producer = -1);
+  ~MessageWriter();
+  MessageWriter(MessageWriter&&) noexcept;
   std::span<const std::byte> next() noexcept;
 
  private:
   std::vector<std::byte> message_;
-  std::uint32_t payload_checksum_;
+  std::unique_ptr<Sums> base_;  // the payload's checksum sums with the word's bytes zero
   std::uint32_t sequence_ = 0;
   std::uint32_t producer_bits_ = 0;
   std::uint32_t counter_mask_ = 0xFFFFFFFF;

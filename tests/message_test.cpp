@@ -1,7 +1,9 @@
 // Message stamping, verification and the checksum's sensitivity.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "harness/message.hpp"
@@ -78,6 +80,91 @@ TEST(Message, HeaderFromAnotherMessageFails) {
   std::memcpy(copy.data() + 4, &wrong_check, 4);
   MessageVerifier verifier(32);
   EXPECT_NE(verify_error(verifier, copy).find("checksum mismatch"), std::string::npos);
+}
+
+
+std::vector<std::byte> copy_of(std::span<const std::byte> message) { return {message.begin(), message.end()}; }
+
+TEST(Message, TheWritersChecksumUpdateMatchesAFullChecksumAtEverySize) {
+  // The writer updates the checksum for each message's word; the verifier computes it all.
+  for (std::size_t size = 8; size <= 300; ++size)
+    for (int producer : {-1, 3}) {
+      MessageWriter writer(size, producer);
+      MessageVerifier verifier(size, producer < 0 ? 0 : 4);  // order is checked per producer
+      for (int i = 0; i < 20; ++i) EXPECT_EQ(verify_error(verifier, writer.next()), "") << size;
+    }
+}
+
+TEST(Message, NoTwoMessagesShareAPayload) {
+  MessageWriter writer(64);
+  auto first = copy_of(writer.next());
+  auto second = copy_of(writer.next());
+  EXPECT_NE(std::vector<std::byte>(first.begin() + 8, first.end()),
+            std::vector<std::byte>(second.begin() + 8, second.end()));
+}
+
+// Each kind of corruption a transport could commit, on messages of several sizes: every one
+// is caught, as what it is.
+TEST(Message, EveryClassOfCorruptionIsCaught) {
+  for (std::size_t size : {std::size_t{16}, std::size_t{64}, std::size_t{4096}, std::size_t{1} << 20}) {
+    MessageWriter writer(size);
+    std::vector<std::vector<std::byte>> sent;
+    for (int i = 0; i < 3; ++i) sent.push_back(copy_of(writer.next()));
+    auto caught = [&](const char* what, const std::vector<std::vector<std::byte>>& received,
+                      const std::string& expected) {
+      MessageVerifier verifier(size);
+      std::string error;
+      for (const auto& m : received)
+        if (!(error = verify_error(verifier, m)).empty()) break;
+      EXPECT_NE(error.find(expected), std::string::npos) << what << " at " << size << ": '" << error << "'";
+    };
+    auto flipped = sent[1];
+    flipped[size / 2 + 3] ^= std::byte{0x10};
+    caught("a flipped bit", {sent[0], flipped}, "message 1: checksum mismatch");
+    auto zeroed = sent[1];
+    std::fill(zeroed.begin() + 8, zeroed.end(), std::byte{0});
+    caught("a zeroed payload", {sent[0], zeroed}, "message 1: checksum mismatch");
+    auto swapped = sent[1];
+    std::size_t half = (size - 8) / 2;
+    std::swap_ranges(swapped.begin() + 8, swapped.begin() + 8 + half, swapped.begin() + 8 + half);
+    caught("swapped halves", {sent[0], swapped}, "message 1: checksum mismatch");
+    auto stale = sent[0];  // the last payload in the buffer, a fresh header over it
+    std::copy(sent[1].begin(), sent[1].begin() + 8, stale.begin());
+    caught("a stale payload under a fresh header", {sent[0], stale}, "message 1: checksum mismatch");
+    caught("a duplicate", {sent[0], sent[0]}, "message 1: reordered or duplicated");
+    caught("a dropped message", {sent[0], sent[2]}, "message 1: gap");
+    caught("reordered messages", {sent[1], sent[0]}, "message 0: gap");
+    auto truncated = sent[1];
+    truncated.pop_back();
+    caught("a truncated message", {sent[0], truncated}, "message 1: wrong size");
+  }
+}
+
+TEST(Message, NoPairOfOppositeBitFlipsInALaneCancels) {
+  // Two words of one lane (32 bytes apart) whose bit k differ, both flipped: one gains 2^k,
+  // the other loses it. A sum of whole 64-bit words let such a pair cancel for k = 63.
+  const std::size_t size = 8 + 32 * 8;  // eight blocks
+  MessageWriter writer(size);
+  auto message = copy_of(writer.next());
+  int pairs = 0;
+  for (std::size_t lane = 0; lane < 4; ++lane)
+    for (std::size_t j = 0; j < 8; ++j)
+      for (std::size_t m = j + 1; m < 8; ++m)
+        for (int k = 0; k < 64; ++k) {
+          std::size_t at_j = 8 + 32 * j + 8 * lane, at_m = 8 + 32 * m + 8 * lane;
+          std::uint64_t wj, wm;
+          std::memcpy(&wj, message.data() + at_j, 8);
+          std::memcpy(&wm, message.data() + at_m, 8);
+          if (((wj ^ wm) >> k & 1) == 0) continue;  // the same bit: flips would not be opposite
+          auto copy = message;
+          std::uint64_t fj = wj ^ (std::uint64_t{1} << k), fm = wm ^ (std::uint64_t{1} << k);
+          std::memcpy(copy.data() + at_j, &fj, 8);
+          std::memcpy(copy.data() + at_m, &fm, 8);
+          MessageVerifier verifier(size);
+          EXPECT_NE(verify_error(verifier, copy), "") << "lane " << lane << " words " << j << "," << m << " bit " << k;
+          ++pairs;
+        }
+  EXPECT_GT(pairs, 1000);
 }
 
 }  // namespace
