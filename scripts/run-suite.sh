@@ -6,15 +6,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
-cmake --preset release >/dev/null
-cmake --build --preset release
+# Two suites started at once in one checkout take turns at the build (ninja does not lock).
+mkdir -p build
+flock build/.release.lock sh -c 'cmake --preset release >/dev/null && cmake --build --preset release'
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
-final="results/runs/$stamp"
-work="results/runs/.$stamp.partial"
-# Nothing half-written survives: the run is built in a hidden directory and renamed at the end.
+mkdir -p results/runs
+# Nothing half-written survives: the run is built in a hidden directory of its own (two runs
+# started in the same second never share one) and renamed at the end.
+work=$(mktemp -d "results/runs/.$stamp.XXXXXX.partial")
+chmod "$(printf '%o' $(( 0777 & ~$(umask) )))" "$work"  # mktemp's 0700 would hide the report
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work"
 
 start=$(date +%s)
 # A failed benchmark makes the binary exit 1 (after it wrote every result); the run is still
@@ -45,7 +47,14 @@ fi
 /usr/bin/python3 plots/report.py "$work/bench.json" --out "$work"
 /usr/bin/python3 plots/check.py "$work" > "$work/check.txt" 2>&1 || true  # in the summary too; reported, not gated
 
-mv "$work" "$final"
+# The stamp's name, or -2, -3, ... when another run of the same second took it (mv -T onto
+# a run's directory, never empty, fails rather than merging).
+final="results/runs/$stamp"
+for n in 2 3 4 5 6 7 8 9; do
+  mv -T "$work" "$final" 2>/dev/null && break
+  final="results/runs/$stamp-$n"
+done
+[[ -d "$work" ]] && { echo "run-suite: cannot name the results directory (results/runs/$stamp*)" >&2; exit 1; }
 trap - EXIT
 echo "results written to $final (report: $final/report.html, transports: $final/transports.md)"
 if [[ $status -ne 0 ]]; then
