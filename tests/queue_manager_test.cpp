@@ -290,6 +290,16 @@ INSTANTIATE_TEST_SUITE_P(
                       FaultParam{"queue-manager-zmq-ipc", "fork"}),
     fault_name);
 
+TEST(QueueManagerFaultsInThreads, HungProducerTimesOutAndItsServersEnd) {
+  // A thread cannot be killed: the watchdog wakes it, and the servers waiting for it.
+  RunSpec hung = testing::spec_of("stream", "queue-manager-unix-stream", "thread", {{"size", 64}}, 20000);
+  hung.fault = Fault::hang;
+  hung.fault_after = 100;
+  hung.timeout = std::chrono::milliseconds(1000);
+  std::string what = failure_of(hung);
+  EXPECT_NE(what.find(hung.describe() + ": timed out after 1.0 s"), std::string::npos) << what;
+}
+
 TEST(QueueManagerFaultsInThreads, VanishedProducerIsReported) {
   RunSpec vanished = testing::spec_of("stream", "queue-manager-unix-stream", "thread", {{"size", 64}}, 1000);
   vanished.fault = Fault::exit;
