@@ -195,7 +195,7 @@ class Matrix {
       const MediumKind& kind = find_medium(medium, work.medium);
       for (const auto& placement : options_.placements)
         for (WaitStrategy wait : options_.waits) {
-          if (!in_profile(work, wait) || !in_quick_share(work, kind, wait)) continue;
+          if (!in_profile(work, wait) || !in_profile_share(work, kind, wait)) continue;
           for (const auto& params : grid(work, wait, kind, placement)) {
             RunSpec spec = base_spec(work.name, medium, placement, wait);
             spec.params = params;
@@ -363,11 +363,11 @@ class Matrix {
   }
 
   // A medium that costs round trips per message (a queue manager) takes only its share of
-  // the quick profile, unless the user named the media: its workloads, blocking.
-  bool in_quick_share(const Workload& work, const MediumKind& kind, WaitStrategy wait) const {
-    if (options_.profile != "quick" || options_.transports_named || kind.quick_workloads.empty())
-      return true;
-    return wait == WaitStrategy::block && contains(kind.quick_workloads, work.name);
+  // the profile, unless the user named the media: its workloads, blocking.
+  bool in_profile_share(const Workload& work, const MediumKind& kind, WaitStrategy wait) const {
+    const auto& workloads = options_.profile == "full" ? kind.full_workloads : kind.quick_workloads;
+    if (options_.transports_named || workloads.empty()) return true;
+    return wait == WaitStrategy::block && contains(workloads, work.name);
   }
 
   // The depths a queue is measured at, for one combination of the workload's segments: a

@@ -102,11 +102,12 @@ struct MediumKind {
   // A queue that holds a count of messages names it in a "depth:" segment, whose fallback is
   // the queue's own default; absent for the rest (a pipe, a socket, a byte ring).
   std::optional<Segment> depth;
-  // The quick profile's share of a medium that costs round trips per message (a queue
-  // manager): whether it is measured at all when the user names no media, and the workloads
-  // it is measured in then, blocking only (empty: every workload and wait, as for the rest).
+  // The profiles' share of a medium that costs round trips per message (a queue manager),
+  // unless the user names media: whether quick measures it at all, and the workloads each
+  // profile measures it in, blocking only (empty: every workload and wait, as for the rest).
   bool in_quick = true;
   std::vector<std::string> quick_workloads;
+  std::vector<std::string> full_workloads;
   std::function<std::unique_ptr<MediumHost>(const MediumOptions&)> create;
   // A peer's side, from the address; `leader` hangs up when the leader's side ends.
   std::function<Handle(const std::string& address, Liveness leader)> open;

@@ -372,10 +372,13 @@ MediumKind queue_manager_medium(const Transport& transport) {
   kind.many_senders = true;
   kind.many_receivers = true;
   kind.depth = depth_segment(kDefaultDepth);
-  // Two round trips per message: the quick profile measures the manager Python itself uses
-  // (a Unix socket), in stream and pingpong; the full one every transport in every workload.
+  // Two round trips per message, and a server that blocks whatever the links do: the quick
+  // profile measures the manager Python itself uses (a Unix socket) in stream and pingpong,
+  // the full one every transport's in those and fanin, blocking. Named with --transports, a
+  // manager is measured in every workload and wait.
   kind.in_quick = transport.name == "unix-stream";
   kind.quick_workloads = {"stream", "pingpong"};
+  kind.full_workloads = {"stream", "pingpong", "fanin"};
   std::string name = transport.name;
   kind.create = [name](const MediumOptions& options) -> std::unique_ptr<MediumHost> {
     return std::make_unique<QueueManagerHost>(find_transport(name), options);

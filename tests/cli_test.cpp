@@ -136,6 +136,16 @@ TEST_F(Cli, QuickProfileSweepsDepthOnlyWhereItSaysAndNamesItEverywhere) {
   EXPECT_EQ(names.find("fanin/transport:queue-manager"), std::string::npos);
   EXPECT_EQ(names.find("queue-manager-unix-stream/placement:fork/wait:spin"), std::string::npos);
 
+  // Full: every manager and depth 1024, in stream (not paced), blocking.
+  names = listed({"--profile=full", "--workloads=stream,paced", "--sizes=64", "--placements=fork"}, dir_);
+  for (int depth : {3, 64, 1024})
+    EXPECT_TRUE(has_line(names, stream + "queue-manager-zmq-ipc/placement:fork/wait:block/size:64/depth:" +
+                                    std::to_string(depth) + "/manual_time"))
+        << depth;
+  EXPECT_TRUE(has_line(names, stream + "queue-boost/placement:fork/wait:hybrid/size:64/depth:1024/manual_time"));
+  EXPECT_EQ(names.find("paced/transport:queue-manager"), std::string::npos);
+  EXPECT_EQ(names.find("queue-manager-zmq-ipc/placement:fork/wait:spin"), std::string::npos);
+
   // --depths sets the depths of every queue benchmark; naming a manager measures it fully.
   names = listed({"--workloads=stream,fanin", "--transports=queue-manager-pipe,pipe", "--depths=5,7"}, dir_);
   EXPECT_TRUE(has_line(names, "fanin/transport:queue-manager-pipe/placement:spawn/wait:block/producers:4/size:65536/depth:7/manual_time"));

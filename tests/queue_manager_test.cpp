@@ -100,6 +100,14 @@ TEST_P(QueueManagerLinks, SeveralProducersShareTheQueue) {
   EXPECT_EQ(result.peer_iterations, 1500u);
 }
 
+TEST_P(QueueManagerLinks, APacedLoopPollsForItsEchoes) {
+  // Six 60 Hz frames: a request each, the echo polled for until the frame ends.
+  RunSpec paced = spec("paced", {{"size", 64}}, 0);
+  paced.duration = std::chrono::milliseconds(100);
+  RunResult result = run(paced);
+  EXPECT_EQ(result.iterations, 6u);
+}
+
 TEST_P(QueueManagerLinks, PeerLeavingEarlyIsAnErrorNotAHang) {
   RunSpec faulty = spec("stream", {{"size", 64}}, 1000);
   faulty.fault = Fault::exit;
