@@ -30,9 +30,12 @@ bool has_flag(int argc, char** argv, const char* prefix) {
 void list_media(const char* title, const std::string& family) {
   std::printf("%s\n", title);
   for (const auto& kind : ipcmeter::all_media())
-    if (kind.family == family)
-      std::printf("  %-28s %s%s\n", kind.name.c_str(), kind.summary.c_str(),
-                  kind.crosses_processes ? "" : " (threads only)");
+    if (kind.family == family) {
+      std::string depth =
+          kind.depth ? " (depth: default " + std::to_string(kind.depth->fallback) + ")" : "";
+      std::printf("  %-28s %s%s%s\n", kind.name.c_str(), kind.summary.c_str(),
+                  kind.crosses_processes ? "" : " (threads only)", depth.c_str());
+    }
 }
 
 void list_axes() {
@@ -52,6 +55,10 @@ void list_axes() {
                 workload.name.c_str(), workload.summary.c_str(), workload.iteration.c_str(),
                 workload.medium == "dict" ? "dictionary" : "transport", segments.c_str());
   }
+  std::printf("over a queue that holds a count of messages (a depth: default above), a name ends "
+              "with .../depth:N: quick measures 3 and 64 for stream at 64 B on thread and fork, "
+              "full 3, 64 and 1024 for stream and fanin, each queue its own default elsewhere "
+              "(--depths sets them everywhere)\n");
   std::printf("beside the election workloads, with no transport:\n"
               "  %-*s each simulation kernel alone, simulations/s (name .../kernel:K/batch:N)\n"
               "  %-*s election/ui with the projection inside the frame (transport:none/placement:inline)\n"

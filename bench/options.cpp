@@ -27,6 +27,15 @@ std::string joined(const std::vector<std::string>& names) {
   return text;
 }
 
+// The links the quick profile measures: every transport, and the queue managers that say
+// they belong in it (the one over a Unix socket, as Python's Manager listens on one).
+std::vector<std::string> quick_links() {
+  std::vector<std::string> names;
+  for (const auto& kind : all_media())
+    if (kind.family == "link" && kind.in_quick) names.push_back(kind.name);
+  return names;
+}
+
 std::vector<std::string> workload_names() {
   std::vector<std::string> names;
   for (const auto& workload : all_workloads()) names.push_back(workload.name);
@@ -43,7 +52,10 @@ const Flag kFlags[] = {
     {"--profile", "quick|full", [] { return std::string("quick: whole matrix in minutes; full: longer, repeated"); }},
     {"--pin", "auto|none|L,P", [] { return std::string("leader on CPU L, peer on CPU P (auto: first two CPUs)"); }},
     {"--workloads", "a,b", [] { return "default: all (" + joined(workload_names()) + ")"; }},
-    {"--transports", "a,b", [] { return "links to measure, default: all (" + joined(medium_names("link")) + ")"; }},
+    {"--transports", "a,b", [] {
+       return "links to measure (quick: " + joined(quick_links()) + "; full: all, a queue-manager-* "
+              "over every transport too)";
+     }},
     {"--dicts", "a,b", [] {
        return "dictionaries for the dict-* workloads (quick: " + joined(kQuickDicts) +
               "; full: all; with --transports: the managers over those)";
@@ -52,6 +64,12 @@ const Flag kFlags[] = {
     {"--sizes", "8,64,4K,1M", [] { return std::string("message sizes, 8 B to 64 MiB (the size: segment)"); }},
     {"--producers", "1,2,4", [] { return std::string("fan-in producers (the producers: segment)"); }},
     {"--clients", "1,2,4", [] { return std::string("dictionary clients (the clients: segment)"); }},
+    {"--depths", "3,64,1024", [] {
+       return "queue depths in messages, 1 to " + std::to_string(kMaxDepth) +
+              " (the depth: segment of queue-mutex, queue-boost, queue-manager-*; quick: 3,64 for "
+              "stream at 64 B on thread and fork; full: 3,64,1024 for stream and fanin; elsewhere "
+              "each queue's own default, see --list)";
+     }},
     {"--waits", "block,spin,hybrid", [] { return std::string("wait strategies (quick: block,spin; full: all a transport supports)"); }},
     {"--timeout", "SECONDS", [] { return std::string("per-run watchdog (default 30)"); }},
     {"--list", nullptr, [] { return std::string("list transports, placements, dictionaries and workloads"); }},
@@ -185,8 +203,9 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
   options.pinning = parse_pinning(value("--pin", "auto"));
   options.workloads = names_from(given, "--workloads", workload_names(),
                                  [](const std::string& name) { find_workload(name); });
-  options.transports = names_from(given, "--transports", medium_names("link"),
-                                  [](const std::string& name) { find_medium(name, "link"); });
+  options.transports =
+      names_from(given, "--transports", options.profile == "full" ? medium_names("link") : quick_links(),
+                 [](const std::string& name) { find_medium(name, "link"); });
   options.transports_named = given.count("--transports") > 0;
   std::vector<std::string> default_dicts = options.profile == "full" ? medium_names("dict") : kQuickDicts;
   if (given.count("--transports")) {
@@ -206,20 +225,24 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
   if (auto it = given.find("--sizes"); it != given.end())
     for (const auto& item : split_list(it->second, "--sizes"))
       options.segments["size"].push_back(parse_size(item));
-  for (const char* key : {"producers", "clients"}) {
-    std::string flag = std::string("--") + key;
+  const std::pair<const char*, const char*> counted[] = {
+      {"--producers", "producers"}, {"--clients", "clients"}, {"--depths", "depth"}};
+  for (const auto& [flag, key] : counted)
     if (auto it = given.find(flag); it != given.end())
       for (const auto& item : split_list(it->second, flag))
         options.segments[key].push_back(parse_count(item, flag));
-  }
-  // A value no workload's segment accepts is an error here, not a silently empty matrix.
-  for (const auto& [key, values] : options.segments)
-    for (const auto& workload : all_workloads())
-      if (const Segment* segment = workload.segment(key))
-        for (std::uint64_t v : values)
-          if (v < segment->min || v > segment->max)
-            throw UsageError(segment->noun + " " + std::to_string(v) + " is out of range (" +
-                             std::to_string(segment->min) + " to " + std::to_string(segment->max) + ")");
+  // A value no segment accepts is an error here, not a silently empty matrix: the workloads'
+  // segments, and a queue's depth (the medium's segment, the same for every queue).
+  std::vector<Segment> segments = {depth_segment(1)};
+  for (const auto& workload : all_workloads())
+    segments.insert(segments.end(), workload.segments.begin(), workload.segments.end());
+  for (const auto& segment : segments)
+    if (auto it = options.segments.find(segment.key); it != options.segments.end())
+      for (std::uint64_t v : it->second)
+        if (v < segment.min || v > segment.max)
+          throw UsageError(segment.noun + " " + std::to_string(v) + " is out of range (" +
+                           std::to_string(segment.min) + " to " + std::to_string(segment.max) +
+                           segment.note + ")");
   // Hybrid (spin 50 us, then block) lies between the two; the quick profile leaves it to full.
   std::string default_waits = options.profile == "full" ? "block,spin,hybrid" : "block,spin";
   for (const auto& item : split_list(value("--waits", default_waits), "--waits"))

@@ -17,13 +17,14 @@ struct SuiteOptions {
   std::string profile = "quick";  // quick: the whole matrix in minutes; full: longer, repeated
   Pinning pinning;
   std::vector<std::string> workloads;
-  std::vector<std::string> transports;  // the links the link workloads measure
+  std::vector<std::string> transports;  // the links (queue managers too) the link workloads measure
   bool transports_named = false;        // --transports given: no workload narrows them
   std::vector<std::string> dicts;       // the dictionaries the dict-* workloads measure
   std::vector<std::string> placements;
   std::vector<WaitStrategy> waits;
-  // Values the user named for a workload's segment (--sizes, --producers, --clients), by
-  // the segment's key; a segment not named here takes the profile's values.
+  // Values the user named for a workload's segment (--sizes, --producers, --clients) or a
+  // queue's (--depths), by the segment's key; a segment not named here takes the profile's
+  // values.
   std::map<std::string, std::vector<std::uint64_t>> segments;
   std::chrono::milliseconds timeout{30000};
   bool list = false;

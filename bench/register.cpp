@@ -31,6 +31,14 @@ constexpr int kFloorRepetitions = 12;
 // Spinning doubles the matrix; the quick profile spins only at a latency size (64 B) and the
 // largest, enough to see where spinning stops paying.
 const std::vector<std::uint64_t> kQuickNonBlockingSizes = {64, 1048576};
+// A queue's depth multiplies every queue benchmark it is swept for; the quick profile sweeps
+// it where it shows most plainly and costs least: a stream of small messages (the producer
+// runs ahead by at most `depth`), between threads and to a forked process. Everywhere else a
+// queue runs at its own default depth (named in the benchmark all the same), and the full
+// profile sweeps every size and placement of stream and fanin.
+constexpr const char* kQuickDepthWorkload = "stream";
+constexpr std::uint64_t kQuickDepthSize = 64;
+const std::vector<std::string> kQuickDepthPlacements = {"thread", "fork"};
 
 bool contains(const auto& values, const auto& value) {
   return std::find(values.begin(), values.end(), value) != values.end();
@@ -183,16 +191,18 @@ class Matrix {
     if (work.medium == "link" && !work.quick_media.empty() && options_.profile == "quick" &&
         !options_.transports_named)
       std::erase_if(media, [&](const std::string& name) { return !contains(work.quick_media, name); });
-    for (const auto& medium : media)
+    for (const auto& medium : media) {
+      const MediumKind& kind = find_medium(medium, work.medium);
       for (const auto& placement : options_.placements)
         for (WaitStrategy wait : options_.waits) {
-          if (!in_profile(work, wait)) continue;
-          for (const auto& params : grid(work, wait)) {
+          if (!in_profile(work, wait) || !in_profile_share(work, kind, wait)) continue;
+          for (const auto& params : grid(work, wait, kind, placement)) {
             RunSpec spec = base_spec(work.name, medium, placement, wait);
             spec.params = params;
             add(spec);
           }
         }
+    }
   }
 
   // The floors always, and each compared case with its baseline whenever its workload,
@@ -352,15 +362,42 @@ class Matrix {
     return !(work.frame.count() > 0 && options_.profile == "quick");
   }
 
+  // A medium that costs round trips per message (a queue manager) takes only its share of
+  // the profile, unless the user named the media: its workloads, blocking.
+  bool in_profile_share(const Workload& work, const MediumKind& kind, WaitStrategy wait) const {
+    const auto& workloads = options_.profile == "full" ? kind.full_workloads : kind.quick_workloads;
+    if (options_.transports_named || workloads.empty()) return true;
+    return wait == WaitStrategy::block && contains(workloads, work.name);
+  }
+
+  // The depths a queue is measured at, for one combination of the workload's segments: a
+  // workload's own depth, which it keeps; else the user's --depths, everywhere; else, where
+  // depth changes what is measured (a producer can run ahead), the profile's (quick: only
+  // at kQuickDepthWorkload's size and placements); else the queue's own default.
+  std::vector<std::uint64_t> depth_values(const Workload& work, const Segment& depth,
+                                          const std::string& placement,
+                                          const std::map<std::string, std::uint64_t>& params) const {
+    if (work.queue_depth > 0) return {work.queue_depth};
+    if (auto it = options_.segments.find(depth.key); it != options_.segments.end()) return it->second;
+    if (!work.fills_queues) return {depth.fallback};
+    if (options_.profile == "full") return depth.full;
+    auto size = params.find("size");
+    bool swept = work.name == kQuickDepthWorkload && size != params.end() &&
+                 size->second == kQuickDepthSize && contains(kQuickDepthPlacements, placement);
+    return swept ? depth.quick : std::vector<std::uint64_t>{depth.fallback};
+  }
+
   std::vector<std::uint64_t> segment_values(const Segment& segment) const {
     if (auto it = options_.segments.find(segment.key); it != options_.segments.end())
       return it->second;
     return options_.profile == "full" ? segment.full : segment.quick;
   }
 
-  // Every combination of the workload's segment values at this wait.
-  std::vector<std::map<std::string, std::uint64_t>> grid(const Workload& work,
-                                                         WaitStrategy wait) const {
+  // Every combination of the workload's segment values at this wait, each with the depths
+  // it is measured at when the medium is a queue.
+  std::vector<std::map<std::string, std::uint64_t>> grid(const Workload& work, WaitStrategy wait,
+                                                         const MediumKind& kind,
+                                                         const std::string& placement) const {
     std::vector<std::map<std::string, std::uint64_t>> combinations = {{}};
     for (const auto& segment : work.segments) {
       std::vector<std::uint64_t> values = segment_values(segment);
@@ -376,7 +413,14 @@ class Matrix {
         }
       combinations = std::move(next);
     }
-    return combinations;
+    if (!kind.depth) return combinations;
+    std::vector<std::map<std::string, std::uint64_t>> with_depth;
+    for (const auto& combination : combinations)
+      for (std::uint64_t depth : depth_values(work, *kind.depth, placement, combination)) {
+        with_depth.push_back(combination);
+        with_depth.back()[kind.depth->key] = depth;
+      }
+    return with_depth;
   }
 
   void add(const RunSpec& spec) {

@@ -49,8 +49,8 @@ class DictManagerHost final : public ManagerHost {
   }
 
  private:
-  std::size_t answer(std::span<const std::byte> bytes, std::span<std::byte> reply_bytes,
-                     bool& goodbye) override {
+  std::size_t answer(const Caller&, std::span<const std::byte> bytes,
+                     std::span<std::byte> reply_bytes, bool& goodbye) override {
     if (bytes.size() != sizeof(Request))
       throw IntegrityError("a request of " + std::to_string(bytes.size()) + " bytes, not " +
                            std::to_string(sizeof(Request)));

@@ -2,9 +2,12 @@
 // own client's liveness, ended at the client's goodbye or end, woken by the watchdog.
 #include "harness/manager.hpp"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <tuple>
 
 #include "harness/clock.hpp"
 #include "transports/errors.hpp"
@@ -12,15 +15,35 @@
 
 namespace ipcmeter {
 
-ManagerHost::ManagerHost(const Transport& transport, const MediumOptions& options,
-                         std::size_t max_message)
-    : transport_(transport), max_message_(max_message) {
+namespace {
+
+TransportOptions link_options(const MediumOptions& options, std::size_t max_message) {
   TransportOptions link;
   link.max_message_size = max_message;
   link.wait = options.wait;
   link.first_sender = Side::b;  // the client asks, the server answers
-  for (int i = 0; i < options.peers; ++i) links_.push_back(transport.create(link));
-  servers_ = std::vector<Server>(static_cast<std::size_t>(options.peers));
+  return link;
+}
+
+std::pair<Fd, Fd> make_pipe(const char* name) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw SystemError("pipe2", name);
+  return {Fd(fds[0]), Fd(fds[1])};
+}
+
+}  // namespace
+
+ManagerHost::ManagerHost(const Transport& transport, const MediumOptions& options,
+                         std::size_t max_message, bool leader_is_client)
+    : transport_(transport),
+      max_message_(max_message),
+      wait_(options.wait),
+      leader_is_client_(leader_is_client) {
+  // Room for the leader's link too: a peer's placement may hold on to its link's address.
+  links_.reserve(static_cast<std::size_t>(options.peers) + 1);
+  for (int i = 0; i < options.peers; ++i)
+    links_.push_back(transport.create(link_options(options, max_message)));
+  servers_ = std::vector<Server>(static_cast<std::size_t>(options.peers) + (leader_is_client ? 1 : 0));
 }
 
 ManagerHost::~ManagerHost() { end_servers(); }
@@ -38,12 +61,35 @@ const Link& ManagerHost::link(int client) const {
 }
 
 void ManagerHost::peers_started(std::span<const int> peer_liveness) {
+  Fd server_alive_write;
+  if (leader_is_client_) {
+    // Made only now, with every peer forked, so that no peer holds a copy of the leader's
+    // link or of the fds that tell its client and server of each other's end.
+    MediumOptions options;
+    options.wait = wait_;
+    links_.push_back(transport_.create(link_options(options, max_message_)));
+    std::tie(client_alive_read_, client_alive_write_) = make_pipe("leader client's liveness");
+    std::tie(server_alive_read_, server_alive_write) = make_pipe("leader server's liveness");
+  }
   for (std::size_t i = 0; i < servers_.size(); ++i) {
-    int liveness_fd = peer_liveness[i];
-    servers_[i].thread = std::thread([this, i, liveness_fd] { serve(i, liveness_fd); });
+    int liveness_fd = is_leader(i) ? client_alive_read_.get() : peer_liveness[i];
+    Fd alive = is_leader(i) ? std::move(server_alive_write) : Fd();
+    servers_[i].thread = std::thread(
+        [this, i, liveness_fd, alive = std::move(alive)]() mutable { serve(i, liveness_fd, std::move(alive)); });
     servers_[i].handle = servers_[i].thread.native_handle();
     servers_[i].started.store(true, std::memory_order_release);
   }
+}
+
+ManagerHost::LeaderClient ManagerHost::open_leader_client() {
+  if (!leader_is_client_ || !server_alive_read_.valid())
+    throw std::logic_error("the leader's client is opened once, after peers_started");
+  int server_alive = server_alive_read_.get();
+  LeaderClient client;
+  client.endpoint = transport_.open(links_.back().address(), Side::b, Liveness({&server_alive, 1}));
+  client.held = std::move(client_alive_write_);
+  server_alive_read_.reset();  // the endpoint's liveness holds its own copy
+  return client;
 }
 
 void ManagerHost::peers_ready() {
@@ -74,6 +120,7 @@ void ManagerHost::interrupt() noexcept {
 std::optional<std::string> ManagerHost::stop() {
   if (stopped_) return first_error();
   stopped_ = true;
+  stopping_.store(true, std::memory_order_release);
   {
     // A server ends at its client's goodbye, or when its link or the client's liveness says
     // the client is gone. Every client has ended by now, so one still waiting after a short
@@ -98,6 +145,9 @@ std::optional<std::string> ManagerHost::stop() {
     if (server.thread.joinable()) server.thread.join();
   }
   for (auto& link : links_) link.close_fds();
+  client_alive_read_.reset();
+  client_alive_write_.reset();
+  server_alive_read_.reset();
   return first_error();
 }
 
@@ -115,11 +165,15 @@ std::optional<std::string> ManagerHost::first_error() const {
   return std::nullopt;
 }
 
-void ManagerHost::serve(std::size_t i, int liveness_fd) {
-  std::string who = "manager over " + transport_.name + ", server " + std::to_string(i);
+void ManagerHost::serve(std::size_t i, int liveness_fd, Fd alive) {
+  std::string who = "manager over " + transport_.name +
+                    (is_leader(i) ? std::string(", the leader's server") : ", server " + std::to_string(i));
   std::optional<std::string> error;
   std::uint64_t cpu_start = thread_cpu_ns();
+  std::optional<Liveness> client;
   try {
+    client.emplace(std::span<const int>(&liveness_fd, 1));
+    Caller caller{i, is_leader(i), *client};
     std::unique_ptr<Endpoint> endpoint =
         transport_.open(links_[i].address(), Side::a, Liveness({&liveness_fd, 1}));
     {
@@ -131,16 +185,22 @@ void ManagerHost::serve(std::size_t i, int liveness_fd) {
     std::vector<std::byte> request(max_message_), reply(max_message_);
     for (bool goodbye = false; !goodbye;) {
       std::size_t n = endpoint->recv(request);
-      std::size_t size = answer(std::span(request).first(n), reply, goodbye);
+      std::size_t size = answer(caller, std::span(request).first(n), reply, goodbye);
       endpoint->send(std::span(reply).first(size));
     }
     endpoint->close();
   } catch (const PeerClosed&) {
-    // The client went without a goodbye: its own end explains the run's failure.
-    error = who + ": client went away without saying goodbye";
+    // The client went without a goodbye: its own end explains the run's failure. The
+    // leader's own client is released at the end of every run, never closed: no error.
+    if (!is_leader(i)) error = who + ": client went away without saying goodbye";
   } catch (const std::exception& failure) {
-    error = who + ": " + failure.what();
+    // The leader's hold has been released before the host stops, so its server woken by the
+    // stop (over ZeroMQ, which learns of an end only by waiting) has simply ended.
+    if (!is_leader(i) || !stopping_.load(std::memory_order_acquire))
+      error = who + ": " + failure.what();
   }
+  if (client) client_ended({i, is_leader(i), *client});
+  alive.reset();  // the leader's client sees its server end
   std::lock_guard lock(mutex_);
   servers_[i].cpu_ns = thread_cpu_ns() - cpu_start;
   servers_[i].error = std::move(error);

@@ -1,4 +1,5 @@
-// The media: a link per transport, the dictionaries, a dict manager per transport.
+// The media: a link per transport, the dictionaries, a dict manager and a queue manager per
+// transport.
 #include "harness/medium.hpp"
 
 #include <stdexcept>
@@ -85,6 +86,12 @@ MediumKind link_medium(const Transport& transport) {
   kind.crosses_processes = transport.crosses_processes;
   kind.waits = transport.waits;
   kind.transport = transport.name;
+  kind.alternating_only = transport.alternating_only;
+  kind.many_senders = transport.many_senders;
+  kind.many_receivers = transport.many_receivers;
+  kind.shared_write_limit = transport.shared_write_limit;
+  kind.shared_writers_hazard = transport.shared_writers_hazard;
+  if (transport.default_depth > 0) kind.depth = depth_segment(transport.default_depth);
   std::string name = transport.name;
   kind.create = [name](const MediumOptions& options) -> std::unique_ptr<MediumHost> {
     return std::make_unique<LinkHost>(find_transport(name), options);
@@ -122,6 +129,8 @@ std::vector<MediumKind> build_media() {
   for (const auto& dict : Registry<DictKind>::all()) media.push_back(dict_medium(dict));
   for (const auto& transport : all_transports())
     if (transport.family != "test") media.push_back(dict_manager_medium(transport));
+  for (const auto& transport : all_transports())
+    if (transport.family != "test") media.push_back(queue_manager_medium(transport));
   return media;
 }
 
@@ -143,12 +152,32 @@ std::vector<std::string> medium_names(const std::string& family) {
   return names;
 }
 
-const MediumKind& find_medium(const std::string& name, const std::string& family) {
+const MediumKind* find_medium_or_null(const std::string& name, const std::string& family) {
   for (const auto& kind : all_media())
-    if (kind.name == name && kind.family == family) return kind;
+    if (kind.name == name && kind.family == family) return &kind;
+  return nullptr;
+}
+
+const MediumKind& find_medium(const std::string& name, const std::string& family) {
+  if (const MediumKind* kind = find_medium_or_null(name, family)) return *kind;
   std::string known;
   for (const auto& other : medium_names(family)) known += (known.empty() ? "" : ", ") + other;
   throw UsageError("unknown " + family_noun(family) + " '" + name + "' (known: " + known + ")");
+}
+
+Segment depth_segment(std::uint64_t fallback) {
+  Segment depth;
+  depth.key = "depth";
+  depth.noun = "queue depth";
+  depth.min = 1;
+  depth.max = kMaxDepth;
+  depth.fallback = fallback;
+  depth.note = " messages";
+  // 3 is the documents' own example, Queue(maxsize=3): the producer feels the consumer at
+  // once. 64 lets a burst through; 1024 is a queue that is, in practice, never full.
+  depth.quick = {3, 64};
+  depth.full = {3, 64, 1024};
+  return depth;
 }
 
 }  // namespace ipcmeter

@@ -3,9 +3,9 @@
 // every resource and name) and each peer opens it from an address, exactly as a transport
 // is opened; the name in a benchmark's "transport:" segment picks it.
 //
-// Families: "link" (every registered transport; a side holds an Endpoint) and "dict" (the
-// dictionaries of transports/dict.hpp and a dict manager over every transport; a side holds
-// a Dict). A workload says which family it needs.
+// Families: "link" (every registered transport, and a queue manager over every transport; a
+// side holds an Endpoint) and "dict" (the dictionaries of transports/dict.hpp and a dict
+// manager over every transport; a side holds a Dict). A workload says which family it needs.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "harness/counters.hpp"
+#include "harness/segment.hpp"
 #include "transports/dict.hpp"
 #include "transports/transport.hpp"
 
@@ -59,6 +60,9 @@ class MediumHost {
   // What peer i opens (its address), and the fds it inherits; a forked peer closes the fds
   // of every other peer's link.
   virtual const Link& link(int peer) const = 0;
+  // The address peer i opens: its link's, or more (a queue manager's says its largest message,
+  // which its client sizes its buffers by).
+  virtual std::string address(int peer) const { return link(peer).address(); }
   // Every peer has been started (forked, spawned): threads may start now (a forked child
   // must never inherit a lock held by a running thread). `peer_liveness[i]` hangs up when
   // peer i ends.
@@ -88,19 +92,48 @@ struct MediumKind {
   std::string max_peers_reason;
   // The transport a link is made of, or a manager talks over; empty for a plain map.
   std::string transport;
+  // How a link may be used: the transport's own flags for a plain link (transport.hpp says
+  // what each means); a manager's queue says its own.
+  bool alternating_only = false;
+  bool many_senders = false;
+  bool many_receivers = false;
+  std::size_t shared_write_limit = 0;
+  std::string shared_writers_hazard;
+  // A queue that holds a count of messages names it in a "depth:" segment, whose fallback is
+  // the queue's own default; absent for the rest (a pipe, a socket, a byte ring).
+  std::optional<Segment> depth;
+  // The profiles' share of a medium that costs round trips per message (a queue manager),
+  // unless the user names media: whether quick measures it at all, and the workloads each
+  // profile measures it in, blocking only (empty: every workload and wait, as for the rest).
+  bool in_quick = true;
+  std::vector<std::string> quick_workloads;
+  std::vector<std::string> full_workloads;
   std::function<std::unique_ptr<MediumHost>(const MediumOptions&)> create;
   // A peer's side, from the address; `leader` hangs up when the leader's side ends.
   std::function<Handle(const std::string& address, Liveness leader)> open;
 };
 
-// Every medium: a link per transport, the dictionaries, a dict manager per transport
-// (tests' faulty transports excepted). Built on first use, after any test transports.
+// Every medium: a link per transport, the dictionaries, a dict manager and a queue manager
+// per transport (tests' faulty transports excepted). Built on first use, after any test transports.
 const std::vector<MediumKind>& all_media();
 // The medium of that name in that family; a UsageError naming the family's known ones.
 const MediumKind& find_medium(const std::string& name, const std::string& family);
+// The same, or nullptr: for describing a spec that may not be valid.
+const MediumKind* find_medium_or_null(const std::string& name, const std::string& family);
 std::vector<std::string> medium_names(const std::string& family);
 
 // A dictionary manager over a transport (harness/dict_manager.cpp).
 MediumKind dict_manager_medium(const Transport& transport);
+// A queue manager over a transport (harness/queue_manager.cpp): a link whose messages pass
+// through a bounded queue the leader's server threads hold.
+MediumKind queue_manager_medium(const Transport& transport);
+
+// The "depth:" segment of a queue whose own default is `fallback` messages: 1 to kMaxDepth;
+// quick measures 3 and 64, full 3, 64 and 1024.
+constexpr std::uint64_t kMaxDepth = 65536;
+Segment depth_segment(std::uint64_t fallback);
+// A queue is kept within this many bytes of messages (depth x message size) per direction:
+// deeper queues of larger messages are listed as unsupported, not measured.
+constexpr std::uint64_t kMaxQueueBytes = std::uint64_t{64} << 20;
 
 }  // namespace ipcmeter

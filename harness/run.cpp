@@ -32,10 +32,32 @@ const char* fault_name(Fault fault) {
   return "?";
 }
 
+namespace {
+
+// The medium's own "depth:" segment, when the spec's workload and medium are known and the
+// medium is a queue that counts messages.
+const Segment* depth_of(const RunSpec& spec) {
+  const Workload* work = Registry<Workload>::find(spec.workload);
+  const MediumKind* kind = work ? find_medium_or_null(spec.transport, work->medium) : nullptr;
+  return kind && kind->depth ? &*kind->depth : nullptr;
+}
+
+}  // namespace
+
 std::uint64_t RunSpec::param(const std::string& key) const {
   if (auto it = params.find(key); it != params.end()) return it->second;
-  if (const Segment* segment = find_workload(workload).segment(key)) return segment->fallback;
+  const Workload& work = find_workload(workload);
+  if (const Segment* segment = work.segment(key)) return segment->fallback;
+  // A workload that needs a queue of its own depth gets it; the rest, the queue's default.
+  if (const Segment* depth = depth_of(*this); depth && key == depth->key)
+    return work.queue_depth > 0 ? work.queue_depth : depth->fallback;
   throw UsageError("workload " + workload + " has no " + key + ": segment");
+}
+
+std::size_t RunSpec::max_message() const {
+  const Workload& work = find_workload(workload);
+  if (work.segment("size")) return static_cast<std::size_t>(param("size"));
+  return work.max_message > 0 ? work.max_message : MediumOptions{}.max_message_size;
 }
 
 int RunSpec::peer_count() const {
@@ -59,24 +81,61 @@ std::string segments_text(const RunSpec& spec, char separator) {
   if (const Workload* work = Registry<Workload>::find(spec.workload))
     for (const auto& segment : work->segments)
       text += separator + segment.key + ":" + std::to_string(spec.param(segment.key));
+  // A queue's depth, the medium's own segment, follows the workload's.
+  if (const Segment* depth = depth_of(spec))
+    text += separator + depth->key + ":" + std::to_string(spec.param(depth->key));
   return text;
 }
 
-void validate_segments(const RunSpec& spec, const Workload& work) {
+void check_range(const Segment& segment, std::uint64_t value) {
+  if (value < segment.min || value > segment.max)
+    throw UsageError(segment.noun + " " + std::to_string(value) + " is out of range (" +
+                     std::to_string(segment.min) + " to " + std::to_string(segment.max) +
+                     segment.note + ")");
+}
+
+std::string bytes_text(std::uint64_t bytes) {
+  if (bytes >= (std::uint64_t{1} << 30) && bytes % (std::uint64_t{1} << 30) == 0)
+    return std::to_string(bytes >> 30) + " GiB";
+  if (bytes >= (std::uint64_t{1} << 20) && bytes % (std::uint64_t{1} << 20) == 0)
+    return std::to_string(bytes >> 20) + " MiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+void validate_segments(const RunSpec& spec, const Workload& work, const MediumKind& kind) {
+  const Segment* depth = kind.depth ? &*kind.depth : nullptr;
   for (const auto& [key, value] : spec.params) {
-    if (work.segment(key)) continue;
+    if (work.segment(key) || (depth && key == depth->key)) continue;
+    if (key == "depth")
+      throw UsageError(kind.name + " is not a queue that holds a count of messages: it has no "
+                       "depth: segment");
     std::string known;
     for (const auto& segment : work.segments) known += (known.empty() ? "" : ", ") + segment.key;
     throw UsageError("workload " + work.name + " has no " + key + ": segment (its segments: " +
                      (known.empty() ? "none" : known) + ")");
   }
-  for (const auto& segment : work.segments) {
-    std::uint64_t value = spec.param(segment.key);
-    if (value < segment.min || value > segment.max)
-      throw UsageError(segment.noun + " " + std::to_string(value) + " is out of range (" +
-                       std::to_string(segment.min) + " to " + std::to_string(segment.max) +
-                       segment.note + ")");
-  }
+  for (const auto& segment : work.segments) check_range(segment, spec.param(segment.key));
+  if (!depth) return;
+  std::uint64_t messages = spec.param(depth->key);
+  check_range(*depth, messages);
+  // A workload that needs its own depth (room for every worker's stop) keeps it: its depth
+  // is not an axis, and asking for another is an error rather than a deadlock.
+  if (work.queue_depth > 0 && messages != work.queue_depth)
+    throw UsageError("workload " + work.name + " keeps its own queue depth, " +
+                     std::to_string(work.queue_depth) + " messages");
+}
+
+// Last of the checks: a deep queue of large messages is a combination that exists but is not
+// measured here (listed with the reason).
+void check_queue_bytes(const RunSpec& spec, const MediumKind& kind) {
+  if (!kind.depth) return;
+  std::uint64_t messages = spec.param(kind.depth->key);
+  std::uint64_t bytes = messages * spec.max_message();
+  if (bytes > kMaxQueueBytes)
+    throw Unsupported(kind.name + " at depth " + std::to_string(messages) + " with " +
+                      std::to_string(spec.max_message()) + "-byte messages would hold " +
+                      bytes_text(bytes) + " per direction; the suite keeps a queue within " +
+                      bytes_text(kMaxQueueBytes));
 }
 
 void validate_fit(const RunSpec& spec, const Workload& work, const MediumKind& kind,
@@ -87,7 +146,7 @@ void validate_fit(const RunSpec& spec, const Workload& work, const MediumKind& k
   if (std::find(kind.waits.begin(), kind.waits.end(), spec.wait) == kind.waits.end())
     throw UsageError(medium + " has no wait strategy " + wait_name(spec.wait));
   if (spec.peer_count() > kind.max_peers) throw UsageError(kind.max_peers_reason);
-  if (kind.family == "link" && find_transport(kind.transport).alternating_only && !work.alternating)
+  if (kind.family == "link" && kind.alternating_only && !work.alternating)
     throw UsageError(medium + " alternates send and receive; workload " + work.name +
                      " does not");
 }
@@ -107,10 +166,11 @@ void RunSpec::validate() const {
   const Workload& work = find_workload(workload);
   if (duration.count() < 0 || (duration.count() > 0 && work.frame.count() == 0))
     throw UsageError("workload " + workload + " counts iterations; only a paced one runs for a duration");
-  validate_segments(*this, work);
   const MediumKind& kind = find_medium(transport, work.medium);
+  validate_segments(*this, work, kind);
   validate_fit(*this, work, kind, where);
   if (work.validate) work.validate(*this, kind);
+  check_queue_bytes(*this, kind);
 }
 
 namespace {
@@ -127,7 +187,8 @@ class Measurement {
   explicit Measurement(const RunSpec& spec)
       : spec_(spec),
         workload_(find_workload(spec.workload)),
-        host_(find_medium(spec.transport, workload_.medium).create(medium_options())),
+        kind_(find_medium(spec.transport, workload_.medium)),
+        host_(kind_.create(medium_options())),
         group_(find_placement(spec.placement), spec.peer_count()) {}
 
   RunResult go(const TimedSectionHooks& hooks) {
@@ -151,9 +212,8 @@ class Measurement {
   MediumOptions medium_options() const {
     MediumOptions options;
     options.peers = spec_.peer_count();
-    if (workload_.segment("size")) options.max_message_size = spec_.param("size");
-    else if (workload_.max_message > 0) options.max_message_size = workload_.max_message;
-    if (workload_.segment("depth")) options.capacity = spec_.param("depth");
+    options.max_message_size = spec_.max_message();
+    if (kind_.depth) options.capacity = spec_.param(kind_.depth->key);
     else if (workload_.queue_depth > 0) options.capacity = workload_.queue_depth;
     options.wait = spec_.wait;
     return options;
@@ -165,7 +225,7 @@ class Measurement {
     for (int i = 0; i < peers; ++i) {
       PeerSpec peer;
       peer.run = spec_;
-      peer.address = host_->link(i).address();
+      peer.address = host_->address(i);
       // The iterations are shared out; the first peers take one more when they do not divide.
       peer.count = iterations / peers + (static_cast<std::uint64_t>(i) < iterations % peers);
       peer.peer_index = i;
@@ -245,6 +305,7 @@ class Measurement {
 
   const RunSpec& spec_;
   const Workload& workload_;
+  const MediumKind& kind_;
   std::unique_ptr<MediumHost> host_;
   PeerGroup group_;
   Handle handle_;

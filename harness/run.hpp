@@ -32,8 +32,8 @@ struct RunSpec {
   std::string transport;  // the medium: a transport, a dictionary, a manager
   std::string placement;
   WaitStrategy wait = WaitStrategy::block;
-  // The workload's own segments (size, producers, clients, ...); one not set takes the
-  // segment's fallback.
+  // The workload's own segments (size, producers, clients, ...) and a queue's depth; one not
+  // set takes the segment's fallback.
   std::map<std::string, std::uint64_t> params;
   std::uint64_t count = 1000;  // iterations: messages, round trips, operations, frames
   // A paced workload may run for a duration instead: count is then duration / frame.
@@ -45,13 +45,17 @@ struct RunSpec {
   // For the test that shows why some transports refuse several writers: lets them try.
   bool allow_shared_writers = false;
 
-  // The value of one of the workload's segments (set, or its fallback).
+  // The value of one of the workload's segments, or of the medium's (a queue's depth): set,
+  // or its fallback.
   std::uint64_t param(const std::string& key) const;
+  // The largest message the run sends: its size, or the workload's own largest.
+  std::size_t max_message() const;
   int peer_count() const;
   std::uint64_t iterations() const;  // count, or duration / frame for a paced workload
   // "stream transport:pipe placement:fork wait:block size:64", the prefix of every error.
   std::string describe() const;
-  // The benchmark name: "stream/transport:pipe/placement:fork/wait:block/size:64".
+  // The benchmark name: "stream/transport:pipe/placement:fork/wait:block/size:64", a queue's
+  // depth last: ".../size:64/depth:3".
   std::string name() const;
   // Checks every name, value and fit of workload, medium, placement and wait: UsageError
   // (or Unsupported) otherwise.

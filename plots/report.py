@@ -19,6 +19,7 @@ import transports  # noqa: E402
 
 PLACEMENT_KEY = "placement"
 SERIES_KEY = "transport"
+DEPTH_KEY = "depth"
 MARKERS = "osD^v"
 DICT_PNG = "dicts.png"
 WAIT_NOTE = (
@@ -54,6 +55,9 @@ def split_identity(res: sm.Result, column: str = sm.SIZE_KEY):
     ident = res.identity(column)
     placement = str(ident.pop(PLACEMENT_KEY, "-"))
     series = str(ident.pop(SERIES_KEY, None) or ident.pop(sm.TAGS_COLUMN, "-"))
+    # A queue's depth is part of what the line is (queue-boost depth:3), not a panel of its own.
+    if DEPTH_KEY in ident:
+        series += f" depth:{ident.pop(DEPTH_KEY)}"
     facet = " ".join(f"{k}:{v}" for k, v in ident.items())
     return series, (facet, placement)
 

@@ -34,8 +34,14 @@ def cells_of(results: List[sm.Result], workload: str, wait: str, sizes: Optional
         f = r.fields
         if (r.error is None and r.workload == workload and f.get("wait") == wait and isinstance(r.size, int)
                 and (sizes is None or r.size in sizes)):
-            out.setdefault(r.size, {}).setdefault(f.get("transport"), {})[f.get("placement")] = r
+            out.setdefault(r.size, {}).setdefault(transport_label(r), {})[f.get("placement")] = r
     return out
+
+
+def transport_label(r: sm.Result) -> str:
+    """The transport, with its depth for a queue measured at several (queue-boost depth:3)."""
+    depth = r.fields.get("depth")
+    return str(r.fields.get("transport")) + (f" depth:{depth}" if depth is not None else "")
 
 
 def ratio(by_placement: Dict[str, sm.Result], key: str) -> Optional[float]:

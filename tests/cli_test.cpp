@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tests/test_support.hpp"
+#include "harness/medium.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcmeter {
@@ -66,6 +67,14 @@ TEST_F(Cli, BadInputGivesOneLineAndNonZeroExit) {
       {"--timeout=inf"},
       {"--sizes=17592186044424M"},
       {"--list=yes"},
+      {"--depths=0"},
+      {"--depths="},
+      {"--depths=3,,64"},
+      {"--depths=deep"},
+      {"--depths=-3"},
+      {"--depths=65537"},
+      {"--depths"},
+      {"--transports=queue-manager-carrier-pigeon"},
   };
   for (const auto& args : bad_inputs) {
     Outcome outcome = run_bench(args, dir_);
@@ -77,12 +86,110 @@ TEST_F(Cli, BadInputGivesOneLineAndNonZeroExit) {
   }
 }
 
+TEST_F(Cli, BadDepthsSayWhatIsWrongWithExitStatus2) {
+  for (const auto& [arg, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"--depths=0", "bad --depths value '0' (expected a whole number above 0)"},
+           {"--depths=3,,64", "empty item in --depths='3,,64'"},
+           {"--depths=65537", "queue depth 65537 is out of range (1 to 65536 messages)"}}) {
+    Outcome outcome = run_bench({arg}, dir_);
+    EXPECT_EQ(outcome.exit_code, 2) << arg;
+    EXPECT_EQ(outcome.err, "ipcmeter-bench: " + expected + "\n") << arg;
+  }
+}
+
+// The names the quick profile registers (listed, never run): which queues sweep depth where.
+std::string listed(const std::vector<std::string>& args, const std::string& dir) {
+  std::vector<std::string> all = args;
+  all.push_back("--benchmark_list_tests=true");
+  Outcome outcome = run_bench(all, dir);
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
+  return outcome.out;
+}
+
+bool has_line(const std::string& text, const std::string& line) {
+  return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
+}
+
+TEST_F(Cli, QuickProfileSweepsDepthOnlyWhereItSaysAndNamesItEverywhere) {
+  std::string names = listed({"--workloads=stream,pingpong,fanin"}, dir_);
+  const std::string stream = "stream/transport:";
+  for (const char* queue : {"queue-boost", "queue-manager-unix-stream"})
+    for (const char* placement : {"thread", "fork"})
+      for (int depth : {3, 64})
+        EXPECT_TRUE(has_line(names, stream + queue + "/placement:" + placement +
+                                        "/wait:block/size:64/depth:" + std::to_string(depth) +
+                                        "/manual_time"))
+            << queue << " " << placement << " " << depth;
+  // Elsewhere each queue at its own default depth only.
+  EXPECT_TRUE(has_line(names, stream + "queue-boost/placement:spawn/wait:block/size:64/depth:64/manual_time"));
+  EXPECT_FALSE(has_line(names, stream + "queue-boost/placement:spawn/wait:block/size:64/depth:3/manual_time"));
+  EXPECT_TRUE(has_line(names, stream + "queue-manager-unix-stream/placement:thread/wait:block/size:4096/depth:3/manual_time"));
+  EXPECT_FALSE(has_line(names, stream + "queue-manager-unix-stream/placement:thread/wait:block/size:4096/depth:64/manual_time"));
+  EXPECT_TRUE(has_line(names, stream + "queue-mutex/placement:thread/wait:block/size:64/depth:64/manual_time"));
+  EXPECT_TRUE(has_line(names, "pingpong/transport:queue-manager-unix-stream/placement:spawn/wait:block/size:64/depth:3/manual_time"));
+  // A link that is no queue of messages has no depth.
+  EXPECT_TRUE(has_line(names, stream + "pipe/placement:fork/wait:block/size:64/manual_time"));
+  EXPECT_EQ(names.find("transport:shm-spsc/placement:fork/wait:block/size:64/depth"), std::string::npos);
+  // The quick profile's share of the managers: the one over a Unix socket, in stream and
+  // pingpong, blocking.
+  EXPECT_EQ(names.find("queue-manager-pipe"), std::string::npos);
+  EXPECT_EQ(names.find("fanin/transport:queue-manager"), std::string::npos);
+  EXPECT_EQ(names.find("queue-manager-unix-stream/placement:fork/wait:spin"), std::string::npos);
+
+  // Full: every manager and depth 1024, in stream (not paced), blocking.
+  names = listed({"--profile=full", "--workloads=stream,paced", "--sizes=64", "--placements=fork"}, dir_);
+  for (int depth : {3, 64, 1024})
+    EXPECT_TRUE(has_line(names, stream + "queue-manager-zmq-ipc/placement:fork/wait:block/size:64/depth:" +
+                                    std::to_string(depth) + "/manual_time"))
+        << depth;
+  EXPECT_TRUE(has_line(names, stream + "queue-boost/placement:fork/wait:hybrid/size:64/depth:1024/manual_time"));
+  EXPECT_EQ(names.find("paced/transport:queue-manager"), std::string::npos);
+  EXPECT_EQ(names.find("queue-manager-zmq-ipc/placement:fork/wait:spin"), std::string::npos);
+
+  // --depths sets the depths of every queue benchmark; naming a manager measures it fully.
+  names = listed({"--workloads=stream,fanin", "--transports=queue-manager-pipe,pipe", "--depths=5,7"}, dir_);
+  EXPECT_TRUE(has_line(names, "fanin/transport:queue-manager-pipe/placement:spawn/wait:block/producers:4/size:65536/depth:7/manual_time"));
+  EXPECT_TRUE(has_line(names, stream + "queue-manager-pipe/placement:fork/wait:block/size:8/depth:5/manual_time"));
+  EXPECT_EQ(names.find("depth:3"), std::string::npos);
+  EXPECT_TRUE(has_line(names, stream + "pipe/placement:fork/wait:block/size:8/manual_time"));
+}
+
+TEST_F(Cli, HelpAndListStateTheDepths) {
+  Outcome help = run_bench({"--help"}, dir_);
+  EXPECT_NE(help.out.find("--depths=3,64,1024"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("quick: 3,64 for stream at 64 B on thread and fork"), std::string::npos) << help.out;
+  Outcome list = run_bench({"--list"}, dir_);
+  EXPECT_NE(list.out.find("queue-manager-unix-stream"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("(depth: default 3)"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("(depth: default 64)"), std::string::npos) << list.out;
+}
+
+TEST_F(Cli, TinyQueueManagerRunReportsServerCpu) {
+  fs::path json = fs::path(dir_) / "queue.json";
+  Outcome outcome = run_bench({"--workloads=stream", "--transports=queue-manager-unix-stream",
+                               "--placements=fork", "--sizes=64", "--waits=block", "--depths=3",
+                               "--benchmark_filter=^stream/", "--benchmark_min_time=0.01",
+                               "--benchmark_out=" + json.string(), "--benchmark_out_format=json"},
+                              dir_);
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  std::string text = read_file(json);
+  fs::remove(json);
+  for (const char* expected :
+       {"\"name\": \"stream/transport:queue-manager-unix-stream/placement:fork/wait:block/size:64/"
+        "depth:3/manual_time\"",
+        "\"server_cpu_ns_per_iter\":", "\"full_puts_per_iter\":", "\"items_per_second\":"})
+    EXPECT_NE(text.find(expected), std::string::npos) << expected;
+  EXPECT_EQ(text.find("\"error_occurred\": true"), std::string::npos) << text;
+}
+
 TEST_F(Cli, UnknownTransportNamesTheKnownOnes) {
   Outcome outcome = run_bench({"--transports=carrier-pigeon"}, dir_);
-  // The test binary registers test-only transports; the benchmark binary lists only its own.
+  // The test binary registers test-only transports; the benchmark binary lists only its own
+  // links: every transport, then a queue manager over each.
   std::string known;
-  for (const auto& transport : all_transports())
-    if (transport.family != "test") known += (known.empty() ? "" : ", ") + transport.name;
+  for (const auto& kind : all_media())
+    if (kind.family == "link" && find_transport(kind.transport).family != "test")
+      known += (known.empty() ? "" : ", ") + kind.name;
   EXPECT_EQ(outcome.err,
             "ipcmeter-bench: unknown transport 'carrier-pigeon' (known: " + known + ")\n");
 }

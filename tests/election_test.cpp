@@ -320,7 +320,9 @@ INSTANTIATE_TEST_SUITE_P(Queues, ElectionParallel,
                          ::testing::Values(ParallelParam{"queue-mutex", "thread", 100'000},
                                            ParallelParam{"queue-boost", "thread", 1'000'000},
                                            ParallelParam{"queue-boost", "fork", 100'000},
-                                           ParallelParam{"queue-boost", "spawn", 1'000'000}),
+                                           ParallelParam{"queue-boost", "spawn", 1'000'000},
+                                           // Batches put into a Manager's queue, results gotten back.
+                                           ParallelParam{"queue-manager-unix-stream", "fork", 100'000}),
                          parallel_param_name);
 
 TEST(ElectionParallelCompute, ComputeOnlyGivesTheSameCountsAsTheQueue) {

@@ -21,7 +21,10 @@ namespace {
 
 namespace bip = boost::interprocess;
 
-// Room for 64 messages, but at most 8 MiB of slots per direction (8 slots of 1 MiB).
+// A queue's default depth: room for 64 messages. A run always asks for its depth (the
+// depth: segment, 64 unless said otherwise, within harness/medium.hpp's kMaxQueueBytes); a
+// link made directly with no capacity keeps at most 8 MiB of slots per direction (8 slots of
+// 1 MiB).
 constexpr std::size_t kDefaultCapacity = 64;
 constexpr std::size_t kMaxQueueBytes = std::size_t{8} << 20;
 // Its waits cannot be interrupted by a signal, so they time out this often to look at the
@@ -226,6 +229,7 @@ Transport queue_boost_transport() {
   transport.waits = {WaitStrategy::block, WaitStrategy::spin, WaitStrategy::hybrid};
   transport.many_senders = true;  // message_queue is multi-producer
   transport.many_receivers = true;  // and multi-consumer: each message to one receiver
+  transport.default_depth = kDefaultCapacity;
   return transport;
 }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 
@@ -22,17 +23,20 @@ constexpr auto kWakeCheck = std::chrono::milliseconds(50);
 
 class BoundedQueue {
  public:
+  // The slots are one allocation left uninitialised: a deep queue of large messages costs
+  // only the pages its messages touch, not a zero-fill of every slot at each run's set-up.
   BoundedQueue(std::size_t capacity, std::size_t max_size)
-      : slots_(capacity, std::vector<std::byte>(max_size)), sizes_(capacity) {}
+      : slot_size_(max_size), capacity_(capacity), slots_(new std::byte[capacity * max_size]),
+        sizes_(capacity) {}
 
   void push(std::span<const std::byte> message) {
     std::unique_lock lock(mutex_);
-    if (message.size() > slots_[0].size())
+    if (message.size() > slot_size_)
       throw std::length_error("queue-mutex: message of " + std::to_string(message.size()) +
-                              " bytes exceeds the slot size " + std::to_string(slots_[0].size()));
-    wait(lock, not_full_, [&] { return count_ < slots_.size(); });
-    std::size_t slot = (head_ + count_) % slots_.size();
-    if (!message.empty()) std::memcpy(slots_[slot].data(), message.data(), message.size());
+                              " bytes exceeds the slot size " + std::to_string(slot_size_));
+    wait(lock, not_full_, [&] { return count_ < capacity_; });
+    std::size_t slot = (head_ + count_) % capacity_;
+    if (!message.empty()) std::memcpy(slot_data(slot), message.data(), message.size());
     sizes_[slot] = message.size();
     ++count_;
     not_empty_.notify_one();
@@ -46,8 +50,8 @@ class BoundedQueue {
       throw std::length_error("queue-mutex: message of " + std::to_string(size) +
                               " bytes does not fit a " + std::to_string(buffer.size()) +
                               "-byte buffer");
-    if (size > 0) std::memcpy(buffer.data(), slots_[head_].data(), size);
-    head_ = (head_ + 1) % slots_.size();
+    if (size > 0) std::memcpy(buffer.data(), slot_data(head_), size);
+    head_ = (head_ + 1) % capacity_;
     --count_;
     not_full_.notify_one();
     return size;
@@ -85,10 +89,14 @@ class BoundedQueue {
     }
   }
 
+  std::byte* slot_data(std::size_t slot) { return slots_.get() + slot * slot_size_; }
+
   std::mutex mutex_;
   std::condition_variable not_empty_;
   std::condition_variable not_full_;
-  std::vector<std::vector<std::byte>> slots_;
+  std::size_t slot_size_;
+  std::size_t capacity_;
+  std::unique_ptr<std::byte[]> slots_;
   std::vector<std::size_t> sizes_;
   std::size_t head_ = 0;
   std::size_t count_ = 0;
@@ -143,6 +151,7 @@ Transport queue_mutex_transport() {
                       create_queue, open_queue};
   transport.many_senders = true;  // the mutex serialises producers
   transport.many_receivers = true;  // and multi-consumer: each message to one receiver
+  transport.default_depth = kDefaultCapacity;
   return transport;
 }
 

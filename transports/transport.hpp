@@ -26,7 +26,7 @@ struct TransportOptions {
   std::size_t max_message_size = std::size_t{1} << 20;
   // How both sides wait; create() writes it into the address, so the peer waits alike.
   WaitStrategy wait = WaitStrategy::block;
-  // Messages a queue holds; 0 means the transport's own default.
+  // Messages a queue holds (bytes, for a byte ring); 0 means the transport's own default.
   std::size_t capacity = 0;
   // How many side-b endpoints will send to the one side a (fan-in); see many_senders.
   int senders = 1;
@@ -119,6 +119,10 @@ struct Transport {
   // True when several side-b endpoints may receive from one side a, each message going to
   // exactly one of them (a work queue that several workers share).
   bool many_receivers = false;
+  // A queue whose capacity is a count of messages: how many it holds by default. Its
+  // benchmarks then name their depth (the "depth:" segment). 0 for the rest, a byte ring
+  // (shm-spsc) included.
+  std::size_t default_depth = 0;
   // Where writers may share one side-b end only for messages up to a size (a pipe: its
   // writes of at most PIPE_BUF bytes are atomic), that size and what goes wrong above it.
   // The benchmark lists a larger fan-in as unsupported, with the reason, rather than

@@ -66,6 +66,7 @@ Workload stream_workload() {
   work.iteration = "message";
   work.segments = {size_segment()};
   work.payload_copies = 1;
+  work.fills_queues = true;
   work.lead = [](LeaderSide& side) { return std::make_unique<Consume>(side, 0); };
   work.follow = [](PeerSide& side) { return std::make_unique<Produce>(side, -1); };
   return work;
@@ -85,16 +86,15 @@ Segment producers_segment() {
 
 // Which links several producers may share, and where sharing corrupts.
 void validate_fan_in(const RunSpec& spec, const MediumKind& kind) {
-  const Transport& transport = find_transport(kind.transport);
-  if (!transport.many_senders && transport.shared_write_limit == 0)
-    throw UsageError("transport " + transport.name + " is point-to-point: fanin needs one that "
+  if (!kind.many_senders && kind.shared_write_limit == 0)
+    throw UsageError("transport " + kind.name + " is point-to-point: fanin needs one that "
                      "takes several senders");
   std::uint64_t size = spec.param("size");
-  bool may_share = transport.many_senders || size <= transport.shared_write_limit;
+  bool may_share = kind.many_senders || size <= kind.shared_write_limit;
   if (spec.peer_count() > 1 && !may_share && !spec.allow_shared_writers)
-    throw Unsupported("transport " + transport.name + " cannot take " +
+    throw Unsupported("transport " + kind.name + " cannot take " +
                       std::to_string(spec.peer_count()) + " writers of " + std::to_string(size) +
-                      "-byte messages: " + transport.shared_writers_hazard);
+                      "-byte messages: " + kind.shared_writers_hazard);
 }
 
 Workload fanin_workload() {
@@ -108,6 +108,7 @@ Workload fanin_workload() {
   work.segments = {producers_segment(), size};
   work.peers_key = "producers";
   work.payload_copies = 1;
+  work.fills_queues = true;
   work.validate = validate_fan_in;
   work.lead = [](LeaderSide& side) {
     return std::make_unique<Consume>(side, side.spec.peer_count());

@@ -20,24 +20,12 @@
 #include "harness/medium.hpp"
 #include "harness/peer.hpp"
 #include "harness/run.hpp"
+#include "harness/segment.hpp"
 
 namespace ipcmeter {
 
 class PeerGroup;
 struct Workload;
-
-// A key:value segment of a benchmark name that a workload owns (after wait:).
-struct Segment {
-  std::string key;    // "size"
-  std::string noun;   // "message size", for errors
-  std::uint64_t min = 1;
-  std::uint64_t max = 1;
-  std::uint64_t fallback = 1;  // a spec that does not set it gets this
-  std::string note;            // after the range in errors: " bytes; 8 bytes hold ..."
-  // The values each profile measures when the user names none.
-  std::vector<std::uint64_t> quick;
-  std::vector<std::uint64_t> full;
-};
 
 // What the leader's part sees: the spec, its hold on the medium, and the peers' reports.
 class LeaderSide {
@@ -122,8 +110,14 @@ struct Workload {
   std::string latency;
   // The largest message it sends when it has no size segment (0: the medium's default), and
   // the messages a queue must hold when it has no depth segment (0: the medium's default).
+  // A workload with a queue_depth keeps it: its benchmarks over a queue name that depth, and
+  // no other can be asked for (election/parallel needs room for every worker's stop).
   std::size_t max_message = 0;
   std::size_t queue_depth = 0;
+  // Its producers can run ahead of its consumer, so a queue's depth changes what is measured
+  // (stream, fanin): the suite sweeps the depth: segment for it. The rest (a round trip, a
+  // frame) have at most one message in flight each way and run at each queue's default.
+  bool fills_queues = false;
   // Its peers are workers meant to use every CPU: pinned as Pinning::worker_cpu says, not
   // all on the peer's CPU.
   bool workers_use_every_cpu = false;

@@ -186,6 +186,20 @@ class Transports(unittest.TestCase):
             self.assertIn(expected, proc.stderr)
             self.assertEqual(proc.stderr.count("\n"), 1)
 
+    def test_a_queue_at_two_depths_is_two_rows(self):
+        def res(depth, placement, rate):
+            fields = {"transport": "queue-boost", "placement": placement, "wait": "block", "size": 64}
+            if depth is not None:
+                fields["depth"] = depth
+            r = sm.Result(f"stream/{depth}/{placement}", "stream", fields, ())
+            r.values = {"items_per_second": rate}
+            return r
+        results = [res(3, "thread", 1e5), res(3, "fork", 5e4), res(64, "thread", 1e6), res(64, "fork", 8e5),
+                   res(None, "fork", 1.0)]
+        rows = {row[1]: row for row in transports.tables(results, "block", [64])[0].rows}
+        self.assertEqual(list(rows), ["queue-boost depth:64", "queue-boost depth:3", "queue-boost"])
+        self.assertEqual(rows["queue-boost depth:3"][-1], "0.50")
+
     def test_beyond_spread_marks_only_separated_samples(self):
         def res(placement, xs):
             r = sm.Result("x", "stream", {"placement": placement}, ())

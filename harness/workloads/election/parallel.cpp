@@ -190,10 +190,9 @@ Workload parallel_workload() {
   work.queue_depth = kQueueDepth;
   work.workers_use_every_cpu = true;
   work.validate = [](const RunSpec& spec, const MediumKind& kind) {
-    const Transport& transport = find_transport(kind.transport);
-    if (!transport.many_receivers || !transport.many_senders)
-      throw UsageError("transport " + transport.name + " is point-to-point: election/parallel needs a "
-                       "queue that several workers share (queue-boost, queue-mutex)");
+    if (!kind.many_receivers || !kind.many_senders)
+      throw UsageError("transport " + kind.name + " is point-to-point: election/parallel needs a "
+                       "queue that several workers share (queue-boost, queue-mutex, queue-manager-*)");
     (void)spec;
   };
   work.lead = [](LeaderSide& side) { return std::make_unique<Distribute>(side); };
