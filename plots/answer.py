@@ -26,6 +26,12 @@ def _stream(results, placement: str, size: int, wait: str) -> List[sm.Result]:
     return sorted(found, key=lambda r: -r.values["items_per_second"])
 
 
+def _name(r: sm.Result) -> str:
+    """The transport, with its queue depth when it has one."""
+    depth = r.fields.get("depth")
+    return str(r.fields["transport"]) + (f" depth:{depth}" if depth is not None else "")
+
+
 def _rate(r: sm.Result, size: int) -> str:
     text = f"{sm.fmt_rate(r.values['items_per_second'])} messages/s"
     if size >= 1 << 16 and "bytes_per_second" in r.values:
@@ -39,15 +45,16 @@ def fastest_line(results, placement: str, size: int, who: str) -> str:
     if not blocking:
         return f"{label}: not measured in this run"
     first = blocking[0]
-    line = f"{label}: {first.fields['transport']} is fastest with blocking waits, {_rate(first, size)}"
-    if len(blocking) > 1:
-        second = blocking[1]
+    line = f"{label}: {_name(first)} is fastest with blocking waits, {_rate(first, size)}"
+    # The next transport, not the same one at another depth.
+    second = next((r for r in blocking if r.fields["transport"] != first.fields["transport"]), None)
+    if second is not None:
         line += (f", {first.values['items_per_second'] / second.values['items_per_second']:.2f}x the next,"
-                 f" {second.fields['transport']} ({sm.fmt_rate(second.values['items_per_second'])}/s)")
+                 f" {_name(second)} ({sm.fmt_rate(second.values['items_per_second'])}/s)")
     spinning = _stream(results, placement, size, "spin")
     if spinning:
         s = spinning[0]
-        line += (f"; spinning (a core burnt waiting), {s.fields['transport']} reaches"
+        line += (f"; spinning (a core burnt waiting), {_name(s)} reaches"
                  f" {sm.fmt_rate(s.values['items_per_second'])}/s")
     return line
 
@@ -78,8 +85,8 @@ def process_cost_lines(results) -> List[str]:
     if t and p:
         lines.append(f"round trip (best of each, blocking, {_bytes(t.fields['size'])}): a process takes"
                      f" {p.values['rtt_p50_ns'] / t.values['rtt_p50_ns']:.2f}x a thread's"
-                     f" ({p.fields['transport']} {p.values['rtt_p50_ns'] / 1e3:.1f} us p50 against"
-                     f" {t.fields['transport']} {t.values['rtt_p50_ns'] / 1e3:.1f} us)")
+                     f" ({_name(p)} {p.values['rtt_p50_ns'] / 1e3:.1f} us p50 against"
+                     f" {_name(t)} {t.values['rtt_p50_ns'] / 1e3:.1f} us)")
     starts = {pl: _startup(results, pl) for pl in ("thread", "fork", "spawn")}
     if starts["thread"] and starts["fork"]:
         t = starts["thread"].values["real_time_ns"]

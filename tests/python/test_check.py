@@ -38,9 +38,12 @@ def cpp_run(process_queue=985e3, manager_dict=23.8e3):
                items_per_second=44e3)
     b += entry("dict-get/transport:dict-local/placement:thread/wait:block/clients:1/manual_time",
                items_per_second=96.6e6)
-    b += entry(STREAM.format("queue-boost", "fork", "block"), items_per_second=process_queue)
-    b += entry(STREAM.format("queue-boost", "fork", "spin"), items_per_second=process_queue * 1.5)
-    b += entry(STREAM.format("queue-mutex", "thread", "block"), items_per_second=129e3)
+    queue = "stream/transport:{}/placement:{}/wait:{}/size:64/depth:{}/manual_time"
+    b += entry(queue.format("queue-boost", "fork", "block", 64), items_per_second=process_queue)
+    b += entry(queue.format("queue-boost", "fork", "block", 3), items_per_second=process_queue * 0.5)
+    b += entry(queue.format("queue-boost", "fork", "spin", 64), items_per_second=process_queue * 1.5)
+    b += entry(queue.format("queue-mutex", "thread", "block", 3), items_per_second=129e3)
+    b += entry(queue.format("queue-mutex", "thread", "block", 64), items_per_second=300e3)
     b += entry(STREAM.format("unix-stream", "fork", "block"), items_per_second=411e3)
     b += entry(STREAM.format("socketpair", "thread", "block"), items_per_second=437e3)
     b += entry(STREAM.format("socketpair", "fork", "block"), items_per_second=434e3)
@@ -131,7 +134,8 @@ class Checked(unittest.TestCase):
         self.assertEqual(listener.cells[2], "2.50x")
         self.assertEqual(listener.cells[3], "0.42x")
         self.assertEqual(listener.status, "reversed")
-        self.assertIn("C++: reversed (unix-stream fork wait:block 411k against queue-boost fork wait:block 985k", listener.note)
+        self.assertIn("C++: reversed (unix-stream fork wait:block 411k against queue-boost fork wait:block depth:64 985k",
+                      listener.note)
         fork = rows["fork-cheaper-than-spawn"]  # 60 ms / 3 ms and 11.4 / 8.5: both hold
         self.assertEqual((fork.cells[2], fork.cells[3], fork.status), ("20.00x", "1.34x", "holds"))
         # Python's thread Queue 30k against mp.Queue 60k: 0.5x, reversed; C++ socketpair 437k /
@@ -234,14 +238,16 @@ class Answer(unittest.TestCase):
         results = sm.pick_best(sm.collect(cpp_run())[0])
         lines = answer.answer_lines(results)
         threads_small = lines[0]
-        # Between threads at 64 B with blocking waits: socketpair 437k, then queue-mutex 129k.
+        # Between threads at 64 B with blocking waits: socketpair 437k, then queue-mutex at
+        # its best depth, 300k (the next transport, not the same one at another depth).
         self.assertTrue(threads_small.startswith("between threads, 64 B messages: socketpair is fastest with blocking"
-                                                 " waits, 437k messages/s, 3.39x the next, queue-mutex (129k/s)"),
-                        threads_small)
+                                                 " waits, 437k messages/s, 1.46x the next, queue-mutex depth:64"
+                                                 " (300k/s)"), threads_small)
         procs_small = lines[2]
         # Between processes: queue-boost 985k blocking; its spinning 1.48M is named as spinning.
-        self.assertIn("queue-boost is fastest with blocking waits, 985k messages/s, 2.27x the next, socketpair", procs_small)
-        self.assertIn("spinning (a core burnt waiting), queue-boost reaches 1.48M/s", procs_small)
+        self.assertIn("queue-boost depth:64 is fastest with blocking waits, 985k messages/s, 2.27x the next, socketpair",
+                      procs_small)
+        self.assertIn("spinning (a core burnt waiting), queue-boost depth:64 reaches 1.48M/s", procs_small)
         self.assertIn("between threads, 1 MiB messages: not measured in this run", lines)
         cost = [x for x in lines if x.startswith("throughput at 64 B")][0]
         self.assertIn("a thread moves 0.44x what a process does", cost)  # 437k / 985k
