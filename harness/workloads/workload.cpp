@@ -39,7 +39,7 @@ Segment size_segment() {
   size.fallback = 64;
   size.note = " bytes; 8 bytes hold the sequence number and checksum";
   // 8 B to 1 MiB (64 KiB is the pipe buffer); full adds the steps between.
-  size.quick = {8, 64, 4096, 65536, 1048576};
+  size.quick = {8, 64, 65536, 1048576};
   size.full = {8, 16, 64, 256, 512, 1024, 4096, 16384, 65536, 262144, 1048576};
   return size;
 }
