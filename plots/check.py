@@ -8,7 +8,8 @@ claim | documented | Python today | C++ threads | C++ processes | ratio | verdic
 A figure is met when a measurement is at least the documented figure (the low end of a
 documented range); a claim holds, fails (no clear difference) or is reversed, with the
 numbers. Round-trip-bound figures are shown for the default configuration and for the best
-one this run measured (transport, wait strategy), and the verdict says which meets it.
+one measured (transport, wait strategy; and pinning, when runs with other pinnings are given
+with --with), and the verdict says which meets it.
 
 Exit status: 0 when every documented figure that was measured is met by some configuration,
 1 when one is not met by any, 2 for bad input (a missing or malformed run, JSON from another
@@ -44,7 +45,7 @@ class Measured:
     def config(self) -> str:
         f = self.result.fields
         parts = [str(f[k]) for k in ("transport", "placement") if k in f]
-        parts += [f"{k}:{f[k]}" for k in ("wait", "depth", "workers", "kernel") if k in f]
+        parts += [f"{k}:{f[k]}" for k in ("wait", "depth", "workers", "kernel", "pin") if k in f]
         return " ".join(parts)
 
 
@@ -160,7 +161,8 @@ def _scaled(m: Optional[Measured], per_frame: bool) -> Optional[float]:
     return m.value * FRAME_S if per_frame else m.value
 
 
-def figure_row(item: dict, cpp: List[sm.Result], py: Optional[List[sm.Result]]) -> Row:
+def figure_row(item: dict, cpp: List[sm.Result], py: Optional[List[sm.Result]],
+               others: Optional[List[sm.Result]] = None) -> Row:
     doc = item["documented"]
     low = doc["low"]
     pyspec, cspec = item.get("python", {}), item.get("cpp", {})
@@ -171,7 +173,9 @@ def figure_row(item: dict, cpp: List[sm.Result], py: Optional[List[sm.Result]]) 
     threads = pick(cpp, cspec.get("threads"), fig_c)
     processes = pick(cpp, cspec.get("processes"), fig_c)
     manager = pick(cpp, cspec.get("manager"), fig_c)
-    best = pick(cpp, cspec.get("best"), fig_c, best=True)
+    # The best configuration measured: any transport and wait of this run, or of the other runs
+    # given (another pinning, say), whose results carry their pinning as pin:.
+    best = pick(cpp + (others or []), cspec.get("best"), fig_c, best=True)
     unit = doc["unit"].split()[0] if per_frame else ""
 
     def v(m):
@@ -288,11 +292,23 @@ def gil_row(item: dict, cpp: List[sm.Result], py: Optional[List[sm.Result]]) -> 
                f"holds when {item['holds_when']}: {verdict}")
 
 
-def check(reference: dict, cpp: List[sm.Result], py: Optional[List[sm.Result]]) -> List[Row]:
+def check(reference: dict, cpp: List[sm.Result], py: Optional[List[sm.Result]],
+          others: Optional[List[sm.Result]] = None) -> List[Row]:
     rows = []
     for item in reference["items"]:
-        rows.append(figure_row(item, cpp, py) if item.get("kind") == "figure" else claim_row(item, cpp, py))
+        rows.append(figure_row(item, cpp, py, others) if item.get("kind") == "figure" else claim_row(item, cpp, py))
     return rows
+
+
+def load_others(runs) -> List[sm.Result]:
+    """The suite's results of other runs, each marked with its run's pinning (pin:)."""
+    out = []
+    for run in runs:
+        results, _, ctx = load_runs(run)
+        for r in results:
+            r.fields["pin"] = ctx.get("ipcmeter_pinning", "?")
+        out += results
+    return out
 
 
 def table(rows: List[Row], ctx: dict, has_python: bool) -> sm.Table:
@@ -309,11 +325,11 @@ def exit_status(rows: List[Row]) -> int:
     return 1 if any(r.status == "not met" for r in rows) else 0
 
 
-def run_check(run: str, reference_path: str = REFERENCE):
+def run_check(run: str, reference_path: str = REFERENCE, other_runs=()):
     """(rows, table): InputError for bad input, or when nothing in the run answers any item."""
     reference = load_reference(reference_path)
     cpp, py, ctx = load_runs(run)
-    rows = check(reference, cpp, py)
+    rows = check(reference, cpp, py, load_others(other_runs))
     if all(r.status in ("not measured", "not measurable") for r in rows):
         raise sm.InputError(f"{run}: no benchmark in this run answers any documented figure or claim")
     return rows, table(rows, ctx, py is not None)
@@ -324,9 +340,11 @@ def main(argv=None) -> int:
     ap.add_argument("run", help="a run directory (results/runs/<stamp>) or its bench.json")
     ap.add_argument("--reference", default=REFERENCE, help="the documented figures (default: %(default)s)")
     ap.add_argument("--format", choices=("text", "markdown"), default="text")
+    ap.add_argument("--with", dest="others", action="append", default=[], metavar="RUN",
+                    help="another run (another --pin, say) whose configurations count for 'best'; repeatable")
     args = ap.parse_args(argv)
     try:
-        rows, t = run_check(args.run, args.reference)
+        rows, t = run_check(args.run, args.reference, args.others)
     except sm.InputError as e:
         print(f"check.py: {e}", file=sys.stderr)
         return 2

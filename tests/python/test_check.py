@@ -292,3 +292,18 @@ class PythonDriver(unittest.TestCase):
             self.assertEqual(done.returncode, 2, args)
             self.assertIn(expected, done.stderr)
             self.assertEqual(done.stdout, "")
+
+
+class OtherPinning(unittest.TestCase):
+    def test_a_run_with_another_pinning_counts_for_the_best_configuration(self):
+        with tempfile.TemporaryDirectory() as main, tempfile.TemporaryDirectory() as same_core:
+            with open(os.path.join(main, "bench.json"), "w", encoding="utf-8") as f:
+                json.dump(cpp_run(manager_dict=15e3), f)
+            other = cpp_run(manager_dict=60e3)  # both sides on one core: no cross-vCPU wake-up
+            other["context"]["ipcmeter_pinning"] = "0,0"
+            with open(os.path.join(same_core, "bench.json"), "w", encoding="utf-8") as f:
+                json.dump(other, f)
+            rows, _ = check.run_check(main, check.REFERENCE, [same_core])
+        shared = next(r for r in rows if r.cells[0] == "shared-dict-get")
+        self.assertIn("C++ best (dict-manager-unix-stream fork wait:block pin:0,0)", shared.note)
+        self.assertEqual(shared.cells[4], "15.0k")  # the default configuration is this run's
