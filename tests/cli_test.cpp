@@ -123,15 +123,15 @@ TEST_F(Cli, QuickProfileSweepsDepthOnlyWhereItSaysAndNamesItEverywhere) {
   // Elsewhere each queue at its own default depth only.
   EXPECT_TRUE(has_line(names, stream + "queue-boost/placement:spawn/wait:block/size:64/depth:64/manual_time"));
   EXPECT_FALSE(has_line(names, stream + "queue-boost/placement:spawn/wait:block/size:64/depth:3/manual_time"));
-  EXPECT_TRUE(has_line(names, stream + "queue-manager-unix-stream/placement:thread/wait:block/size:4096/depth:3/manual_time"));
-  EXPECT_FALSE(has_line(names, stream + "queue-manager-unix-stream/placement:thread/wait:block/size:4096/depth:64/manual_time"));
+  EXPECT_TRUE(has_line(names, stream + "queue-manager-unix-stream/placement:thread/wait:block/size:65536/depth:3/manual_time"));
+  EXPECT_FALSE(has_line(names, stream + "queue-manager-unix-stream/placement:thread/wait:block/size:65536/depth:64/manual_time"));
   EXPECT_TRUE(has_line(names, stream + "queue-mutex/placement:thread/wait:block/size:64/depth:64/manual_time"));
-  EXPECT_TRUE(has_line(names, "pingpong/transport:queue-manager-unix-stream/placement:spawn/wait:block/size:64/depth:3/manual_time"));
+  EXPECT_FALSE(has_line(names, "pingpong/transport:queue-manager-unix-stream/placement:spawn/wait:block/size:64/depth:3/manual_time"));
   // A link that is no queue of messages has no depth.
   EXPECT_TRUE(has_line(names, stream + "pipe/placement:fork/wait:block/size:64/manual_time"));
   EXPECT_EQ(names.find("transport:shm-spsc/placement:fork/wait:block/size:64/depth"), std::string::npos);
-  // The quick profile's share of the managers: the one over a Unix socket, in stream and
-  // pingpong, blocking.
+  // The quick profile's share of the managers: the one over a Unix socket, in stream,
+  // blocking.
   EXPECT_EQ(names.find("queue-manager-pipe"), std::string::npos);
   EXPECT_EQ(names.find("fanin/transport:queue-manager"), std::string::npos);
   EXPECT_EQ(names.find("queue-manager-unix-stream/placement:fork/wait:spin"), std::string::npos);
@@ -148,7 +148,7 @@ TEST_F(Cli, QuickProfileSweepsDepthOnlyWhereItSaysAndNamesItEverywhere) {
 
   // --depths sets the depths of every queue benchmark; naming a manager measures it fully.
   names = listed({"--workloads=stream,fanin", "--transports=queue-manager-pipe,pipe", "--depths=5,7"}, dir_);
-  EXPECT_TRUE(has_line(names, "fanin/transport:queue-manager-pipe/placement:spawn/wait:block/producers:4/size:65536/depth:7/manual_time"));
+  EXPECT_TRUE(has_line(names, "fanin/transport:queue-manager-pipe/placement:spawn/wait:block/producers:4/size:64/depth:7/manual_time"));
   EXPECT_TRUE(has_line(names, stream + "queue-manager-pipe/placement:fork/wait:block/size:8/depth:5/manual_time"));
   EXPECT_EQ(names.find("depth:3"), std::string::npos);
   EXPECT_TRUE(has_line(names, stream + "pipe/placement:fork/wait:block/size:8/manual_time"));
