@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <vector>
 
@@ -28,25 +27,21 @@ constexpr int kMaxProducers = 255;
 constexpr std::uint32_t kProducerCounterMask = 0x00FFFFFF;
 
 // The first 8 payload bytes of every message are a word derived from its sequence number
-// and producer, so no two messages of a run carry the same payload.
+// and producer, so no two messages of a run carry the same payload; the verifier checks it
+// beside the checksum of the rest.
 constexpr std::size_t kMessageWord = 8;
 
-struct Sums;
-
-// Makes the messages one side sends. The payload is filled once; each message re-stamps the
-// header and the payload's per-message word, and its checksum is updated for that word
-// rather than computed again, so the sender's cost per message is O(1), not O(size).
+// Makes the messages one side sends. The payload after its word is filled once; each message
+// re-stamps the header and the word, so the sender's cost per message is O(1), not O(size).
 class MessageWriter {
  public:
   // producer < 0: a lone sender with a full 32-bit sequence; else fan-in producer n.
   explicit MessageWriter(std::size_t size, int producer = -1);
-  ~MessageWriter();
-  MessageWriter(MessageWriter&&) noexcept;
   std::span<const std::byte> next() noexcept;
 
  private:
   std::vector<std::byte> message_;
-  std::unique_ptr<Sums> base_;  // the payload's checksum sums with the word's bytes zero
+  std::uint32_t rest_checksum_;  // of the payload after the word, fixed for the run
   std::uint32_t sequence_ = 0;
   std::uint32_t producer_bits_ = 0;
   std::uint32_t counter_mask_ = 0xFFFFFFFF;

@@ -85,8 +85,8 @@ TEST(Message, HeaderFromAnotherMessageFails) {
 
 std::vector<std::byte> copy_of(std::span<const std::byte> message) { return {message.begin(), message.end()}; }
 
-TEST(Message, TheWritersChecksumUpdateMatchesAFullChecksumAtEverySize) {
-  // The writer updates the checksum for each message's word; the verifier computes it all.
+TEST(Message, VerifierAcceptsEverySizeFrom8To300FromOneOrManyProducers) {
+  // The word takes what there is of a payload under 8 bytes; the rest is checksummed.
   for (std::size_t size = 8; size <= 300; ++size)
     for (int producer : {-1, 3}) {
       MessageWriter writer(size, producer);
@@ -130,7 +130,7 @@ TEST(Message, EveryClassOfCorruptionIsCaught) {
     caught("swapped halves", {sent[0], swapped}, "message 1: checksum mismatch");
     auto stale = sent[0];  // the last payload in the buffer, a fresh header over it
     std::copy(sent[1].begin(), sent[1].begin() + 8, stale.begin());
-    caught("a stale payload under a fresh header", {sent[0], stale}, "message 1: checksum mismatch");
+    caught("a stale payload under a fresh header", {sent[0], stale}, "message 1: checksum mismatch: the payload is not this message's");
     caught("a duplicate", {sent[0], sent[0]}, "message 1: reordered or duplicated");
     caught("a dropped message", {sent[0], sent[2]}, "message 1: gap");
     caught("reordered messages", {sent[1], sent[0]}, "message 0: gap");
