@@ -38,18 +38,6 @@ RunSpec dict_run(const std::string& workload, const std::string& kind, const std
                           {{"clients", static_cast<std::uint64_t>(clients)}}, count);
 }
 
-// A pair of fds standing in for a run's control channel: `watched` hangs up once `held`
-// is closed, as a peer's liveness does when the peer ends.
-struct LivenessPair {
-  LivenessPair() {
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) throw SystemError("socketpair", "");
-    watched = Fd(fds[0]);
-    held = Fd(fds[1]);
-  }
-  Fd watched;
-  Fd held;
-};
 
 // ---- Every variant agrees with dict-local on one random sequence of operations ----
 
@@ -66,7 +54,7 @@ TEST_P(DictAgreement, AgreesWithDictLocalOnARandomSequence) {
   // exists, then the client opens it by address.
   const MediumKind& kind = find_medium(GetParam(), "dict");
   auto host = kind.create(options);
-  LivenessPair liveness;
+  testing::LivenessPair liveness;
   int watched = liveness.watched.get();
   host->peers_started({&watched, 1});
   Handle client_handle = kind.open(host->link(0).address(), Liveness());
@@ -308,7 +296,7 @@ TEST_P(ManagerServerDies, ClientGetsAnErrorNotAHang) {
   Fd read_end(address_pipe[0]), write_end(address_pipe[1]);
   // Each side's liveness, as a run's control channel gives it: `watched` hangs up when the
   // server process dies, its twin (held by the server) when this one does.
-  LivenessPair liveness;
+  testing::LivenessPair liveness;
   pid_t server = ::fork();
   ASSERT_GE(server, 0);
   if (server == 0) {

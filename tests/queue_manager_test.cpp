@@ -154,17 +154,6 @@ TEST(QueueManagerMedia, OneForEveryTransportWithItsPlacements) {
 
 // ---- Depth is honoured ----
 
-// A pair of fds standing in for a run's control channel (the peer's liveness).
-struct LivenessPair {
-  LivenessPair() {
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) throw SystemError("socketpair", "");
-    watched = Fd(fds[0]);
-    held = Fd(fds[1]);
-  }
-  Fd watched;
-  Fd held;
-};
 
 // The medium as a run makes it, one peer: the peer's side puts, the leader's side gets.
 struct OpenQueue {
@@ -186,7 +175,7 @@ struct OpenQueue {
     return full ? static_cast<std::uint64_t>(full->value) : 0;
   }
   const MediumKind& kind;
-  LivenessPair liveness;
+  testing::LivenessPair liveness;
   std::unique_ptr<MediumHost> host;
   Handle producer;
   Handle consumer;

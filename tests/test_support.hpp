@@ -3,12 +3,15 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <map>
 #include <string>
 #include <vector>
 
 #include "harness/run.hpp"
+#include "transports/errors.hpp"
+#include "transports/fd.hpp"
 
 namespace ipcmeter::testing {
 
@@ -39,6 +42,19 @@ bool has_children();
 std::string failure_of(const RunSpec& run);
 // The UsageError validate() throws for it ("(accepted)" if none).
 std::string usage_error_of(const RunSpec& run);
+
+// A pair of fds standing in for a run's control channel: `watched` hangs up once `held`
+// is closed, as a peer's liveness does when the peer ends.
+struct LivenessPair {
+  LivenessPair() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) throw SystemError("socketpair", "");
+    watched = Fd(fds[0]);
+    held = Fd(fds[1]);
+  }
+  Fd watched;
+  Fd held;
+};
 
 // What a program run by run_program did.
 struct Outcome {
