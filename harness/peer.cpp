@@ -13,6 +13,7 @@
 
 #include "harness/clock.hpp"
 #include "harness/pinning.hpp"
+#include "harness/placement.hpp"
 #include "harness/workloads/workload.hpp"
 #include "transports/address.hpp"
 #include "transports/errors.hpp"
@@ -140,6 +141,19 @@ PeerSpec PeerSpec::from_args(const std::vector<std::string>& args) {
   return spec;
 }
 
+void PeerSpec::validate_in_own_process() const {
+  // The command line is input like the leader's flags: the same checks, before anything is
+  // opened, plus the one only a process peer needs (it cannot open a threads-only medium).
+  const Placement& where = find_placement(run.placement);
+  if (!where.separate_process || !own_process)
+    throw UsageError("the peer role runs in a process of its own, but placement " +
+                     run.placement + " puts peers in threads");
+  run.validate();
+  if (peer_index < 0 || peer_index >= run.peer_count())
+    throw UsageError("peer index " + std::to_string(peer_index) + " out of range");
+  if (control_fd < 3) throw UsageError("the peer role needs its inherited control fd (control-fd)");
+}
+
 int run_peer(const PeerSpec& spec, Fd control_fd) {
   ControlChannel control(std::move(control_fd));
   // Declared before the try: it outlives a failure's report, so the other side learns why
@@ -181,6 +195,7 @@ void run_peer_if_requested(int argc, char** argv) {
   try {
     PeerSpec spec = PeerSpec::from_args(std::vector<std::string>(argv + 2, argv + argc));
     if (::getppid() != spec.parent_pid) ::_exit(kPeerOrphaned);
+    spec.validate_in_own_process();
     ::signal(SIGPIPE, SIG_IGN);
     std::exit(run_peer(spec, Fd(spec.control_fd)));
   } catch (const std::exception& error) {

@@ -27,6 +27,9 @@ struct PeerSpec {
   // every value as the leader's flags are checked.
   std::vector<std::string> to_args() const;
   static PeerSpec from_args(const std::vector<std::string>& args);
+  // What a spawned peer checks before it opens anything: the leader's own validation of the
+  // run, and that the spec asks for a process (a threads-only medium cannot be opened here).
+  void validate_in_own_process() const;
 };
 
 // Exit codes of a peer: 0 done; 1 failed and said why on the control channel; 2 the

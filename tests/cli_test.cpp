@@ -43,6 +43,42 @@ class Cli : public ::testing::Test {
   std::string dir_;
 };
 
+// The peer role's command line is input too: a spawned peer checks it as the leader checks
+// its flags, and says why in one line before it opens anything.
+TEST_F(Cli, PeerRoleRejectsWhatTheLeaderWould) {
+  auto peer_args = [](const std::string& transport, const std::string& placement,
+                      const std::string& size, const std::string& address) {
+    return std::vector<std::string>{
+        "--ipcmeter-peer", "workload=pingpong", "transport=" + transport,
+        "placement=" + placement, "wait=block", "params=size:" + size, "run-count=10",
+        "duration-ns=0", "fault=none", "fault-after=0", "allow-shared-writers=0",
+        "address=" + address, "count=10", "peer-index=0", "cpu=-1", "own-process=1",
+        "control-fd=9", "parent-pid=" + std::to_string(::getpid())};
+  };
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      // 4 bytes cannot hold the header: the peer would overrun it.
+      {peer_args("pipe", "spawn", "4", "pipe:a=5,6;b=7,8"), "message size 4 is out of range"},
+      // A threads-only transport names an object in the leader's memory.
+      {peer_args("zmq-inproc", "spawn", "64", "zmq-inproc:context=0x7f0000001000;endpoint=inproc://x"),
+       "works between threads only"},
+      {peer_args("zmq-inproc", "thread", "64", "zmq-inproc:context=0x7f0000001000;endpoint=inproc://x"),
+       "runs in a process of its own"},
+      {peer_args("pipe", "spawn", "64K", "pipe:a=5,6;b=7,8"), "is not a number"},
+      {peer_args("pipe", "spawn", "18446744073709551617", "pipe:a=5,6;b=7,8"), "is not a number"},
+  };
+  for (const auto& test : cases) {
+    Outcome outcome = run_bench(test.args, dir_);
+    EXPECT_NE(outcome.exit_code, 0) << test.says;
+    ASSERT_FALSE(outcome.err.empty()) << test.says;
+    EXPECT_EQ(outcome.err.find('\n'), outcome.err.size() - 1) << "not one line: " << outcome.err;
+    EXPECT_NE(outcome.err.find(test.says), std::string::npos) << outcome.err;
+  }
+}
+
 TEST_F(Cli, BadInputGivesOneLineAndNonZeroExit) {
   const std::vector<std::vector<std::string>> bad_inputs = {
       {"--transports=carrier-pigeon"},

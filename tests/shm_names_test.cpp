@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "tests/test_support.hpp"
+#include "transports/address.hpp"
 #include "transports/dict.hpp"
+#include "transports/errors.hpp"
 #include "transports/named_resources.hpp"
 #include "transports/registry.hpp"
 #include "transports/shm_create.hpp"
@@ -128,6 +130,25 @@ TEST_F(ShmNames, WhenEveryFreshNameIsTakenTheCreateFailsAndRemovesNothing) {
   }
   EXPECT_EQ(size_of(taken), 4096);
   ::shm_unlink(("/" + taken).c_str());
+}
+
+}  // namespace
+}  // namespace ipcmeter
+
+namespace ipcmeter {
+namespace {
+
+// An address is input (a spawned peer's command line): a pointer in it is honoured only if
+// this process issued it, so a made-up or another process's pointer is refused, never read.
+TEST(AddressPointers, OnlyThoseThisProcessIssuedAreHonoured) {
+  int object = 7;
+  Address issued = Address::parse("x:p=" + pointer_text(&object));
+  EXPECT_EQ(issued.pointer("p"), &object);
+  int other = 8;
+  char text[32];
+  std::snprintf(text, sizeof text, "%p", static_cast<void*>(&other));
+  Address made_up = Address::parse(std::string("x:p=") + text);
+  EXPECT_THROW(made_up.pointer("p"), UsageError);
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
 // Parsing and formatting of transport addresses.
 #include "transports/address.hpp"
 
-#include <cstdio>
-
 #include <charconv>
+#include <cstdio>
+#include <mutex>
+#include <set>
 
 #include "transports/errors.hpp"
 #include "transports/fd.hpp"
@@ -84,14 +85,35 @@ std::string join_fds(const std::vector<int>& fds) {
   return text;
 }
 
+namespace {
+
+// The pointers this process has written into addresses. An address is input (a spawned
+// peer's command line), so a pointer is honoured only if this process issued it: another
+// process's (or a made-up) pointer is refused instead of dereferenced.
+std::mutex issued_mutex;
+std::set<const void*>& issued_pointers() {
+  static std::set<const void*> pointers;
+  return pointers;
+}
+
+}  // namespace
+
 void* Address::pointer(const std::string& key) const {
   void* value = nullptr;
   if (std::sscanf(field(key).c_str(), "%p", &value) != 1 || value == nullptr)
     throw UsageError("bad pointer for " + key + " in address '" + text + "'");
+  std::lock_guard lock(issued_mutex);
+  if (issued_pointers().count(value) == 0)
+    throw UsageError("address '" + text + "' names an object of another process (" + key +
+                     "): only threads of the process that created it can open it");
   return value;
 }
 
 std::string pointer_text(const void* pointer) {
+  {
+    std::lock_guard lock(issued_mutex);
+    issued_pointers().insert(pointer);
+  }
   char text[32];
   std::snprintf(text, sizeof text, "%p", pointer);
   return text;
