@@ -1,5 +1,7 @@
 // ipcmeter-bench: the suite's benchmark binary (and, with --ipcmeter-peer, its own peer).
 #include <benchmark/benchmark.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -18,6 +20,7 @@
 #include "harness/placement.hpp"
 #include "harness/process_guard.hpp"
 #include "harness/workloads/workload.hpp"
+#include "transports/leftovers.hpp"
 
 namespace {
 
@@ -126,6 +129,18 @@ int main(int argc, char** argv) {
       list_axes();
       return 0;
     }
+    // What dead runs left (a SIGKILL skips every clean-up): swept before this run makes its
+    // own names, and said, so a user sees what was in /dev/shm and the temp dir.
+    std::vector<std::string> removed = ipcmeter::remove_dead_owners_leftovers();
+    if (options.clean) {
+      for (const auto& path : removed) fmt::print("removed {}\n", path);
+      fmt::print("ipcmeter-bench: removed {} leftover{} of dead runs\n", removed.size(),
+                 removed.size() == 1 ? "" : "s");
+      return 0;
+    }
+    if (!removed.empty())
+      fmt::print(stderr, "ipcmeter-bench: removed {} leftover{} of dead runs: {}\n", removed.size(),
+                 removed.size() == 1 ? "" : "s", fmt::join(removed, " "));
     if (has_flag(argc, argv, "--help")) std::fputs(ipcmeter::usage_text().c_str(), stdout);
 
     // Every figure is a median of several samples, each taken at a random point of the run

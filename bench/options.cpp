@@ -73,6 +73,10 @@ const Flag kFlags[] = {
     {"--waits", "block,spin,hybrid", [] { return std::string("wait strategies (quick: block,spin; full: all a transport supports)"); }},
     {"--timeout", "SECONDS", [] { return std::string("per-run watchdog (default 30)"); }},
     {"--list", nullptr, [] { return std::string("list transports, placements, dictionaries and workloads"); }},
+    {"--clean", nullptr, [] {
+       return std::string("remove the shared memory and socket dirs of dead runs, say what, and exit "
+                          "(every run does this first)");
+     }},
 };
 
 const Flag* find_flag(const std::string& name) {
@@ -112,7 +116,8 @@ std::chrono::milliseconds parse_timeout(const std::string& text) {
 }
 
 // Argv's suite flags by name; Google Benchmark's and anything not a flag stay in argv.
-std::map<std::string, std::string> take_flags(int& argc, char** argv, bool& list) {
+// A flag without a value is given as "".
+std::map<std::string, std::string> take_flags(int& argc, char** argv) {
   std::map<std::string, std::string> given;
   std::vector<char*> kept = {argv[0]};
   for (int i = 1; i < argc; ++i) {
@@ -127,7 +132,7 @@ std::map<std::string, std::string> take_flags(int& argc, char** argv, bool& list
     if (!flag) throw UsageError("unknown flag '" + arg + "' (see --help)");
     if (!flag->value) {
       if (equals != std::string::npos) throw UsageError(name + " takes no value");
-      list = true;
+      given[name] = "";
       continue;
     }
     if (equals != std::string::npos)
@@ -191,7 +196,9 @@ std::string usage_text() {
 
 SuiteOptions parse_suite_options(int& argc, char** argv) {
   SuiteOptions options;
-  std::map<std::string, std::string> given = take_flags(argc, argv, options.list);
+  std::map<std::string, std::string> given = take_flags(argc, argv);
+  options.list = given.count("--list") > 0;
+  options.clean = given.count("--clean") > 0;
   auto value = [&](const std::string& flag, const std::string& fallback) {
     auto it = given.find(flag);
     return it == given.end() ? fallback : it->second;

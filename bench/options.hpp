@@ -28,6 +28,7 @@ struct SuiteOptions {
   std::map<std::string, std::vector<std::uint64_t>> segments;
   std::chrono::milliseconds timeout{30000};
   bool list = false;
+  bool clean = false;  // --clean: sweep dead runs' leftovers, then exit
 };
 
 // Takes the suite's flags out of argv (leaving the program name and Google Benchmark's

@@ -14,7 +14,15 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p results/runs
 # Nothing half-written survives: the run is built in a hidden directory of its own (two runs
 # started in the same second never share one) and renamed at the end.
-work=$(mktemp -d "results/runs/.$stamp.XXXXXX.partial")
+# The pid in its name lets a later run remove what a killed one left (trap cannot run on SIGKILL).
+for left in results/runs/.*.partial; do
+  [[ -d "$left" ]] || continue
+  pid=${left#results/runs/.*.}; pid=${pid%%.*}
+  if [[ "$pid" =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null; then
+    rm -rf "$left" && echo "run-suite: removed $left (its run, pid $pid, is gone)" >&2
+  fi
+done
+work=$(mktemp -d "results/runs/.$stamp.$$.XXXXXX.partial")
 chmod "$(printf '%o' $(( 0777 & ~$(umask) )))" "$work"  # mktemp's 0700 would hide the report
 trap 'rm -rf "$work"' EXIT
 

@@ -95,7 +95,8 @@ SharedMemoryName::~SharedMemoryName() {
 }
 
 PrivateDir::PrivateDir() : creator_pid_(::getpid()) {
-  std::string pattern = temp_base() + "/ipcm-XXXXXX";
+  // The pid in the name traces a leftover to its run (see leftovers.hpp).
+  std::string pattern = temp_base() + "/ipcm-" + std::to_string(::getpid()) + "-XXXXXX";
   // mkdtemp creates the directory with mode 0700: only this user can reach the sockets.
   if (::mkdtemp(pattern.data()) == nullptr) throw SystemError("mkdtemp", pattern);
   path_ = pattern;
