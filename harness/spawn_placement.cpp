@@ -1,15 +1,18 @@
 // "spawn": the peer is a fresh process (posix_spawn of this very binary, in its peer role),
-// the seeds' "spawn" start method. It gets the address on its command line and inherits
-// exactly the fds the transport names, nothing else (everything is O_CLOEXEC by default).
+// the seeds' "spawn" start method. It gets the address on its command line, the run's token
+// in its environment, and inherits exactly the fds the transport names, nothing else
+// (everything is O_CLOEXEC by default).
 #include <signal.h>
 #include <spawn.h>
 #include <unistd.h>
 
 #include <climits>
+#include <cstring>
 
 #include "harness/placement.hpp"
 #include "harness/process_peer.hpp"
 #include "transports/errors.hpp"
+#include "transports/run_token.hpp"
 
 extern char** environ;
 
@@ -71,9 +74,20 @@ std::unique_ptr<RunningPeer> start_spawn_peer(PeerLaunch launch) {
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
 
+  // The environment as it is, plus the run's token (never on the command line, which any
+  // local user can read; an environment only its owner can).
+  std::string token = run_token_environment_entry();
+  std::vector<char*> envp;
+  for (char** entry = environ; *entry != nullptr; ++entry)
+    if (std::strncmp(*entry, kRunTokenVariable, std::strlen(kRunTokenVariable)) != 0 ||
+        (*entry)[std::strlen(kRunTokenVariable)] != '=')
+      envp.push_back(*entry);
+  envp.push_back(token.data());
+  envp.push_back(nullptr);
+
   pid_t pid;
   int error = ::posix_spawn(&pid, executable.c_str(), &setup.actions, &setup.attributes,
-                            argv.data(), environ);
+                            argv.data(), envp.data());
   if (error != 0) throw SystemError("posix_spawn", executable, error);
   return std::make_unique<ProcessPeer>(pid);
 }

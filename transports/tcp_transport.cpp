@@ -3,19 +3,24 @@
 // and listens on 127.0.0.1 at create() time, so the peer's connect succeeds whichever side
 // starts first; side a accepts (one connection per producer for fan-in), side b connects by
 // host and port. The baseline every user compares the other transports against, and the
-// one that can cross hosts.
+// one that can cross hosts. Not authenticated beyond the run's token, which every connection
+// presents first (run_token.hpp).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <span>
+#include <stdexcept>
 
 #include "transports/address.hpp"
 #include "transports/errors.hpp"
+#include "transports/fd.hpp"
 #include "transports/framed_stream.hpp"
 #include "transports/interrupt.hpp"
 #include "transports/registry.hpp"
+#include "transports/run_token.hpp"
 
 namespace ipcmeter {
 namespace {
@@ -27,6 +32,7 @@ void set_no_delay(int fd, const std::string& name) {
 }
 
 Link create_listener(const TransportOptions& options) {
+  run_token();  // fixed now, in the creator: a peer forked later shares it
   Fd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!listener.valid()) throw SystemError("socket", "tcp");
   sockaddr_in address{};
@@ -52,12 +58,30 @@ Link create_listener(const TransportOptions& options) {
   return Link(text, std::move(fds), {});
 }
 
+// The first bytes of every connection are the run's token (run_token.hpp): a connection
+// from anything else fails the run rather than joining it.
+void present_token(int fd, const std::string& name) {
+  std::string token = run_token();
+  iovec part{token.data(), token.size()};
+  write_all(fd, &part, 1, /*is_socket=*/true, WaitStrategy::block, name);
+}
+
+void check_token(int fd, const std::string& name) {
+  std::string token(kRunTokenSize, '\0');
+  // A connection that ends before its token is a peer gone (PeerClosed), as for any read.
+  read_exact(fd, std::as_writable_bytes(std::span(token)), WaitStrategy::block, name);
+  if (token != run_token())
+    throw std::runtime_error(name + ": a connection did not present the run's token (another "
+                             "program connected to the run's port?): refused");
+}
+
 Fd accept_one(int listener, const std::string& name) {
   for (;;) {
     int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd >= 0) {
       Fd connection(fd);
       set_no_delay(connection.get(), name);
+      check_token(connection.get(), name);
       return connection;
     }
     if (errno != EINTR) throw SystemError("accept", name);
@@ -89,6 +113,7 @@ Fd connect_to(const Address& address) {
     break;
   }
   set_no_delay(fd.get(), address.text);
+  present_token(fd.get(), address.text);
   return fd;
 }
 
@@ -109,7 +134,9 @@ std::unique_ptr<Endpoint> open_tcp(const std::string& text, Side side, Liveness)
 }
 
 Transport tcp_transport() {
-  Transport transport{"tcp", "tcp socket", "TCP over 127.0.0.1, TCP_NODELAY, length-prefixed",
+  Transport transport{"tcp", "tcp socket",
+                      "TCP over 127.0.0.1, TCP_NODELAY, length-prefixed (unauthenticated: "
+                      "loopback only, the run's token checked)",
                       true, create_listener, open_tcp};
   transport.waits = {WaitStrategy::block, WaitStrategy::spin, WaitStrategy::hybrid};
   transport.many_senders = true;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <zmq.hpp>
 
@@ -17,6 +18,7 @@
 #include "transports/interrupt.hpp"
 #include "transports/named_resources.hpp"
 #include "transports/registry.hpp"
+#include "transports/run_token.hpp"
 
 namespace ipcmeter {
 namespace {
@@ -37,9 +39,14 @@ struct PrivateDirResource : Link::Resource {
 
 class ZmqEndpoint final : public Endpoint {
  public:
+  // `tokened`: the connection crosses a TCP port that any local program can reach, so the
+  // connecting side presents the run's token first and the binding side checks it before
+  // its first message (run_token.hpp).
   ZmqEndpoint(zmq::context_t* shared, zmq::socket_type type, const std::string& endpoint,
-              bool bind, WaitStrategy wait, std::string name, Liveness other_side)
-      : name_(std::move(name)), wait_(wait), other_side_(std::move(other_side)) {
+              bool bind, WaitStrategy wait, std::string name, Liveness other_side,
+              bool tokened = false)
+      : name_(std::move(name)), wait_(wait), other_side_(std::move(other_side)),
+        awaiting_token_(tokened && bind) {
     if (shared == nullptr) own_context_.emplace(1);
     zmq::context_t& context = shared ? *shared : *own_context_;
     socket_.emplace(context, type);
@@ -61,9 +68,14 @@ class ZmqEndpoint final : public Endpoint {
       throw std::runtime_error(std::string(bind ? "zmq bind" : "zmq connect") + "(" + endpoint +
                                "): " + error.what());
     }
+    if (tokened && !bind) {
+      const std::string& token = run_token();
+      send(std::as_bytes(std::span(token.data(), token.size())));
+    }
   }
 
   void send(std::span<const std::byte> message) override {
+    if (awaiting_token_) [[unlikely]] take_token();
     SpinBudget budget(wait_);
     for (unsigned misses = 1;; ++misses) {
       bool spin = wait_ != WaitStrategy::block && budget.keep_spinning();
@@ -80,6 +92,7 @@ class ZmqEndpoint final : public Endpoint {
   }
 
   std::size_t recv(std::span<std::byte> buffer) override {
+    if (awaiting_token_) [[unlikely]] take_token();
     SpinBudget budget(wait_);
     // Once the other side is gone, one full timeout with nothing arriving ends the stream.
     bool last_chance = false;
@@ -104,6 +117,8 @@ class ZmqEndpoint final : public Endpoint {
   }
 
   bool poll(std::chrono::nanoseconds timeout) override {
+    // The token is the first message: a poll that sees only it has seen nothing yet.
+    if (awaiting_token_) [[unlikely]] take_token();
     unsigned looks = 0;
     auto readable_within = [&](long ms) {
       zmq::pollitem_t item{static_cast<void*>(*socket_), 0, ZMQ_POLLIN, 0};
@@ -146,6 +161,21 @@ class ZmqEndpoint final : public Endpoint {
     }
   }
 
+  // Receives the first message and insists that it is the run's token.
+  void take_token() {
+    awaiting_token_ = false;
+    char token[kRunTokenSize + 1] = {};
+    std::size_t size = 0;
+    try {
+      size = recv(std::as_writable_bytes(std::span(token, sizeof token)));
+    } catch (const std::length_error&) {
+      size = 0;  // longer than a token: not one
+    }
+    if (std::string(token, std::min(size, kRunTokenSize)) != run_token() || size != kRunTokenSize)
+      throw std::runtime_error(name_ + ": the connection did not present the run's token "
+                               "(another program connected to the run's port?): refused");
+  }
+
   static bool liveness_due(bool spin, unsigned misses) {
     return !spin || misses % kSpinsPerLivenessCheck == 0;
   }
@@ -155,6 +185,7 @@ class ZmqEndpoint final : public Endpoint {
   Liveness other_side_;
   std::optional<zmq::context_t> own_context_;  // declared first: destroyed after the socket
   std::optional<zmq::socket_t> socket_;
+  bool awaiting_token_;
 };
 
 // A free loopback port, found by binding port 0 and letting it go. Another program could
@@ -199,13 +230,14 @@ Link create_ipc(const std::string& scheme, const TransportOptions& options) {
 }
 
 Link create_tcp(const TransportOptions& options) {
+  run_token();  // fixed now, in the creator: a peer forked later shares it
   std::string endpoint = "tcp://127.0.0.1:" + std::to_string(free_loopback_port());
   return Link(format_address("zmq-tcp", {{"endpoint", endpoint}, {"wait", wait_name(options.wait)}}),
               {}, {});
 }
 
 std::unique_ptr<Endpoint> open_pair(const std::string& text, Side side, Liveness other_side,
-                                    bool shared_context) {
+                                    bool shared_context, bool tokened = false) {
   Address address = Address::parse(text);
   // Several producers cannot share a PAIR socket: fan-in is PUSH (producers) to PULL.
   if (address.fields.count("senders") && address.number("senders") > 1)
@@ -215,7 +247,8 @@ std::unique_ptr<Endpoint> open_pair(const std::string& text, Side side, Liveness
   zmq::context_t* context =
       shared_context ? static_cast<zmq::context_t*>(address.pointer("context")) : nullptr;
   return std::make_unique<ZmqEndpoint>(context, zmq::socket_type::pair, address.field("endpoint"),
-                                       side == Side::a, address.wait(), text, std::move(other_side));
+                                       side == Side::a, address.wait(), text, std::move(other_side),
+                                       tokened);
 }
 
 const std::vector<WaitStrategy> kAllWaits = {WaitStrategy::block, WaitStrategy::spin,
@@ -246,10 +279,13 @@ Transport zmq_ipc_transport() {
 }
 
 Transport zmq_tcp_transport() {
-  Transport transport{"zmq-tcp", "zeromq", "ZeroMQ PAIR over tcp://127.0.0.1", true, create_tcp,
+  Transport transport{"zmq-tcp", "zeromq",
+                      "ZeroMQ PAIR over tcp://127.0.0.1 (unauthenticated, no CURVE: loopback "
+                      "only, the run's token checked)",
+                      true, create_tcp,
                       [](const std::string& address, Side side, Liveness other_side) {
                         return open_pair(address, side, std::move(other_side),
-                                         /*shared_context=*/false);
+                                         /*shared_context=*/false, /*tokened=*/true);
                       }};
   transport.waits = kAllWaits;
   return transport;
