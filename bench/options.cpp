@@ -73,6 +73,10 @@ const Flag kFlags[] = {
     {"--waits", "block,spin,hybrid", [] { return std::string("wait strategies (quick: block,spin; full: all a transport supports)"); }},
     {"--timeout", "SECONDS", [] { return std::string("per-run watchdog (default 30)"); }},
     {"--list", nullptr, [] { return std::string("list transports, placements, dictionaries and workloads"); }},
+    {"--inject", "FAULT:N", [] {
+       return std::string("fault injection (scripts/fault-campaign.py): each peer strikes at its Nth "
+                          "operation; FAULT is exit, crash, hang or corrupt (one bit flipped)");
+     }},
     {"--clean", nullptr, [] {
        return std::string("remove the shared memory and socket dirs of dead runs, say what, and exit "
                           "(every run does this first)");
@@ -255,6 +259,13 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
   for (const auto& item : split_list(value("--waits", default_waits), "--waits"))
     options.waits.push_back(parse_wait(item));
   if (given.count("--timeout")) options.timeout = parse_timeout(given["--timeout"]);
+  if (auto it = given.find("--inject"); it != given.end()) {
+    auto colon = it->second.find(':');
+    if (colon == std::string::npos)
+      throw UsageError("bad --inject '" + it->second + "' (expected FAULT:N, e.g. corrupt:1000)");
+    options.fault = parse_fault(it->second.substr(0, colon));
+    options.fault_after = parse_count(it->second.substr(colon + 1), "--inject");
+  }
   return options;
 }
 

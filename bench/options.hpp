@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "harness/pinning.hpp"
+#include "harness/run.hpp"
 #include "transports/wait.hpp"
 
 namespace ipcmeter {
@@ -28,7 +29,10 @@ struct SuiteOptions {
   std::map<std::string, std::vector<std::uint64_t>> segments;
   std::chrono::milliseconds timeout{30000};
   bool list = false;
-  bool clean = false;  // --clean: sweep dead runs' leftovers, then exit
+  bool clean = false;
+  // --inject=FAULT:N (the fault campaign): every run's peers strike at their Nth operation.
+  Fault fault = Fault::none;
+  std::uint64_t fault_after = 0;  // --clean: sweep dead runs' leftovers, then exit
 };
 
 // Takes the suite's flags out of argv (leaving the program name and Google Benchmark's

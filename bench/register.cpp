@@ -350,6 +350,8 @@ class Matrix {
     spec.wait = wait;
     spec.pinning = options_.pinning;
     spec.timeout = options_.timeout;
+    spec.fault = options_.fault;
+    spec.fault_after = options_.fault_after;
     return spec;
   }
 

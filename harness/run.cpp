@@ -17,9 +17,9 @@
 namespace ipcmeter {
 
 Fault parse_fault(const std::string& text) {
-  for (Fault fault : {Fault::none, Fault::hang, Fault::exit, Fault::crash})
+  for (Fault fault : {Fault::none, Fault::hang, Fault::exit, Fault::crash, Fault::corrupt})
     if (text == fault_name(fault)) return fault;
-  throw UsageError("unknown fault '" + text + "' (known: none, hang, exit, crash)");
+  throw UsageError("unknown fault '" + text + "' (known: none, hang, exit, crash, corrupt)");
 }
 
 const char* fault_name(Fault fault) {
@@ -28,6 +28,7 @@ const char* fault_name(Fault fault) {
     case Fault::hang: return "hang";
     case Fault::exit: return "exit";
     case Fault::crash: return "crash";
+    case Fault::corrupt: return "corrupt";
   }
   return "?";
 }
@@ -163,6 +164,9 @@ void RunSpec::validate() const {
   if (timeout.count() <= 0) throw UsageError("the timeout must be positive");
   if (fault == Fault::crash && !where.separate_process)
     throw UsageError("the crash fault needs a process placement");
+  if (fault == Fault::corrupt && workload != "stream" && workload != "pingpong")
+    throw UsageError("the corrupt fault is for the stream and pingpong workloads, whose peers send "
+                     "messages the other side verifies");
   const Workload& work = find_workload(workload);
   if (duration.count() < 0 || (duration.count() > 0 && work.frame.count() == 0))
     throw UsageError("workload " + workload + " counts iterations; only a paced one runs for a duration");

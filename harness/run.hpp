@@ -20,7 +20,7 @@
 namespace ipcmeter {
 
 // Faults a test can inject into a peer, at its fault_after-th operation.
-enum class Fault { none, hang, exit, crash };
+enum class Fault { none, hang, exit, crash, corrupt };
 Fault parse_fault(const std::string& text);
 const char* fault_name(Fault fault);
 

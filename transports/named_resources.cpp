@@ -64,11 +64,30 @@ void remove_all_registered_names() noexcept {
   remove_kind(NameKind::directory);
 }
 
+namespace {
+
+// IPCMETER_NAME_SEED (the fault campaign's pre-created names only): the random parts then
+// follow from the seed, so another program can take the next name first, as an attacker
+// who could guess it would. Never set otherwise: it makes names guessable.
+bool seeded_random(std::uint64_t& value) {
+  static const char* seed_text = ::getenv("IPCMETER_NAME_SEED");
+  static std::atomic<std::uint64_t> state{seed_text ? std::strtoull(seed_text, nullptr, 16) : 0};
+  if (seed_text == nullptr) return false;
+  std::uint64_t z = state.fetch_add(0x9E3779B97F4A7C15ull) + 0x9E3779B97F4A7C15ull;  // splitmix64
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  value = z ^ (z >> 31);
+  return true;
+}
+
+}  // namespace
+
 std::string unique_shared_memory_name(const std::string& kind) {
   // 64 random bits from the kernel: another local user cannot guess the next name and take
   // it first. The pid stays in front, so a leftover is traced to the run that made it.
   std::uint64_t random = 0;
-  if (::getrandom(&random, sizeof random, 0) != static_cast<ssize_t>(sizeof random))
+  if (!seeded_random(random) &&
+      ::getrandom(&random, sizeof random, 0) != static_cast<ssize_t>(sizeof random))
     throw SystemError("getrandom", "");
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(random));

@@ -37,10 +37,10 @@ class Echo final : public Follow {
   void run() override {
     Endpoint& link = side_.handle.endpoint();
     for (std::uint64_t i = 0; i < side_.count; ++i) {
-      side_.tick();
+      bool corrupt = side_.tick();
       auto message = link.recv_view(kit_.buffer);
       kit_.verifier.verify(message);
-      link.send(message);  // the view stays valid through a send
+      link.send(corrupt ? side_.corrupt(message) : message);  // a view stays valid through a send
     }
     side_.completed = kit_.verifier.verified();
   }

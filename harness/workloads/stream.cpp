@@ -48,7 +48,10 @@ class Produce final : public Follow {
   void run() override {
     Endpoint& link = side_.handle.endpoint();
     for (std::uint64_t i = 0; i < side_.count; ++i) {
-      side_.tick();
+      if (side_.tick()) [[unlikely]] {
+        link.send(side_.corrupt(writer_.next()));
+        continue;
+      }
       link.send(writer_.next());
     }
     side_.completed = side_.count;

@@ -70,9 +70,19 @@ std::uint64_t LeaderSide::peers_completed() const {
 PeerSide::PeerSide(const PeerSpec& peer, Handle& hold)
     : spec(peer), run(peer.run), handle(hold), count(peer.count) {}
 
-void PeerSide::strike() {
+std::span<const std::byte> PeerSide::corrupt(std::span<const std::byte> message) {
+  corrupted_.assign(message.begin(), message.end());
+  if (!corrupted_.empty()) {
+    std::uint64_t bit = (spec.run.fault_after * 0x9E3779B97F4A7C15ull >> 7) % (corrupted_.size() * 8);
+    corrupted_[bit / 8] ^= static_cast<std::byte>(1u << (bit % 8));
+  }
+  return corrupted_;
+}
+
+bool PeerSide::strike() {
   switch (spec.run.fault) {
     case Fault::none: break;
+    case Fault::corrupt: return true;
     case Fault::hang:
       // Sleeps until killed; in a thread, until the watchdog's interrupt.
       for (;;) {

@@ -63,14 +63,20 @@ class PeerSide {
   std::uint64_t completed = 0;  // what it completed (and verified, if it reads); run() sets it
   Counters counters;            // the peer's own figures
 
-  // Call once per operation: where an injected fault (tests only) strikes. One predictable
-  // branch when there is none.
-  void tick() {
-    if (spec.run.fault != Fault::none && operations_++ == spec.run.fault_after) strike();
+  // Call once per operation: where an injected fault (tests and the fault campaign) strikes.
+  // One predictable branch when there is none. True when this operation's message is to
+  // be corrupted (the corrupt fault): the caller sends corrupt(message) instead.
+  bool tick() {
+    if (spec.run.fault != Fault::none && operations_++ == spec.run.fault_after) [[unlikely]]
+      return strike();
+    return false;
   }
+  // A copy of the message with one bit flipped (which one follows from the fault's point).
+  std::span<const std::byte> corrupt(std::span<const std::byte> message);
 
  private:
-  [[noreturn]] void strike();
+  bool strike();  // returns only for the corrupt fault
+  std::vector<std::byte> corrupted_;
   std::uint64_t operations_ = 0;
 };
 
