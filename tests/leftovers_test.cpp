@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/test_support.hpp"
@@ -150,6 +151,24 @@ TEST_F(Sweep, CleanFlagSaysWhatItRemoved) {
   EXPECT_NE(outcome.err.find("removed 1 leftover of dead runs: " + dir + "\n"), std::string::npos)
       << outcome.err;
   EXPECT_FALSE(exists(dir));
+}
+
+// Two suites at once, in one temp dir and one /dev/shm: each sweeps at start-up while the
+// other has names live, and neither removes the other's (both runs succeed, nothing said).
+TEST_F(Sweep, TwoSuitesAtOnceNeverTouchEachOther) {
+  const std::vector<std::string> args = {
+      "--benchmark_filter=^stream/transport:(shm-spsc|queue-boost|unix-stream)/placement:fork/"
+      "wait:block/size:64/",
+      "--benchmark_min_time=0.05", "--benchmark_repetitions=2"};
+  testing::Outcome first, second;
+  std::thread other([&] { second = testing::run_program(IPCMETER_BENCH_PATH, args, testing::test_temp_dir()); });
+  ::usleep(100'000);  // the other is running (its names exist) when this one starts
+  first = testing::run_program(IPCMETER_BENCH_PATH, args, testing::test_temp_dir());
+  other.join();
+  for (const auto* outcome : {&first, &second}) {
+    EXPECT_EQ(outcome->exit_code, 0) << outcome->err;
+    EXPECT_EQ(outcome->err.find("removed"), std::string::npos) << outcome->err;
+  }
 }
 
 }  // namespace
