@@ -5,6 +5,7 @@
 // host and port. The baseline every user compares the other transports against, and the
 // one that can cross hosts.
 #include <arpa/inet.h>
+#include <fmt/core.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -69,10 +70,12 @@ Fd connect_to(const Address& address) {
   sockaddr_in peer{};
   peer.sin_family = AF_INET;
   std::size_t port = address.number("port");
-  if (port == 0 || port > 65535) throw UsageError("bad port in address '" + address.text + "'");
+  if (port == 0 || port > 65535)
+    throw UsageError(fmt::format("bad port in address '{}'", address.text));
   peer.sin_port = htons(static_cast<std::uint16_t>(port));
   if (::inet_pton(AF_INET, address.field("host").c_str(), &peer.sin_addr) != 1)
-    throw UsageError("bad host in address '" + address.text + "' (expected an IPv4 address)");
+    throw UsageError(
+        fmt::format("bad host in address '{}' (expected an IPv4 address)", address.text));
   Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) throw SystemError("socket", address.text);
   for (;;) {
