@@ -1,5 +1,6 @@
 // The raw ZeroMQ reference: an 8-byte PAIR ping-pong over ipc:// between two forked
 // processes, blocking sends and receives, nothing else. zmq-ipc's pingpong is compared to it.
+#include <fmt/core.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -16,7 +17,7 @@ namespace ipcmeter {
 
 void baseline_zmq_raw(benchmark::State& state, Pinning pinning) {
   PrivateDir dir;
-  std::string endpoint = "ipc://" + dir.file("zmq");
+  std::string endpoint = fmt::format("ipc://{}", dir.file("zmq"));
   ScopedPin leader_pin(pinning.leader_cpu);
   pid_t child = ::fork();
   if (child == 0) {

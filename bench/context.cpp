@@ -31,7 +31,7 @@ std::string cpu_model() {
 std::string kernel() {
   utsname name{};
   if (::uname(&name) != 0) return "unknown";
-  return std::string(name.sysname) + " " + name.release + " " + name.version;
+  return fmt::format("{} {} {}", name.sysname, name.release, name.version);
 }
 
 }  // namespace
@@ -41,8 +41,9 @@ void add_run_context(const SuiteOptions& options) {
   benchmark::AddCustomContext("ipcmeter_build_type", IPCMETER_BUILD_TYPE);
   benchmark::AddCustomContext("ipcmeter_profile", options.profile);
   benchmark::AddCustomContext("ipcmeter_pinning", options.pinning.describe());
-  benchmark::AddCustomContext("ipcmeter_timeout_s",
-                              std::to_string(static_cast<double>(options.timeout.count()) / 1000.0));
+  benchmark::AddCustomContext(
+      "ipcmeter_timeout_s",
+      fmt::format("{:f}", static_cast<double>(options.timeout.count()) / 1000.0));
   benchmark::AddCustomContext("cpu_model", cpu_model());
   benchmark::AddCustomContext("online_cpus", std::to_string(::sysconf(_SC_NPROCESSORS_ONLN)));
   benchmark::AddCustomContext("kernel", kernel());
@@ -53,11 +54,9 @@ void add_run_context(const SuiteOptions& options) {
   benchmark::AddCustomContext("fmt", std::to_string(FMT_VERSION));
   int major = 0, minor = 0, patch = 0;
   zmq_version(&major, &minor, &patch);  // the library actually loaded, not the header's
-  benchmark::AddCustomContext("zeromq", std::to_string(major) + "." + std::to_string(minor) +
-                                            "." + std::to_string(patch));
-  benchmark::AddCustomContext("cppzmq", std::to_string(CPPZMQ_VERSION_MAJOR) + "." +
-                                            std::to_string(CPPZMQ_VERSION_MINOR) + "." +
-                                            std::to_string(CPPZMQ_VERSION_PATCH));
+  benchmark::AddCustomContext("zeromq", fmt::format("{}.{}.{}", major, minor, patch));
+  benchmark::AddCustomContext("cppzmq", fmt::format("{}.{}.{}", CPPZMQ_VERSION_MAJOR,
+                                                    CPPZMQ_VERSION_MINOR, CPPZMQ_VERSION_PATCH));
   // What the counters mean, so the JSON explains itself.
   benchmark::AddCustomContext(
       "ipcmeter_counters",

@@ -1,5 +1,7 @@
 // ipcmeter-election: projects an election from a file of per-state probabilities, as the
 // documents' application did, and prints the simulated answer beside the exact one.
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -39,9 +41,9 @@ std::uint64_t parse_count(const std::string& text, const char* flag, std::uint64
   std::uint64_t scale = suffix.empty() ? 1 : suffix == "K" || suffix == "k" ? 1000
                         : suffix == "M" ? 1'000'000 : suffix == "G" ? 1'000'000'000 : 0;
   if (digits == 0 || digits > 12 || scale == 0)
-    throw BadUsage{std::string(flag) + " '" + text + "' is not a count (digits, then K, M or G)"};
+    throw BadUsage{fmt::format("{} '{}' is not a count (digits, then K, M or G)", flag, text)};
   std::uint64_t value = std::stoull(text.substr(0, digits)) * scale;
-  if (value > max) throw BadUsage{std::string(flag) + " " + text + " is above " + std::to_string(max)};
+  if (value > max) throw BadUsage{fmt::format("{} {} is above {}", flag, text, max)};
   return value;
 }
 
@@ -67,7 +69,7 @@ Options parse(int argc, char** argv) {
     }
     auto next = [&]() -> std::string {
       if (has_value) return value;
-      if (i + 1 >= argc) throw BadUsage{arg + " needs a value"};
+      if (i + 1 >= argc) throw BadUsage{fmt::format("{} needs a value", arg)};
       return argv[++i];
     };
     if (arg == "--help" || arg == "-h") {
@@ -90,21 +92,17 @@ Options parse(int argc, char** argv) {
         throw BadUsage{error.what()};
       }
     } else if (arg.rfind("-", 0) == 0) {
-      throw BadUsage{"unknown option '" + arg + "' (see --help)"};
+      throw BadUsage{fmt::format("unknown option '{}' (see --help)", arg)};
     } else if (options.probabilities.empty()) {
       options.probabilities = arg;
     } else {
-      throw BadUsage{"one probabilities file only ('" + arg + "' is a second)"};
+      throw BadUsage{fmt::format("one probabilities file only ('{}' is a second)", arg)};
     }
   }
   return options;
 }
 
-std::string percent(double p) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.3f%%", 100.0 * p);
-  return text;
-}
+std::string percent(double p) { return fmt::format("{:.3f}%", 100.0 * p); }
 
 void print_histogram(const Map& map, const Projection& simulated, const Projection& truth) {
   // Bins of 10 votes over the range that holds all but 0.01% of either distribution.
@@ -127,8 +125,8 @@ void print_histogram(const Map& map, const Projection& simulated, const Projecti
   }
   double peak = *std::max_element(exact_bins.begin(), exact_bins.end());
   peak = std::max(peak, *std::max_element(sim_bins.begin(), sim_bins.end()));
-  std::printf("\nvotes for A: simulated (#, 50 = %.1f%%) and exact [%%], %u to win\n", 100 * peak,
-              map.majority());
+  fmt::print("\nvotes for A: simulated (#, 50 = {:.1f}%) and exact [%], {} to win\n", 100 * peak,
+             map.majority());
   bool straddled = false;
   for (std::size_t b = 0; b < sim_bins.size(); ++b) {
     std::size_t start = low + b * width;
@@ -136,12 +134,17 @@ void print_histogram(const Map& map, const Projection& simulated, const Projecti
     bool wins = start >= map.majority();
     bool straddles = !wins && start + width > map.majority();
     straddled = straddled || straddles;
-    std::printf("%4zu-%-4zu %c %-50s %6.2f%% [%6.2f%%]\n", start, start + width - 1,
-                wins ? '>' : straddles ? '|' : ' ', std::string(static_cast<std::size_t>(bar), '#').c_str(),
-                100 * sim_bins[b], 100 * exact_bins[b]);
+    fmt::print("{:4}-{:<4} {} {:<50} {:6.2f}% [{:6.2f}%]\n", start, start + width - 1,
+               wins        ? '>'
+               : straddles ? '|'
+                           : ' ',
+               std::string(static_cast<std::size_t>(bar), '#'), 100 * sim_bins[b],
+               100 * exact_bins[b]);
   }
-  if (straddled) std::printf("(> a range that wins; | the range holding %u)\n", map.majority());
-  else std::printf("(> a range that wins)\n");
+  if (straddled)
+    fmt::print("(> a range that wins; | the range holding {})\n", map.majority());
+  else
+    fmt::print("(> a range that wins)\n");
 }
 
 int run(const Options& options) {
@@ -160,21 +163,21 @@ int run(const Options& options) {
   Projection simulated = project(map, tally);
   Projection truth = exact(map, probabilities);
 
-  std::printf("%zu states, %u electoral votes, %u to win; probabilities: %s\n", map.states.size(),
-              map.total_votes, map.majority(),
-              options.probabilities.empty() ? "built-in 2008 scenario" : options.probabilities.c_str());
-  std::printf("\n%-16s %14s %14s\n", "", "simulated", "exact");
-  std::printf("%-16s %14s %14s\n", "A wins", percent(simulated.win).c_str(), percent(truth.win).c_str());
+  fmt::print("{} states, {} electoral votes, {} to win; probabilities: {}\n", map.states.size(),
+             map.total_votes, map.majority(),
+             options.probabilities.empty() ? "built-in 2008 scenario" : options.probabilities);
+  fmt::print("\n{:<16} {:>14} {:>14}\n", "", "simulated", "exact");
+  fmt::print("{:<16} {:>14} {:>14}\n", "A wins", percent(simulated.win), percent(truth.win));
   if (map.can_tie())
-    std::printf("%-16s %14s %14s\n", "tie", percent(simulated.tie).c_str(), percent(truth.tie).c_str());
-  std::printf("%-16s %14s %14s\n", "A loses", percent(simulated.loss).c_str(), percent(truth.loss).c_str());
-  std::printf("%-16s %14.2f %14.2f\n", "expected votes", simulated.expected_votes, truth.expected_votes);
+    fmt::print("{:<16} {:>14} {:>14}\n", "tie", percent(simulated.tie), percent(truth.tie));
+  fmt::print("{:<16} {:>14} {:>14}\n", "A loses", percent(simulated.loss), percent(truth.loss));
+  fmt::print("{:<16} {:14.2f} {:14.2f}\n", "expected votes", simulated.expected_votes,
+             truth.expected_votes);
   print_histogram(map, simulated, truth);
-  std::printf("\n%llu simulations in %.3f s: %.1f million/s (kernel %s%s%s, seed %llu)\n",
-              static_cast<unsigned long long>(options.sims), seconds,
-              static_cast<double>(options.sims) / seconds / 1e6, kernel_name(options.kernel),
-              options.kernel == Kernel::simd ? ", " : "", options.kernel == Kernel::simd ? simd_isa() : "",
-              static_cast<unsigned long long>(options.seed));
+  fmt::print("\n{} simulations in {:.3f} s: {:.1f} million/s (kernel {}{}{}, seed {})\n",
+             options.sims, seconds, static_cast<double>(options.sims) / seconds / 1e6,
+             kernel_name(options.kernel), options.kernel == Kernel::simd ? ", " : "",
+             options.kernel == Kernel::simd ? simd_isa() : "", options.seed);
   return 0;
 }
 
@@ -184,11 +187,11 @@ int main(int argc, char** argv) {
   try {
     return run(parse(argc, argv));
   } catch (const BadUsage& error) {
-    std::fprintf(stderr, "ipcmeter-election: %s\n", error.message.c_str());
+    fmt::print(stderr, "ipcmeter-election: {}\n", error.message);
   } catch (const ElectionInputError& error) {
-    std::fprintf(stderr, "ipcmeter-election: %s\n", error.what());
+    fmt::print(stderr, "ipcmeter-election: {}\n", error.what());
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "ipcmeter-election: %s\n", error.what());
+    fmt::print(stderr, "ipcmeter-election: {}\n", error.what());
   }
   return 2;
 }

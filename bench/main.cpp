@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,42 +32,45 @@ bool has_flag(int argc, char** argv, const char* prefix) {
 }
 
 void list_media(const char* title, const std::string& family) {
-  std::printf("%s\n", title);
+  fmt::print("{}\n", title);
   for (const auto& kind : ipcmeter::all_media())
     if (kind.family == family) {
       std::string depth =
-          kind.depth ? " (depth: default " + std::to_string(kind.depth->fallback) + ")" : "";
-      std::printf("  %-28s %s%s%s\n", kind.name.c_str(), kind.summary.c_str(),
-                  kind.crosses_processes ? "" : " (threads only)", depth.c_str());
+          kind.depth ? fmt::format(" (depth: default {})", kind.depth->fallback) : "";
+      fmt::print("  {:<28} {}{}{}\n", kind.name, kind.summary,
+                 kind.crosses_processes ? "" : " (threads only)", depth);
     }
 }
 
 void list_axes() {
   list_media("transports (for the link workloads):", "link");
-  std::printf("placements:\n");
-  for (const auto& placement : ipcmeter::all_placements())
-    std::printf("  %s\n", placement.name.c_str());
+  fmt::print("placements:\n");
+  for (const auto& placement : ipcmeter::all_placements()) fmt::print("  {}\n", placement.name);
   list_media("dictionaries (for the dict-* workloads):", "dict");
-  std::printf("workloads:\n");
-  int width = 0;
+  fmt::print("workloads:\n");
+  std::size_t width = 0;
   for (const auto& workload : ipcmeter::all_workloads())
-    width = std::max(width, static_cast<int>(workload.name.size()));
+    width = std::max(width, workload.name.size());
   for (const auto& workload : ipcmeter::all_workloads()) {
     std::string segments;
-    for (const auto& segment : workload.segments) segments += "/" + segment.key + ":N";
-    std::printf("  %-*s %s (iteration: %s; over a %s; name .../wait:W%s)\n", width,
-                workload.name.c_str(), workload.summary.c_str(), workload.iteration.c_str(),
-                workload.medium == "dict" ? "dictionary" : "transport", segments.c_str());
+    for (const auto& segment : workload.segments)
+      fmt::format_to(std::back_inserter(segments), "/{}:N", segment.key);
+    fmt::print("  {:<{}} {} (iteration: {}; over a {}; name .../wait:W{})\n", workload.name, width,
+               workload.summary, workload.iteration,
+               workload.medium == "dict" ? "dictionary" : "transport", segments);
   }
-  std::printf("over a queue that holds a count of messages (a depth: default above), a name ends "
-              "with .../depth:N: quick measures 3 and 64 for stream at 64 B on thread and fork, "
-              "full 3, 64 and 1024 for stream and fanin, each queue its own default elsewhere "
-              "(--depths sets them everywhere)\n");
-  std::printf("beside the election workloads, with no transport:\n"
-              "  %-*s each simulation kernel alone, simulations/s (name .../kernel:K/batch:N)\n"
-              "  %-*s election/ui with the projection inside the frame (transport:none/placement:inline)\n"
-              "  %-*s election/parallel over threads with no queue (transport:none, compute only)\n",
-              width, "election/kernel", width, "inline", width, "compute only");
+  fmt::print(
+      "over a queue that holds a count of messages (a depth: default above), a name ends "
+      "with .../depth:N: quick measures 3 and 64 for stream at 64 B on thread and fork, "
+      "full 3, 64 and 1024 for stream and fanin, each queue its own default elsewhere "
+      "(--depths sets them everywhere)\n");
+  fmt::print(
+      "beside the election workloads, with no transport:\n"
+      "  {:<{}} each simulation kernel alone, simulations/s (name .../kernel:K/batch:N)\n"
+      "  {:<{}} election/ui with the projection inside the frame "
+      "(transport:none/placement:inline)\n"
+      "  {:<{}} election/parallel over threads with no queue (transport:none, compute only)\n",
+      "election/kernel", width, "inline", width, "compute only", width);
 }
 
 // Passes everything to the console reporter and keeps the failures: a benchmark that
@@ -94,8 +98,9 @@ class FailureKeeper final : public benchmark::BenchmarkReporter {
   std::vector<std::string> failures() const {
     std::vector<std::string> lines;
     for (const auto& f : failures_)
-      lines.push_back(f.name + ": " + f.message +
-                      (f.samples > 1 ? " (" + std::to_string(f.samples) + " samples)" : ""));
+      lines.push_back(f.samples > 1
+                          ? fmt::format("{}: {} ({} samples)", f.name, f.message, f.samples)
+                          : fmt::format("{}: {}", f.name, f.message));
     return lines;
   }
 
@@ -178,11 +183,11 @@ int main(int argc, char** argv) {
     benchmark::Shutdown();
     std::vector<std::string> failures = reporter.failures();
     if (failures.empty()) return 0;
-    std::fprintf(stderr, "ipcmeter-bench: %zu benchmark(s) failed:\n", failures.size());
-    for (const auto& failure : failures) std::fprintf(stderr, "  %s\n", failure.c_str());
+    fmt::print(stderr, "ipcmeter-bench: {} benchmark(s) failed:\n", failures.size());
+    for (const auto& failure : failures) fmt::print(stderr, "  {}\n", failure);
     return 1;
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "ipcmeter-bench: %s\n", error.what());
+    fmt::print(stderr, "ipcmeter-bench: {}\n", error.what());
     return 2;
   }
 }

@@ -1,9 +1,12 @@
 // Parsing and checking the suite's flags. Every error is one line naming the flag.
 #include "bench/options.hpp"
 
+#include <fmt/ranges.h>
+
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 
 #include "harness/medium.hpp"
 #include "harness/message.hpp"
@@ -20,12 +23,6 @@ namespace {
 const std::vector<std::string> kQuickDicts = {
     "dict-local", "dict-locked", "dict-shm", "dict-manager-unix-stream", "dict-manager-pipe",
     "dict-manager-zmq-ipc", "dict-manager-shm-spsc"};
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string text;
-  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
-  return text;
-}
 
 // The links the quick profile measures: every transport, and the queue managers that say
 // they belong in it (the one over a Unix socket, as Python's Manager listens on one).
@@ -51,24 +48,29 @@ struct Flag {
 const Flag kFlags[] = {
     {"--profile", "quick|full", [] { return std::string("quick: whole matrix in minutes; full: longer, repeated"); }},
     {"--pin", "auto|none|L,P", [] { return std::string("leader on CPU L, peer on CPU P (auto: first two CPUs)"); }},
-    {"--workloads", "a,b", [] { return "default: all (" + joined(workload_names()) + ")"; }},
+    {"--workloads", "a,b", [] {
+       return fmt::format("default: all ({})", fmt::join(workload_names(), ", "));
+     }},
     {"--transports", "a,b", [] {
-       return "links to measure (quick: " + joined(quick_links()) + "; full: all, a queue-manager-* "
-              "over every transport too)";
+       return fmt::format("links to measure (quick: {}; full: all, a queue-manager-* over every "
+                          "transport too)",
+                          fmt::join(quick_links(), ", "));
      }},
     {"--dicts", "a,b", [] {
-       return "dictionaries for the dict-* workloads (quick: " + joined(kQuickDicts) +
-              "; full: all; with --transports: the managers over those)";
+       return fmt::format("dictionaries for the dict-* workloads (quick: {}; full: all; with "
+                          "--transports: the managers over those)",
+                          fmt::join(kQuickDicts, ", "));
      }},
     {"--placements", "a,b", [] { return std::string("default: all (thread, fork, spawn)"); }},
     {"--sizes", "8,64,4K,1M", [] { return std::string("message sizes, 8 B to 64 MiB (the size: segment)"); }},
     {"--producers", "1,2,4", [] { return std::string("fan-in producers (the producers: segment)"); }},
     {"--clients", "1,2,4", [] { return std::string("dictionary clients (the clients: segment)"); }},
     {"--depths", "3,64,1024", [] {
-       return "queue depths in messages, 1 to " + std::to_string(kMaxDepth) +
-              " (the depth: segment of queue-mutex, queue-boost, queue-manager-*; quick: 3,64 for "
-              "stream at 64 B on thread and fork; full: 3,64,1024 for stream and fanin; elsewhere "
-              "each queue's own default, see --list)";
+       return fmt::format("queue depths in messages, 1 to {} (the depth: segment of queue-mutex, "
+                          "queue-boost, queue-manager-*; quick: 3,64 for stream at 64 B on thread "
+                          "and fork; full: 3,64,1024 for stream and fanin; elsewhere each queue's "
+                          "own default, see --list)",
+                          kMaxDepth);
      }},
     {"--waits", "block,spin,hybrid", [] { return std::string("wait strategies (quick: block,spin; full: all a transport supports)"); }},
     {"--timeout", "SECONDS", [] { return std::string("per-run watchdog (default 30)"); }},
@@ -95,7 +97,7 @@ std::vector<std::string> split_list(const std::string& text, const std::string& 
   for (;;) {
     auto end = text.find(',', start);
     std::string item = text.substr(start, end - start);
-    if (item.empty()) throw UsageError("empty item in " + flag + "='" + text + "'");
+    if (item.empty()) throw UsageError(fmt::format("empty item in {}='{}'", flag, text));
     items.push_back(item);
     if (end == std::string::npos) return items;
     start = end + 1;
@@ -106,7 +108,8 @@ std::uint64_t parse_count(const std::string& text, const std::string& flag) {
   std::uint64_t value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc{} || end != text.data() + text.size() || value == 0)
-    throw UsageError("bad " + flag + " value '" + text + "' (expected a whole number above 0)");
+    throw UsageError(
+        fmt::format("bad {} value '{}' (expected a whole number above 0)", flag, text));
   return value;
 }
 
@@ -115,7 +118,8 @@ std::chrono::milliseconds parse_timeout(const std::string& text) {
   auto [rest, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
   if (error != std::errc{} || rest != text.data() + text.size() || !std::isfinite(seconds) ||
       seconds <= 0 || seconds > 86400)
-    throw UsageError("bad --timeout '" + text + "' (expected seconds, above 0 and at most 86400)");
+    throw UsageError(
+        fmt::format("bad --timeout '{}' (expected seconds, above 0 and at most 86400)", text));
   return std::chrono::milliseconds(static_cast<long long>(std::ceil(seconds * 1000)));
 }
 
@@ -133,9 +137,9 @@ std::map<std::string, std::string> take_flags(int& argc, char** argv) {
     auto equals = arg.find('=');
     std::string name = arg.substr(0, equals);
     const Flag* flag = find_flag(name);
-    if (!flag) throw UsageError("unknown flag '" + arg + "' (see --help)");
+    if (!flag) throw UsageError(fmt::format("unknown flag '{}' (see --help)", arg));
     if (!flag->value) {
-      if (equals != std::string::npos) throw UsageError(name + " takes no value");
+      if (equals != std::string::npos) throw UsageError(fmt::format("{} takes no value", name));
       given[name] = "";
       continue;
     }
@@ -144,7 +148,7 @@ std::map<std::string, std::string> take_flags(int& argc, char** argv) {
     else if (i + 1 < argc)
       given[name] = argv[++i];
     else
-      throw UsageError(name + " needs a value");
+      throw UsageError(fmt::format("{} needs a value", name));
   }
   kept.push_back(nullptr);
   argc = static_cast<int>(kept.size()) - 1;
@@ -171,7 +175,7 @@ std::size_t parse_size(const std::string& text) {
   const char* end = begin + text.size();
   auto [rest, error] = std::from_chars(begin, end, value);
   if (error != std::errc{} || rest == begin)
-    throw UsageError("bad size '" + text + "' (expected bytes such as 64, 4K or 1MiB)");
+    throw UsageError(fmt::format("bad size '{}' (expected bytes such as 64, 4K or 1MiB)", text));
   std::string unit(rest, end);
   std::size_t scale = 1;
   if (unit == "K" || unit == "KiB" || unit == "k")
@@ -179,21 +183,22 @@ std::size_t parse_size(const std::string& text) {
   else if (unit == "M" || unit == "MiB")
     scale = std::size_t{1} << 20;
   else if (!unit.empty() && unit != "B")
-    throw UsageError("bad size unit in '" + text + "' (use B, K/KiB or M/MiB)");
+    throw UsageError(fmt::format("bad size unit in '{}' (use B, K/KiB or M/MiB)", text));
   std::size_t bytes = 0;
   if (__builtin_mul_overflow(value, scale, &bytes) || bytes < kMinMessageSize ||
       bytes > kMaxMessageSize)
-    throw UsageError("size " + text + " is out of range (" + std::to_string(kMinMessageSize) +
-                     " B to " + std::to_string(kMaxMessageSize >> 20) +
-                     " MiB; 8 bytes hold the sequence number and checksum)");
+    throw UsageError(fmt::format(
+        "size {} is out of range ({} B to {} MiB; 8 bytes hold the sequence number and checksum)",
+        text, kMinMessageSize, kMaxMessageSize >> 20));
   return bytes;
 }
 
 std::string usage_text() {
   std::string text = "ipcmeter suite flags (Google Benchmark's --benchmark_* flags work as usual):\n";
+  // The help column starts at 28; a longer flag is followed by one space.
   for (const auto& flag : kFlags) {
-    std::string left = std::string("  ") + flag.name + (flag.value ? std::string("=") + flag.value : "");
-    text += left + std::string(left.size() < 28 ? 28 - left.size() : 1, ' ') + flag.help() + "\n";
+    std::string name = flag.value ? fmt::format("{}={}", flag.name, flag.value) : flag.name;
+    fmt::format_to(std::back_inserter(text), "  {:<25} {}\n", name, flag.help());
   }
   return text;
 }
@@ -210,7 +215,7 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
 
   options.profile = value("--profile", "quick");
   if (options.profile != "quick" && options.profile != "full")
-    throw UsageError("unknown profile '" + options.profile + "' (known: quick, full)");
+    throw UsageError(fmt::format("unknown profile '{}' (known: quick, full)", options.profile));
   options.pinning = parse_pinning(value("--pin", "auto"));
   options.workloads = names_from(given, "--workloads", workload_names(),
                                  [](const std::string& name) { find_workload(name); });
@@ -224,7 +229,7 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
     default_dicts.clear();
     for (const auto& name : options.transports)
       for (const auto& dict : medium_names("dict"))
-        if (dict == "dict-manager-" + name) default_dicts.push_back(dict);
+        if (dict == fmt::format("dict-manager-{}", name)) default_dicts.push_back(dict);
   }
   options.dicts = names_from(given, "--dicts", default_dicts,
                              [](const std::string& name) { find_medium(name, "dict"); });
@@ -251,9 +256,8 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
     if (auto it = options.segments.find(segment.key); it != options.segments.end())
       for (std::uint64_t v : it->second)
         if (v < segment.min || v > segment.max)
-          throw UsageError(segment.noun + " " + std::to_string(v) + " is out of range (" +
-                           std::to_string(segment.min) + " to " + std::to_string(segment.max) +
-                           segment.note + ")");
+          throw UsageError(fmt::format("{} {} is out of range ({} to {}{})", segment.noun, v,
+                                       segment.min, segment.max, segment.note));
   // Hybrid (spin 50 us, then block) lies between the two; the quick profile leaves it to full.
   std::string default_waits = options.profile == "full" ? "block,spin,hybrid" : "block,spin";
   for (const auto& item : split_list(value("--waits", default_waits), "--waits"))
@@ -262,7 +266,7 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
   if (auto it = given.find("--inject"); it != given.end()) {
     auto colon = it->second.find(':');
     if (colon == std::string::npos)
-      throw UsageError("bad --inject '" + it->second + "' (expected FAULT:N, e.g. corrupt:1000)");
+      throw UsageError(fmt::format("bad --inject '{}' (expected FAULT:N, e.g. corrupt:1000)", it->second));
     options.fault = parse_fault(it->second.substr(0, colon));
     options.fault_after = parse_count(it->second.substr(colon + 1), "--inject");
   }

@@ -1,6 +1,7 @@
 // Counting repetitions against what the filter selected, and showing it on stderr.
 #include "bench/progress.hpp"
 
+#include <fmt/core.h>
 #include <regex.h>
 #include <unistd.h>
 
@@ -24,9 +25,7 @@ bool selected(const std::string& filter, const std::string& name) {
 
 std::string clock_text(double seconds) {
   auto s = static_cast<long>(seconds + 0.5);
-  char text[32];
-  std::snprintf(text, sizeof text, "%ld:%02ld", s / 60, s % 60);
-  return text;
+  return fmt::format("{}:{:02}", s / 60, s % 60);
 }
 
 }  // namespace
@@ -84,12 +83,14 @@ void Progress::show(bool final) {
   last_shown_ = now;
   long done = std::min(done_, total_);
   double elapsed = seconds();
-  std::string left = done > 0 ? "~" + clock_text(elapsed / static_cast<double>(done) *
-                                                 static_cast<double>(total_ - done)) + " left"
-                              : "estimating";
-  std::fprintf(stderr, "%s[ipcmeter] %ld/%ld repetitions (%ld%%), %s elapsed, %s%s",
-               tty_ ? "\r" : "", done, total_, done * 100 / total_, clock_text(elapsed).c_str(),
-               final ? "done" : left.c_str(), tty_ && !final ? "   " : "\n");
+  std::string left = final ? "done"
+                     : done > 0
+                         ? fmt::format("~{} left", clock_text(elapsed / static_cast<double>(done) *
+                                                              static_cast<double>(total_ - done)))
+                         : "estimating";
+  fmt::print(stderr, "{}[ipcmeter] {}/{} repetitions ({}%), {} elapsed, {}{}", tty_ ? "\r" : "",
+             done, total_, done * 100 / total_, clock_text(elapsed), left,
+             tty_ && !final ? "   " : "\n");
   std::fflush(stderr);
 }
 

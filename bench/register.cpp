@@ -5,6 +5,7 @@
 #include "bench/register.hpp"
 
 #include <benchmark/benchmark.h>
+#include <fmt/core.h>
 
 #include <algorithm>
 
@@ -59,17 +60,18 @@ void report(benchmark::State& state, const RunSpec& spec, const Workload& work,
   if (!work.latency.empty()) {
     const Histogram& latency = result.latency;
     const std::string& prefix = work.latency;
-    state.counters[prefix + "_p50_ns"] = static_cast<double>(latency.quantile(0.50));
-    state.counters[prefix + "_p90_ns"] = static_cast<double>(latency.quantile(0.90));
-    state.counters[prefix + "_p99_ns"] = static_cast<double>(latency.quantile(0.99));
-    state.counters[prefix + "_p999_ns"] = static_cast<double>(latency.quantile(0.999));
-    state.counters[prefix + "_max_ns"] = static_cast<double>(latency.max());
-    state.counters[prefix + "_samples"] = static_cast<double>(latency.count());
+    state.counters[fmt::format("{}_p50_ns", prefix)] = static_cast<double>(latency.quantile(0.50));
+    state.counters[fmt::format("{}_p90_ns", prefix)] = static_cast<double>(latency.quantile(0.90));
+    state.counters[fmt::format("{}_p99_ns", prefix)] = static_cast<double>(latency.quantile(0.99));
+    state.counters[fmt::format("{}_p999_ns", prefix)] =
+        static_cast<double>(latency.quantile(0.999));
+    state.counters[fmt::format("{}_max_ns", prefix)] = static_cast<double>(latency.max());
+    state.counters[fmt::format("{}_samples", prefix)] = static_cast<double>(latency.count());
   }
   for (const Counter& counter : result.counters.all())
     state.counters[counter.name] =
         counter.per == Counter::Per::iteration ? counter.value / iterations : counter.value;
-  state.SetLabel("pin:" + spec.pinning.describe() + " wait:" + wait_name(spec.wait));
+  state.SetLabel(fmt::format("pin:{} wait:{}", spec.pinning.describe(), wait_name(spec.wait)));
 }
 
 // Runs the spec once per batch of iterations (set-up and tear-down outside the timed
@@ -92,7 +94,7 @@ void run_benchmark(benchmark::State& state, RunSpec spec) {
 
 // A combination that would report numbers for a broken setup: listed, with the reason.
 void unsupported(benchmark::State& state, std::string reason) {
-  state.SkipWithError(("unsupported: " + reason).c_str());
+  state.SkipWithError(fmt::format("unsupported: {}", reason).c_str());
 }
 
 // One iteration: create a link, start a peer, exchange one round trip, release and reap
@@ -108,7 +110,7 @@ void run_startup(benchmark::State& state, RunSpec spec) {
     }
   }
   state.SetItemsProcessed(state.iterations());
-  state.SetLabel("pin:" + spec.pinning.describe());
+  state.SetLabel(fmt::format("pin:{}", spec.pinning.describe()));
 }
 
 // election/kernel: one kernel alone, `batch` simulations per call, on the leader's CPU.
@@ -123,7 +125,8 @@ void run_kernel(benchmark::State& state, election::Kernel kernel, std::uint64_t 
   auto sims = static_cast<double>(state.iterations()) * static_cast<double>(batch);
   state.SetItemsProcessed(static_cast<std::int64_t>(sims));
   state.counters["sims_per_s"] = benchmark::Counter(sims, benchmark::Counter::kIsRate);
-  state.SetLabel("pin:" + pinning.describe() + " isa:" + (kernel == Kernel::simd ? simd_isa() : "scalar"));
+  state.SetLabel(fmt::format("pin:{} isa:{}", pinning.describe(),
+                             kernel == Kernel::simd ? simd_isa() : "scalar"));
 }
 
 // election/ui with placement:inline: the same loop, the projection computed inside the frame.
@@ -142,7 +145,7 @@ void run_ui_inline(benchmark::State& state, std::uint64_t batch, Pinning pinning
       break;
     }
   }
-  state.SetLabel("pin:" + pinning.describe() + " inline");
+  state.SetLabel(fmt::format("pin:{} inline", pinning.describe()));
 }
 
 // election/parallel with transport:none: the workers' batches with no queue between them.
@@ -159,7 +162,7 @@ void run_compute_only(benchmark::State& state, std::uint64_t workers, std::uint6
       break;
     }
   }
-  state.SetLabel("pin:" + pinning.describe() + " compute only");
+  state.SetLabel(fmt::format("pin:{} compute only", pinning.describe()));
 }
 
 // Each suite case that a target compares with a hand-written baseline is measured back to
@@ -238,7 +241,7 @@ class Matrix {
     for (const auto& placement : options_.placements) {
       RunSpec spec = base_spec("pingpong", "pipe", placement, WaitStrategy::block);
       spec.count = 1;
-      enlist("startup/transport:pipe/placement:" + placement, Timer::real,
+      enlist(fmt::format("startup/transport:pipe/placement:{}", placement), Timer::real,
              benchmark::kMicrosecond, 0,
              [spec](benchmark::State& state) { run_startup(state, spec); });
     }
@@ -253,9 +256,11 @@ class Matrix {
     std::sort(sizes.begin(), sizes.end());
     sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
     for (std::uint64_t size : sizes)
-      enlist("baseline/memcpy/size:" + std::to_string(size), Timer::cpu,
+      enlist(fmt::format("baseline/memcpy/size:{}", size), Timer::cpu,
              size >= (1u << 20) ? benchmark::kMicrosecond : benchmark::kNanosecond, 0,
-             [size](benchmark::State& state) { baseline_memcpy(state, static_cast<std::size_t>(size)); });
+             [size](benchmark::State& state) {
+               baseline_memcpy(state, static_cast<std::size_t>(size));
+             });
   }
 
   // Beside the election workloads: each kernel alone (sims/s), the UI loop with the
@@ -268,26 +273,28 @@ class Matrix {
     Pinning pinning = options_.pinning;
     for (election::Kernel kernel : election::all_kernels())
       for (std::uint64_t batch : {std::uint64_t{250}, std::uint64_t{100'000}})
-        enlist(std::string("election/kernel/kernel:") + election::kernel_name(kernel) +
-                   "/batch:" + std::to_string(batch),
-               Timer::real, benchmark::kNanosecond, 0,
-               [=](benchmark::State& state) { run_kernel(state, kernel, batch, pinning); });
+        enlist(
+            fmt::format("election/kernel/kernel:{}/batch:{}", election::kernel_name(kernel), batch),
+            Timer::real, benchmark::kNanosecond, 0,
+            [=](benchmark::State& state) { run_kernel(state, kernel, batch, pinning); });
     if (ui) {
       const Workload& work = find_workload("election/ui");
       for (std::uint64_t batch : segment_values(*work.segment("batch")))
-        enlist("election/ui/transport:none/placement:inline/batch:" + std::to_string(batch),
-               Timer::manual, benchmark::kMillisecond, sample_count(work),
-               [=](benchmark::State& state) { run_ui_inline(state, batch, pinning); },
-               fixed_iterations(work));
+        enlist(
+            fmt::format("election/ui/transport:none/placement:inline/batch:{}", batch),
+            Timer::manual, benchmark::kMillisecond, sample_count(work),
+            [=](benchmark::State& state) { run_ui_inline(state, batch, pinning); },
+            fixed_iterations(work));
     }
     if (parallel) {
       const Workload& work = find_workload("election/parallel");
       for (std::uint64_t workers : segment_values(*work.segment("workers")))
         for (std::uint64_t batch : segment_values(*work.segment("batch")))
-          enlist("election/parallel/transport:none/placement:thread/workers:" + std::to_string(workers) +
-                     "/batch:" + std::to_string(batch),
-                 Timer::manual, benchmark::kMillisecond, 0,
-                 [=](benchmark::State& state) { run_compute_only(state, workers, batch, pinning); });
+          enlist(
+              fmt::format("election/parallel/transport:none/placement:thread/workers:{}/batch:{}",
+                          workers, batch),
+              Timer::manual, benchmark::kMillisecond, 0,
+              [=](benchmark::State& state) { run_compute_only(state, workers, batch, pinning); });
     }
   }
 
@@ -310,10 +317,11 @@ class Matrix {
   template <typename Function>
   void enlist(const std::string& name, Timer timer, benchmark::TimeUnit unit, int repetitions,
               Function function, std::uint64_t iterations = 0) {
-    std::string full = name + (repetitions > 0 ? "/repeats:" + std::to_string(repetitions) : "") +
-                       (timer == Timer::manual ? "/manual_time"
-                        : timer == Timer::real ? "/real_time"
-                                               : "");
+    std::string full =
+        fmt::format("{}{}{}", name, repetitions > 0 ? fmt::format("/repeats:{}", repetitions) : "",
+                    timer == Timer::manual ? "/manual_time"
+                    : timer == Timer::real ? "/real_time"
+                                           : "");
     Progress& progress = Progress::instance();
     progress.expect(full, repetitions);
     int id = progress.id_of(full);

@@ -1,6 +1,7 @@
 // Fixed-size control packets over a seqpacket socketpair.
 #include "harness/control.hpp"
 
+#include <fmt/core.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -51,7 +52,7 @@ void ControlChannel::send(const ControlMessage& message) {
   packet.counter_count = static_cast<std::uint32_t>(counters.size());
   for (std::size_t i = 0; i < counters.size(); ++i) {
     if (counters[i].name.size() >= sizeof packet.counters[i].name)
-      throw std::logic_error("counter name too long: " + counters[i].name);
+      throw std::logic_error(fmt::format("counter name too long: {}", counters[i].name));
     std::memcpy(packet.counters[i].name, counters[i].name.c_str(), counters[i].name.size() + 1);
     packet.counters[i].value = counters[i].value;
     packet.counters[i].per = static_cast<std::uint32_t>(counters[i].per);

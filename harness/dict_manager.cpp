@@ -2,6 +2,8 @@
 // the map; a ManagerHost's server threads answer each client's requests over its own link of
 // any registered transport. Every operation is one request and one reply of 32 bytes, so
 // even a strictly alternating transport (REQ/REP) carries it.
+#include <fmt/core.h>
+
 #include <cstring>
 
 #include "harness/manager.hpp"
@@ -52,8 +54,8 @@ class DictManagerHost final : public ManagerHost {
   std::size_t answer(const Caller&, std::span<const std::byte> bytes,
                      std::span<std::byte> reply_bytes, bool& goodbye) override {
     if (bytes.size() != sizeof(Request))
-      throw IntegrityError("a request of " + std::to_string(bytes.size()) + " bytes, not " +
-                           std::to_string(sizeof(Request)));
+      throw IntegrityError(
+          fmt::format("a request of {} bytes, not {}", bytes.size(), sizeof(Request)));
     Request request;
     std::memcpy(&request, bytes.data(), sizeof request);
     Reply reply{Status::ok, 0, 0, {}};
@@ -104,16 +106,15 @@ class ManagerClient final : public Dict {
 
  private:
   Reply call(Request request) {
-    if (!endpoint_) throw std::logic_error(name_ + ": used after close");
+    if (!endpoint_) throw std::logic_error(fmt::format("{}: used after close", name_));
     endpoint_->send(bytes_of(request));
     Reply reply{};
     std::size_t n = endpoint_->recv(bytes_of(reply));
     if (n != sizeof reply)
-      throw IntegrityError(name_ + ": a reply of " + std::to_string(n) + " bytes, not " +
-                           std::to_string(sizeof reply));
+      throw IntegrityError(fmt::format("{}: a reply of {} bytes, not {}", name_, n, sizeof reply));
     if (reply.status != Status::ok && reply.status != Status::missing)
-      throw IntegrityError(name_ + ": the server did not understand request " +
-                           std::to_string(static_cast<std::uint32_t>(request.op)));
+      throw IntegrityError(fmt::format("{}: the server did not understand request {}", name_,
+                                       static_cast<std::uint32_t>(request.op)));
     return reply;
   }
 
@@ -125,9 +126,10 @@ class ManagerClient final : public Dict {
 
 MediumKind dict_manager_medium(const Transport& transport) {
   MediumKind kind;
-  kind.name = "dict-manager-" + transport.name;
+  kind.name = fmt::format("dict-manager-{}", transport.name);
   kind.family = "dict";
-  kind.summary = "server threads own the map and answer requests over " + transport.name;
+  kind.summary =
+      fmt::format("server threads own the map and answer requests over {}", transport.name);
   kind.crosses_processes = transport.crosses_processes;
   kind.waits = transport.waits;
   kind.transport = transport.name;
@@ -138,7 +140,7 @@ MediumKind dict_manager_medium(const Transport& transport) {
   kind.open = [name](const std::string& address, Liveness leader) {
     return Handle(std::make_unique<ManagerClient>(
         find_transport(name).open(address, Side::b, std::move(leader)),
-        "dict-manager-" + name + " client"));
+        fmt::format("dict-manager-{} client", name)));
   };
   return kind;
 }

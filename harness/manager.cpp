@@ -3,6 +3,7 @@
 #include "harness/manager.hpp"
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -166,8 +167,9 @@ std::optional<std::string> ManagerHost::first_error() const {
 }
 
 void ManagerHost::serve(std::size_t i, int liveness_fd, Fd alive) {
-  std::string who = "manager over " + transport_.name +
-                    (is_leader(i) ? std::string(", the leader's server") : ", server " + std::to_string(i));
+  std::string who = is_leader(i)
+                        ? fmt::format("manager over {}, the leader's server", transport_.name)
+                        : fmt::format("manager over {}, server {}", transport_.name, i);
   std::optional<std::string> error;
   std::uint64_t cpu_start = thread_cpu_ns();
   std::optional<Liveness> client;
@@ -192,12 +194,12 @@ void ManagerHost::serve(std::size_t i, int liveness_fd, Fd alive) {
   } catch (const PeerClosed&) {
     // The client went without a goodbye: its own end explains the run's failure. The
     // leader's own client is released at the end of every run, never closed: no error.
-    if (!is_leader(i)) error = who + ": client went away without saying goodbye";
+    if (!is_leader(i)) error = fmt::format("{}: client went away without saying goodbye", who);
   } catch (const std::exception& failure) {
     // The leader's hold has been released before the host stops, so its server woken by the
     // stop (over ZeroMQ, which learns of an end only by waiting) has simply ended.
     if (!is_leader(i) || !stopping_.load(std::memory_order_acquire))
-      error = who + ": " + failure.what();
+      error = fmt::format("{}: {}", who, failure.what());
   }
   if (client) client_ended({i, is_leader(i), *client});
   alive.reset();  // the leader's client sees its server end

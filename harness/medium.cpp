@@ -2,6 +2,8 @@
 // transport.
 #include "harness/medium.hpp"
 
+#include <fmt/ranges.h>
+
 #include <stdexcept>
 
 #include "transports/errors.hpp"
@@ -110,7 +112,7 @@ MediumKind dict_medium(const DictKind& dict) {
   kind.crosses_processes = dict.crosses_processes;
   if (!dict.shared) {
     kind.max_peers = 1;
-    kind.max_peers_reason = dict.name + " has no lock: it takes exactly 1 client";
+    kind.max_peers_reason = fmt::format("{} has no lock: it takes exactly 1 client", dict.name);
   }
   std::string name = dict.name;
   kind.create = [name](const MediumOptions& options) -> std::unique_ptr<MediumHost> {
@@ -160,9 +162,8 @@ const MediumKind* find_medium_or_null(const std::string& name, const std::string
 
 const MediumKind& find_medium(const std::string& name, const std::string& family) {
   if (const MediumKind* kind = find_medium_or_null(name, family)) return *kind;
-  std::string known;
-  for (const auto& other : medium_names(family)) known += (known.empty() ? "" : ", ") + other;
-  throw UsageError("unknown " + family_noun(family) + " '" + name + "' (known: " + known + ")");
+  throw UsageError(fmt::format("unknown {} '{}' (known: {})", family_noun(family), name,
+                               fmt::join(medium_names(family), ", ")));
 }
 
 Segment depth_segment(std::uint64_t fallback) {

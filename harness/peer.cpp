@@ -2,6 +2,7 @@
 // what it completed (and its CPU time) or its error, wait to be let go, and leave.
 #include "harness/peer.hpp"
 
+#include <fmt/core.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <map>
 
 #include "harness/clock.hpp"
@@ -25,7 +27,7 @@ std::uint64_t to_number(const std::string& key, const std::string& text) {
   std::uint64_t value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc{} || end != text.data() + text.size())
-    throw UsageError("peer argument " + key + "=" + text + " is not a number");
+    throw UsageError(fmt::format("peer argument {}={} is not a number", key, text));
   return value;
 }
 
@@ -33,20 +35,22 @@ std::uint64_t to_number(const std::string& key, const std::string& text) {
 int to_int_or_none(const std::string& key, const std::string& text) {
   if (text == "-1") return -1;
   std::uint64_t value = to_number(key, text);
-  if (value > 1'000'000'000) throw UsageError("peer argument " + key + "=" + text + " is out of range");
+  if (value > 1'000'000'000)
+    throw UsageError(fmt::format("peer argument {}={} is out of range", key, text));
   return static_cast<int>(value);
 }
 
 int to_int(const std::string& key, const std::string& text) {
   std::uint64_t value = to_number(key, text);
-  if (value > 1'000'000'000) throw UsageError("peer argument " + key + "=" + text + " is out of range");
+  if (value > 1'000'000'000)
+    throw UsageError(fmt::format("peer argument {}={} is out of range", key, text));
   return static_cast<int>(value);
 }
 
 std::string params_text(const std::map<std::string, std::uint64_t>& params) {
   std::string text;
   for (const auto& [key, value] : params)
-    text += (text.empty() ? "" : ",") + key + ":" + std::to_string(value);
+    fmt::format_to(std::back_inserter(text), "{}{}:{}", text.empty() ? "" : ",", key, value);
   return text;
 }
 
@@ -57,7 +61,7 @@ std::map<std::string, std::uint64_t> parse_params(const std::string& text) {
     auto end = text.find(',', start);
     std::string item = text.substr(start, end - start);
     auto colon = item.find(':');
-    if (colon == std::string::npos) throw UsageError("bad peer parameter '" + item + "'");
+    if (colon == std::string::npos) throw UsageError(fmt::format("bad peer parameter '{}'", item));
     params[item.substr(0, colon)] = to_number(item.substr(0, colon), item.substr(colon + 1));
     if (end == std::string::npos) break;
     start = end + 1;
@@ -85,24 +89,25 @@ bool run_measured(ControlChannel& control, const PeerSpec& spec, PeerSide& side,
 
 std::vector<std::string> PeerSpec::to_args() const {
   std::vector<std::string> args = {
-      "workload=" + run.workload,
-      "transport=" + run.transport,
-      "placement=" + run.placement,
-      "wait=" + std::string(wait_name(run.wait)),
-      "params=" + params_text(run.params),
-      "run-count=" + std::to_string(run.count),
-      "duration-ns=" + std::to_string(run.duration.count()),
-      "fault=" + std::string(fault_name(run.fault)),
-      "fault-after=" + std::to_string(run.fault_after),
-      "allow-shared-writers=" + std::string(run.allow_shared_writers ? "1" : "0"),
-      "address=" + address,
-      "count=" + std::to_string(count),
-      "peer-index=" + std::to_string(peer_index),
-      "cpu=" + std::to_string(cpu),
-      "own-process=" + std::string(own_process ? "1" : "0"),
-      "control-fd=" + std::to_string(control_fd),
-      "parent-pid=" + std::to_string(parent_pid)};
-  if (!inherited_fds.empty()) args.push_back("inherited-fds=" + join_fds(inherited_fds));
+      fmt::format("workload={}", run.workload),
+      fmt::format("transport={}", run.transport),
+      fmt::format("placement={}", run.placement),
+      fmt::format("wait={}", wait_name(run.wait)),
+      fmt::format("params={}", params_text(run.params)),
+      fmt::format("run-count={}", run.count),
+      fmt::format("duration-ns={}", run.duration.count()),
+      fmt::format("fault={}", fault_name(run.fault)),
+      fmt::format("fault-after={}", run.fault_after),
+      fmt::format("allow-shared-writers={}", run.allow_shared_writers ? 1 : 0),
+      fmt::format("address={}", address),
+      fmt::format("count={}", count),
+      fmt::format("peer-index={}", peer_index),
+      fmt::format("cpu={}", cpu),
+      fmt::format("own-process={}", own_process ? 1 : 0),
+      fmt::format("control-fd={}", control_fd),
+      fmt::format("parent-pid={}", parent_pid)};
+  if (!inherited_fds.empty())
+    args.push_back(fmt::format("inherited-fds={}", join_fds(inherited_fds)));
   return args;
 }
 
@@ -110,12 +115,12 @@ PeerSpec PeerSpec::from_args(const std::vector<std::string>& args) {
   std::map<std::string, std::string> values;
   for (const auto& arg : args) {
     auto equals = arg.find('=');
-    if (equals == std::string::npos) throw UsageError("bad peer argument '" + arg + "'");
+    if (equals == std::string::npos) throw UsageError(fmt::format("bad peer argument '{}'", arg));
     values[arg.substr(0, equals)] = arg.substr(equals + 1);
   }
   auto get = [&](const std::string& key) -> const std::string& {
     auto it = values.find(key);
-    if (it == values.end()) throw UsageError("peer argument " + key + " missing");
+    if (it == values.end()) throw UsageError(fmt::format("peer argument {} missing", key));
     return it->second;
   };
   PeerSpec spec;
@@ -137,7 +142,7 @@ PeerSpec PeerSpec::from_args(const std::vector<std::string>& args) {
   spec.control_fd = to_int_or_none("control-fd", get("control-fd"));
   spec.parent_pid = to_int("parent-pid", get("parent-pid"));
   if (values.count("inherited-fds"))
-    spec.inherited_fds = Address::parse("x:fds=" + get("inherited-fds")).fds("fds");
+    spec.inherited_fds = Address::parse(fmt::format("x:fds={}", get("inherited-fds"))).fds("fds");
   return spec;
 }
 
@@ -146,11 +151,12 @@ void PeerSpec::validate_in_own_process() const {
   // opened, plus the one only a process peer needs (it cannot open a threads-only medium).
   const Placement& where = find_placement(run.placement);
   if (!where.separate_process || !own_process)
-    throw UsageError("the peer role runs in a process of its own, but placement " +
-                     run.placement + " puts peers in threads");
+    throw UsageError(fmt::format(
+        "the peer role runs in a process of its own, but placement {} puts peers in threads",
+        run.placement));
   run.validate();
   if (peer_index < 0 || peer_index >= run.peer_count())
-    throw UsageError("peer index " + std::to_string(peer_index) + " out of range");
+    throw UsageError(fmt::format("peer index {} out of range", peer_index));
   if (control_fd < 3) throw UsageError("the peer role needs its inherited control fd (control-fd)");
 }
 
@@ -164,7 +170,7 @@ int run_peer(const PeerSpec& spec, Fd control_fd) {
     // Asked to do only what the leader would accept.
     spec.run.validate();
     if (spec.peer_index < 0 || spec.peer_index >= spec.run.peer_count())
-      throw UsageError("peer index " + std::to_string(spec.peer_index) + " out of range");
+      throw UsageError(fmt::format("peer index {} out of range", spec.peer_index));
     const Workload& workload = find_workload(spec.run.workload);
     const MediumKind& kind = find_medium(spec.run.transport, workload.medium);
     int leader_liveness = control.fd();
@@ -199,7 +205,7 @@ void run_peer_if_requested(int argc, char** argv) {
     ::signal(SIGPIPE, SIG_IGN);
     std::exit(run_peer(spec, Fd(spec.control_fd)));
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "ipcmeter peer: %s\n", error.what());
+    fmt::print(stderr, "ipcmeter peer: {}\n", error.what());
     std::exit(kPeerFailed);
   }
 }

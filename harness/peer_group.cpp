@@ -1,7 +1,7 @@
 // Starting, hearing from and ending a run's peers.
 #include "harness/peer_group.hpp"
 
-#include <cstdio>
+#include <fmt/core.h>
 
 #include "transports/errors.hpp"
 
@@ -13,12 +13,8 @@ namespace {
 constexpr std::chrono::milliseconds kTeardownGrace{2000};
 
 std::string seconds_text(std::chrono::milliseconds duration) {
-  char text[32];
-  if (duration.count() < 100)
-    std::snprintf(text, sizeof text, "%d ms", static_cast<int>(duration.count()));
-  else
-    std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(duration.count()) / 1000.0);
-  return text;
+  if (duration.count() < 100) return fmt::format("{} ms", duration.count());
+  return fmt::format("{:.1f} s", static_cast<double>(duration.count()) / 1000.0);
 }
 
 // Lets a peer that is waiting to be let go leave. Said in words, not by closing: the end
@@ -114,21 +110,23 @@ std::optional<std::string> PeerGroup::end(const std::optional<std::string>& lead
   if (!leader_error && all_done) return std::nullopt;
 
   auto which = [&](std::size_t i) {
-    return slots_.size() > 1 ? "peer " + std::to_string(i) : std::string("peer");
+    return slots_.size() > 1 ? fmt::format("peer {}", i) : std::string("peer");
   };
   std::string reason;
-  if (timed_out) reason = "timed out after " + seconds_text(timeout) + " (peer hung or too slow)";
+  if (timed_out)
+    reason = fmt::format("timed out after {} (peer hung or too slow)", seconds_text(timeout));
   for (std::size_t i = 0; i < slots_.size() && reason.empty(); ++i)
-    if (slots_[i].error && !slots_[i].error_is_echo) reason = which(i) + ": " + *slots_[i].error;
+    if (slots_[i].error && !slots_[i].error_is_echo)
+      reason = fmt::format("{}: {}", which(i), *slots_[i].error);
   if (reason.empty() && leader_error && !leader_error_is_echo) reason = *leader_error;
   for (std::size_t i = 0; i < slots_.size() && reason.empty(); ++i) {
     int code = slots_[i].end_code;
     if (code != kPeerDone && code != kPeerFailed)
-      reason = describe_peer_end(code) +
-               (leader_error ? " (leader: " + *leader_error + ")" : std::string());
+      reason = leader_error ? fmt::format("{} (leader: {})", describe_peer_end(code), *leader_error)
+                            : describe_peer_end(code);
   }
   for (std::size_t i = 0; i < slots_.size() && reason.empty(); ++i)
-    if (slots_[i].error) reason = which(i) + ": " + *slots_[i].error;
+    if (slots_[i].error) reason = fmt::format("{}: {}", which(i), *slots_[i].error);
   if (reason.empty())
     reason = leader_error ? *leader_error : describe_peer_end(slots_.front().end_code);
   return reason;

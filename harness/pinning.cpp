@@ -1,6 +1,8 @@
 // sched_setaffinity wrappers with checked input.
 #include "harness/pinning.hpp"
 
+#include <fmt/core.h>
+
 #include <charconv>
 
 #include "transports/errors.hpp"
@@ -12,12 +14,13 @@ int parse_cpu(const std::string& text, const std::string& whole) {
   int cpu = -1;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), cpu);
   if (error != std::errc{} || end != text.data() + text.size() || cpu < 0)
-    throw UsageError("bad --pin '" + whole + "' (expected auto, none or LEADER,PEER such as 0,1)");
+    throw UsageError(
+        fmt::format("bad --pin '{}' (expected auto, none or LEADER,PEER such as 0,1)", whole));
   cpu_set_t allowed;
   if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0)
     throw SystemError("sched_getaffinity", "");
   if (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &allowed))
-    throw UsageError("--pin names CPU " + text + ", which this process may not use");
+    throw UsageError(fmt::format("--pin names CPU {}, which this process may not use", text));
   return cpu;
 }
 
@@ -25,7 +28,7 @@ int parse_cpu(const std::string& text, const std::string& whole) {
 
 std::string Pinning::describe() const {
   if (leader_cpu < 0) return "none";
-  return std::to_string(leader_cpu) + "," + std::to_string(peer_cpu);
+  return fmt::format("{},{}", leader_cpu, peer_cpu);
 }
 
 Pinning parse_pinning(const std::string& text) {
@@ -48,7 +51,8 @@ Pinning parse_pinning(const std::string& text) {
   }
   auto comma = text.find(',');
   if (comma == std::string::npos)
-    throw UsageError("bad --pin '" + text + "' (expected auto, none or LEADER,PEER such as 0,1)");
+    throw UsageError(
+        fmt::format("bad --pin '{}' (expected auto, none or LEADER,PEER such as 0,1)", text));
   return {parse_cpu(text.substr(0, comma), text), parse_cpu(text.substr(comma + 1), text)};
 }
 
@@ -57,7 +61,7 @@ void pin_current_thread(int cpu) {
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
   if (::sched_setaffinity(0, sizeof set, &set) != 0)
-    throw SystemError("sched_setaffinity", "cpu " + std::to_string(cpu));
+    throw SystemError("sched_setaffinity", fmt::format("cpu {}", cpu));
 }
 
 ScopedPin::ScopedPin(int cpu) {

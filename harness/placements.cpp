@@ -1,4 +1,5 @@
 // The placement registry.
+#include <fmt/core.h>
 #include <string.h>
 
 #include "harness/placement.hpp"
@@ -18,7 +19,7 @@ const std::vector<Placement>& all_placements() {
 const Placement& find_placement(const std::string& name) {
   for (const auto& placement : all_placements())
     if (placement.name == name) return placement;
-  throw UsageError("unknown placement '" + name + "' (known: thread, fork, spawn)");
+  throw UsageError(fmt::format("unknown placement '{}' (known: thread, fork, spawn)", name));
 }
 
 std::string describe_peer_end(int code) {
@@ -27,11 +28,12 @@ std::string describe_peer_end(int code) {
       case kPeerDone: return "peer finished";
       case kPeerFailed: return "peer failed";
       case kPeerOrphaned: return "peer saw the harness go away";
-      default: return "peer exited with status " + std::to_string(code) + " without reporting";
+      default:
+        return fmt::format("peer exited with status {} without reporting", code);
     }
   }
   const char* name = ::sigabbrev_np(-code);
-  return "peer killed by signal " + std::to_string(-code) + " (SIG" + (name ? name : "?") + ")";
+  return fmt::format("peer killed by signal {} (SIG{})", -code, name ? name : "?");
 }
 
 }  // namespace ipcmeter

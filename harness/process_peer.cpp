@@ -1,6 +1,7 @@
 // Waiting for a child with a deadline: pidfd + poll, then SIGKILL, then waitpid.
 #include "harness/process_peer.hpp"
 
+#include <fmt/core.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -23,7 +24,7 @@ namespace {
 // child even after it is reaped and its pid reused.
 Fd open_pidfd(pid_t pid) {
   int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) throw SystemError("pidfd_open", "peer " + std::to_string(pid));
+  if (fd < 0) throw SystemError("pidfd_open", fmt::format("peer {}", pid));
   return Fd(fd);
 }
 
@@ -75,14 +76,14 @@ int ProcessPeer::wait(std::chrono::milliseconds grace) {
       stop();  // past the grace period: it will not finish by itself
       break;
     }
-    if (errno != EINTR) throw SystemError("poll", "peer " + std::to_string(pid_));
+    if (errno != EINTR) throw SystemError("poll", fmt::format("peer {}", pid_));
   }
   int status = 0;
   pid_t result;
   do {
     result = ::waitpid(pid_, &status, 0);
   } while (result < 0 && errno == EINTR);
-  if (result < 0) throw SystemError("waitpid", "peer " + std::to_string(pid_));
+  if (result < 0) throw SystemError("waitpid", fmt::format("peer {}", pid_));
   reaped_ = true;
   unregister_child(pid_);
   code_ = decode(status);

@@ -8,6 +8,8 @@
 //
 // To the workloads it is a link: send puts, recv gets, poll is a get with a time limit whose
 // message is held for the next receive. Every workload over links runs over it unchanged.
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -67,8 +69,8 @@ std::pair<std::size_t, std::string> parse_address(const std::string& text) {
   const char* last = text.data() + (link == std::string::npos ? 0 : link);
   if (text.rfind(prefix, 0) != 0 || link == std::string::npos ||
       std::from_chars(first, last, max).ptr != last || max == 0)
-    throw UsageError("malformed queue manager address '" + text + "' (expected " + prefix +
-                     "BYTES" + kLinkField + "ADDRESS)");
+    throw UsageError(fmt::format("malformed queue manager address '{}' (expected {}BYTES{}ADDRESS)",
+                                 text, prefix, kLinkField));
   return {max, text.substr(link + std::string(kLinkField).size())};
 }
 
@@ -84,8 +86,8 @@ class BoundedFifo {
 
   Status put(std::span<const std::byte> message, const Liveness& client) {
     if (message.size() > slot_)
-      throw std::length_error("a message of " + std::to_string(message.size()) +
-                              " bytes exceeds the queue's slot of " + std::to_string(slot_));
+      throw std::length_error(fmt::format("a message of {} bytes exceeds the queue's slot of {}",
+                                          message.size(), slot_));
     std::unique_lock lock(mutex_);
     if (count_ == depth_) ++full_puts_;
     while (count_ == depth_ && readers_ > 0) wait(lock, not_full_, kWakeCheck, client);
@@ -180,7 +182,7 @@ class QueueManagerHost final : public ManagerHost {
  public:
   QueueManagerHost(const Transport& transport, const MediumOptions& options)
       : ManagerHost(transport, options, kHeader + options.max_message_size, true),
-        name_("queue-manager-" + transport.name),
+        name_(fmt::format("queue-manager-{}", transport.name)),
         max_message_(options.max_message_size),
         to_peers_(depth_of(options), options.max_message_size, 1, options.peers),
         to_leader_(depth_of(options), options.max_message_size, options.peers, 1) {}
@@ -189,7 +191,7 @@ class QueueManagerHost final : public ManagerHost {
   Handle open_leader(std::span<const int>) override;
   // The link's address, after the largest message: "queue-manager:max=64;link=pipe:a=7,4;...".
   std::string address(int peer) const override {
-    return std::string(kAddressPrefix) + std::to_string(max_message_) + kLinkField + link(peer).address();
+    return fmt::format("{}{}{}{}", kAddressPrefix, max_message_, kLinkField, link(peer).address());
   }
 
   void report(Counters& counters) const override {
@@ -207,8 +209,8 @@ class QueueManagerHost final : public ManagerHost {
   std::size_t answer(const Caller& caller, std::span<const std::byte> request,
                      std::span<std::byte> reply, bool& goodbye) override {
     if (request.size() < kHeader)
-      throw IntegrityError("a request of " + std::to_string(request.size()) +
-                           " bytes, shorter than its header");
+      throw IntegrityError(
+          fmt::format("a request of {} bytes, shorter than its header", request.size()));
     auto asked = header_of<Request>(request);
     // The leader sends to the peers and receives from them; a peer the other way round.
     BoundedFifo& outbox = caller.leader ? to_peers_ : to_leader_;
@@ -255,21 +257,23 @@ class QueueClient final : public Endpoint {
 
   void send(std::span<const std::byte> message) override {
     if (message.size() > max_message_)
-      throw std::length_error(name_ + ": message of " + std::to_string(message.size()) +
-                              " bytes exceeds the queue's slot of " + std::to_string(max_message_));
+      throw std::length_error(fmt::format("{}: message of {} bytes exceeds the queue's slot of {}",
+                                          name_, message.size(), max_message_));
     // The put's reply lands in a buffer of its own: a view recv_view gave stays valid.
     if (!message.empty()) std::memcpy(request_.data() + kHeader, message.data(), message.size());
     Reply reply = call(Op::put, 0, ack_, message.size());
-    if (reply.status == Status::closed) throw PeerClosed("peer gone from " + name_ + ": nobody left to get");
+    if (reply.status == Status::closed)
+      throw PeerClosed(fmt::format("peer gone from {}: nobody left to get", name_));
     expect_ok(reply, "put");
   }
 
   std::size_t recv(std::span<std::byte> buffer) override {
     fill(kWaitForever);
-    if (held_ == Held::end) throw PeerClosed("peer gone from " + name_ + ": nobody left to put");
+    if (held_ == Held::end)
+      throw PeerClosed(fmt::format("peer gone from {}: nobody left to put", name_));
     if (held_size_ > buffer.size())  // kept for a receive with room for it
-      throw std::length_error(name_ + ": message of " + std::to_string(held_size_) +
-                              " bytes does not fit a " + std::to_string(buffer.size()) + "-byte buffer");
+      throw std::length_error(fmt::format("{}: message of {} bytes does not fit a {}-byte buffer",
+                                          name_, held_size_, buffer.size()));
     if (held_size_ > 0) std::memcpy(buffer.data(), reply_.data() + kHeader, held_size_);
     held_ = Held::nothing;
     return held_size_;
@@ -278,7 +282,8 @@ class QueueClient final : public Endpoint {
   // The message as it lies in the reply buffer, valid until the next receive.
   std::span<const std::byte> recv_view(std::span<std::byte>) override {
     fill(kWaitForever);
-    if (held_ == Held::end) throw PeerClosed("peer gone from " + name_ + ": nobody left to put");
+    if (held_ == Held::end)
+      throw PeerClosed(fmt::format("peer gone from {}: nobody left to put", name_));
     held_ = Held::nothing;
     return std::span<const std::byte>(reply_).subspan(kHeader, held_size_);
   }
@@ -312,8 +317,8 @@ class QueueClient final : public Endpoint {
     }
     expect_ok(reply, "get");
     if (reply.value != received_ - kHeader)
-      throw IntegrityError(name_ + ": a get's reply of " + std::to_string(received_) +
-                           " bytes says its message has " + std::to_string(reply.value));
+      throw IntegrityError(fmt::format("{}: a get's reply of {} bytes says its message has {}",
+                                       name_, received_, reply.value));
     held_ = Held::message;
     held_size_ = reply.value;
     return true;
@@ -322,20 +327,20 @@ class QueueClient final : public Endpoint {
   // One request (the first `payload` bytes after request_'s header go with it) and its
   // reply, received into `into`.
   Reply call(Op op, std::int64_t wait_ns, std::span<std::byte> into, std::size_t payload = 0) {
-    if (!link_) throw std::logic_error(name_ + ": used after close");
+    if (!link_) throw std::logic_error(fmt::format("{}: used after close", name_));
     put_header(std::span(request_), Request{op, 0, wait_ns});
     link_->send(std::span(request_).first(kHeader + payload));
     received_ = link_->recv(into);
     if (received_ < kHeader)
-      throw IntegrityError(name_ + ": a reply of " + std::to_string(received_) +
-                           " bytes, shorter than its header");
+      throw IntegrityError(
+          fmt::format("{}: a reply of {} bytes, shorter than its header", name_, received_));
     return header_of<Reply>(into);
   }
 
   void expect_ok(const Reply& reply, const char* what) const {
     if (reply.status != Status::ok)
-      throw IntegrityError(name_ + ": the server answered a " + what + " with status " +
-                           std::to_string(static_cast<std::uint32_t>(reply.status)));
+      throw IntegrityError(fmt::format("{}: the server answered a {} with status {}", name_, what,
+                                       static_cast<std::uint32_t>(reply.status)));
   }
 
   std::unique_ptr<Endpoint> link_;
@@ -353,17 +358,20 @@ class QueueClient final : public Endpoint {
 Handle QueueManagerHost::open_leader(std::span<const int>) {
   LeaderClient client = open_leader_client();
   return Handle(std::make_unique<QueueClient>(std::move(client.endpoint), std::move(client.held),
-                                              name_ + " leader's client", max_message_));
+                                              fmt::format("{} leader's client", name_),
+                                              max_message_));
 }
 
 }  // namespace
 
 MediumKind queue_manager_medium(const Transport& transport) {
   MediumKind kind;
-  kind.name = "queue-manager-" + transport.name;
+  kind.name = fmt::format("queue-manager-{}", transport.name);
   kind.family = "link";
-  kind.summary = "Manager().Queue(maxsize=depth): server threads hold the queue, every put and "
-                 "get a round trip over " + transport.name;
+  kind.summary = fmt::format(
+      "Manager().Queue(maxsize=depth): server threads hold the queue, every put and get a round "
+      "trip over {}",
+      transport.name);
   kind.crosses_processes = transport.crosses_processes;
   kind.waits = transport.waits;
   kind.transport = transport.name;
@@ -387,7 +395,7 @@ MediumKind queue_manager_medium(const Transport& transport) {
     auto [max_message, link] = parse_address(address);
     return Handle(std::make_unique<QueueClient>(
         find_transport(name).open(link, Side::b, std::move(leader)), Fd(),
-        "queue-manager-" + name + " client", max_message));
+        fmt::format("queue-manager-{} client", name), max_message));
   };
   return kind;
 }

@@ -1,8 +1,12 @@
 // The one measurement sequence, for every workload, medium and placement.
 #include "harness/run.hpp"
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
+#include <iterator>
 #include <optional>
+#include <ranges>
 
 #include "harness/clock.hpp"
 #include "harness/medium.hpp"
@@ -19,7 +23,7 @@ namespace ipcmeter {
 Fault parse_fault(const std::string& text) {
   for (Fault fault : {Fault::none, Fault::hang, Fault::exit, Fault::crash, Fault::corrupt})
     if (text == fault_name(fault)) return fault;
-  throw UsageError("unknown fault '" + text + "' (known: none, hang, exit, crash, corrupt)");
+  throw UsageError(fmt::format("unknown fault '{}' (known: none, hang, exit, crash, corrupt)", text));
 }
 
 const char* fault_name(Fault fault) {
@@ -52,7 +56,7 @@ std::uint64_t RunSpec::param(const std::string& key) const {
   // A workload that needs a queue of its own depth gets it; the rest, the queue's default.
   if (const Segment* depth = depth_of(*this); depth && key == depth->key)
     return work.queue_depth > 0 ? work.queue_depth : depth->fallback;
-  throw UsageError("workload " + workload + " has no " + key + ": segment");
+  throw UsageError(fmt::format("workload {} has no {}: segment", workload, key));
 }
 
 std::size_t RunSpec::max_message() const {
@@ -77,30 +81,30 @@ namespace {
 
 // "transport:pipe placement:fork wait:block size:64", joined by `separator`.
 std::string segments_text(const RunSpec& spec, char separator) {
-  std::string text = "transport:" + spec.transport + separator + "placement:" + spec.placement +
-                     separator + "wait:" + wait_name(spec.wait);
+  std::string text = fmt::format("transport:{1}{0}placement:{2}{0}wait:{3}", separator,
+                                 spec.transport, spec.placement, wait_name(spec.wait));
+  auto out = std::back_inserter(text);
   if (const Workload* work = Registry<Workload>::find(spec.workload))
     for (const auto& segment : work->segments)
-      text += separator + segment.key + ":" + std::to_string(spec.param(segment.key));
+      fmt::format_to(out, "{}{}:{}", separator, segment.key, spec.param(segment.key));
   // A queue's depth, the medium's own segment, follows the workload's.
   if (const Segment* depth = depth_of(spec))
-    text += separator + depth->key + ":" + std::to_string(spec.param(depth->key));
+    fmt::format_to(out, "{}{}:{}", separator, depth->key, spec.param(depth->key));
   return text;
 }
 
 void check_range(const Segment& segment, std::uint64_t value) {
   if (value < segment.min || value > segment.max)
-    throw UsageError(segment.noun + " " + std::to_string(value) + " is out of range (" +
-                     std::to_string(segment.min) + " to " + std::to_string(segment.max) +
-                     segment.note + ")");
+    throw UsageError(fmt::format("{} {} is out of range ({} to {}{})", segment.noun, value,
+                                 segment.min, segment.max, segment.note));
 }
 
 std::string bytes_text(std::uint64_t bytes) {
   if (bytes >= (std::uint64_t{1} << 30) && bytes % (std::uint64_t{1} << 30) == 0)
-    return std::to_string(bytes >> 30) + " GiB";
+    return fmt::format("{} GiB", bytes >> 30);
   if (bytes >= (std::uint64_t{1} << 20) && bytes % (std::uint64_t{1} << 20) == 0)
-    return std::to_string(bytes >> 20) + " MiB";
-  return std::to_string(bytes) + " bytes";
+    return fmt::format("{} MiB", bytes >> 20);
+  return fmt::format("{} bytes", bytes);
 }
 
 void validate_segments(const RunSpec& spec, const Workload& work, const MediumKind& kind) {
@@ -108,12 +112,12 @@ void validate_segments(const RunSpec& spec, const Workload& work, const MediumKi
   for (const auto& [key, value] : spec.params) {
     if (work.segment(key) || (depth && key == depth->key)) continue;
     if (key == "depth")
-      throw UsageError(kind.name + " is not a queue that holds a count of messages: it has no "
-                       "depth: segment");
-    std::string known;
-    for (const auto& segment : work.segments) known += (known.empty() ? "" : ", ") + segment.key;
-    throw UsageError("workload " + work.name + " has no " + key + ": segment (its segments: " +
-                     (known.empty() ? "none" : known) + ")");
+      throw UsageError(fmt::format(
+          "{} is not a queue that holds a count of messages: it has no depth: segment", kind.name));
+    std::string known =
+        fmt::format("{}", fmt::join(work.segments | std::views::transform(&Segment::key), ", "));
+    throw UsageError(fmt::format("workload {} has no {}: segment (its segments: {})", work.name,
+                                 key, known.empty() ? "none" : known));
   }
   for (const auto& segment : work.segments) check_range(segment, spec.param(segment.key));
   if (!depth) return;
@@ -122,8 +126,8 @@ void validate_segments(const RunSpec& spec, const Workload& work, const MediumKi
   // A workload that needs its own depth (room for every worker's stop) keeps it: its depth
   // is not an axis, and asking for another is an error rather than a deadlock.
   if (work.queue_depth > 0 && messages != work.queue_depth)
-    throw UsageError("workload " + work.name + " keeps its own queue depth, " +
-                     std::to_string(work.queue_depth) + " messages");
+    throw UsageError(fmt::format("workload {} keeps its own queue depth, {} messages", work.name,
+                                 work.queue_depth));
 }
 
 // Last of the checks: a deep queue of large messages is a combination that exists but is not
@@ -133,30 +137,34 @@ void check_queue_bytes(const RunSpec& spec, const MediumKind& kind) {
   std::uint64_t messages = spec.param(kind.depth->key);
   std::uint64_t bytes = messages * spec.max_message();
   if (bytes > kMaxQueueBytes)
-    throw Unsupported(kind.name + " at depth " + std::to_string(messages) + " with " +
-                      std::to_string(spec.max_message()) + "-byte messages would hold " +
-                      bytes_text(bytes) + " per direction; the suite keeps a queue within " +
-                      bytes_text(kMaxQueueBytes));
+    throw Unsupported(fmt::format(
+        "{} at depth {} with {}-byte messages would hold {} per direction; the suite keeps a queue "
+        "within {}",
+        kind.name, messages, spec.max_message(), bytes_text(bytes), bytes_text(kMaxQueueBytes)));
 }
 
 void validate_fit(const RunSpec& spec, const Workload& work, const MediumKind& kind,
                   const Placement& where) {
-  std::string medium = (kind.family == "link" ? "transport " : "") + kind.name;
+  std::string medium = fmt::format("{}{}", kind.family == "link" ? "transport " : "", kind.name);
   if (where.separate_process && !kind.crosses_processes)
-    throw UsageError(medium + " works between threads only, not " + spec.placement);
+    throw UsageError(fmt::format("{} works between threads only, not {}", medium, spec.placement));
   if (std::find(kind.waits.begin(), kind.waits.end(), spec.wait) == kind.waits.end())
-    throw UsageError(medium + " has no wait strategy " + wait_name(spec.wait));
+    throw UsageError(fmt::format("{} has no wait strategy {}", medium, wait_name(spec.wait)));
   if (spec.peer_count() > kind.max_peers) throw UsageError(kind.max_peers_reason);
   if (kind.family == "link" && kind.alternating_only && !work.alternating)
-    throw UsageError(medium + " alternates send and receive; workload " + work.name +
-                     " does not");
+    throw UsageError(
+        fmt::format("{} alternates send and receive; workload {} does not", medium, work.name));
 }
 
 }  // namespace
 
-std::string RunSpec::describe() const { return workload + " " + segments_text(*this, ' '); }
+std::string RunSpec::describe() const {
+  return fmt::format("{} {}", workload, segments_text(*this, ' '));
+}
 
-std::string RunSpec::name() const { return workload + "/" + segments_text(*this, '/'); }
+std::string RunSpec::name() const {
+  return fmt::format("{}/{}", workload, segments_text(*this, '/'));
+}
 
 void RunSpec::validate() const {
   const Placement& where = find_placement(placement);
@@ -169,7 +177,8 @@ void RunSpec::validate() const {
                      "messages the other side verifies");
   const Workload& work = find_workload(workload);
   if (duration.count() < 0 || (duration.count() > 0 && work.frame.count() == 0))
-    throw UsageError("workload " + workload + " counts iterations; only a paced one runs for a duration");
+    throw UsageError(fmt::format(
+        "workload {} counts iterations; only a paced one runs for a duration", workload));
   const MediumKind& kind = find_medium(transport, work.medium);
   validate_segments(*this, work, kind);
   validate_fit(*this, work, kind, where);
@@ -208,7 +217,8 @@ class Measurement {
       host_->interrupt();
     });
     lead(hooks);
-    if (auto reason = tear_down(watchdog.fired())) throw RunFailure(spec_.describe() + ": " + *reason);
+    if (auto reason = tear_down(watchdog.fired()))
+      throw RunFailure(fmt::format("{}: {}", spec_.describe(), *reason));
     return std::move(result_);
   }
 
@@ -285,8 +295,8 @@ class Measurement {
       result_.counters.add(report.counters);
     }
     if (result_.iterations != side_->count)
-      leader_error_ = "the leader completed " + std::to_string(result_.iterations) + " of " +
-                      std::to_string(side_->count) + " iterations";
+      leader_error_ =
+          fmt::format("the leader completed {} of {} iterations", result_.iterations, side_->count);
   }
 
   // Whatever happened: closing the leader's hold tells a waiting peer to finish; then the

@@ -1,8 +1,12 @@
 // Parsing and formatting of transport addresses.
 #include "transports/address.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <charconv>
 #include <cstdio>
+#include <iterator>
 #include <mutex>
 #include <set>
 
@@ -27,14 +31,14 @@ Address Address::parse(const std::string& text) {
   Address address{text, {}, {}};
   auto colon = text.find(':');
   if (colon == std::string::npos || colon == 0)
-    throw UsageError("malformed address '" + text + "' (expected scheme:key=value;...)");
+    throw UsageError(fmt::format("malformed address '{}' (expected scheme:key=value;...)", text));
   address.scheme = text.substr(0, colon);
   std::string body = text.substr(colon + 1);
   if (body.empty()) return address;
   for (const auto& part : split(body, ';')) {
     auto equals = part.find('=');
     if (equals == std::string::npos || equals == 0)
-      throw UsageError("malformed field '" + part + "' in address '" + text + "'");
+      throw UsageError(fmt::format("malformed field '{}' in address '{}'", part, text));
     address.fields[part.substr(0, equals)] = part.substr(equals + 1);
   }
   return address;
@@ -42,7 +46,8 @@ Address Address::parse(const std::string& text) {
 
 const std::string& Address::field(const std::string& key) const {
   auto it = fields.find(key);
-  if (it == fields.end()) throw UsageError("address '" + text + "' has no '" + key + "' field");
+  if (it == fields.end())
+    throw UsageError(fmt::format("address '{}' has no '{}' field", text, key));
   return it->second;
 }
 
@@ -62,28 +67,20 @@ std::size_t Address::number(const std::string& key) const {
   std::size_t result = 0;
   auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), result);
   if (error != std::errc{} || end != value.data() + value.size())
-    throw UsageError("bad number '" + value + "' for " + key + " in address '" + text + "'");
+    throw UsageError(fmt::format("bad number '{}' for {} in address '{}'", value, key, text));
   return result;
 }
 
 std::string format_address(const std::string& scheme,
                            const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string text = scheme + ":";
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    if (i > 0) text += ';';
-    text += fields[i].first + "=" + fields[i].second;
-  }
+  std::string text = fmt::format("{}:", scheme);
+  for (std::size_t i = 0; i < fields.size(); ++i)
+    fmt::format_to(std::back_inserter(text), "{}{}={}", i > 0 ? ";" : "", fields[i].first,
+                   fields[i].second);
   return text;
 }
 
-std::string join_fds(const std::vector<int>& fds) {
-  std::string text;
-  for (std::size_t i = 0; i < fds.size(); ++i) {
-    if (i > 0) text += ',';
-    text += std::to_string(fds[i]);
-  }
-  return text;
-}
+std::string join_fds(const std::vector<int>& fds) { return fmt::format("{}", fmt::join(fds, ",")); }
 
 namespace {
 
@@ -101,11 +98,11 @@ std::set<const void*>& issued_pointers() {
 void* Address::pointer(const std::string& key) const {
   void* value = nullptr;
   if (std::sscanf(field(key).c_str(), "%p", &value) != 1 || value == nullptr)
-    throw UsageError("bad pointer for " + key + " in address '" + text + "'");
+    throw UsageError(fmt::format("bad pointer for {} in address '{}'", key, text));
   std::lock_guard lock(issued_mutex);
   if (issued_pointers().count(value) == 0)
-    throw UsageError("address '" + text + "' names an object of another process (" + key +
-                     "): only threads of the process that created it can open it");
+    throw UsageError(fmt::format("address '{}' names an object of another process ({}): only "
+                                 "threads of the process that created it can open it", text, key));
   return value;
 }
 
@@ -114,9 +111,7 @@ std::string pointer_text(const void* pointer) {
     std::lock_guard lock(issued_mutex);
     issued_pointers().insert(pointer);
   }
-  char text[32];
-  std::snprintf(text, sizeof text, "%p", pointer);
-  return text;
+  return fmt::format("{}", fmt::ptr(pointer));
 }
 
 }  // namespace ipcmeter

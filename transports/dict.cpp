@@ -1,6 +1,8 @@
 // The two in-process dictionaries, dict-local and dict-locked, and the value check.
 #include "transports/dict.hpp"
 
+#include <fmt/core.h>
+
 #include <unordered_map>
 
 #include "transports/address.hpp"
@@ -104,6 +106,7 @@ const Registry<DictKind>::Add locked_registered{dict_locked_kind};
 
 const DictKind& find_dict(const std::string& name) {
   if (const DictKind* kind = Registry<DictKind>::find(name)) return *kind;
-  throw UsageError("unknown dictionary '" + name + "' (known: " + Registry<DictKind>::names() + ")");
+  throw UsageError(
+      fmt::format("unknown dictionary '{}' (known: {})", name, Registry<DictKind>::names()));
 }
 }  // namespace ipcmeter

@@ -5,6 +5,8 @@
 // A client killed while it holds the lock leaves it held (the mutex is not robust): the
 // others then wait until the watchdog ends the run. Clients are only killed between calls.
 
+#include <fmt/core.h>
+
 #include <boost/interprocess/allocators/allocator.hpp>
 #include <boost/interprocess/managed_shared_memory.hpp>
 #include <boost/interprocess/sync/interprocess_sharable_mutex.hpp>
@@ -53,10 +55,12 @@ class ShmDict final : public Dict {
     try {
       segment_ = Segment(bip::open_only, name.c_str());
     } catch (const bip::interprocess_exception& error) {
-      throw std::runtime_error("dict-shm: cannot open /dev/shm/" + name + ": " + error.what());
+      throw std::runtime_error(
+          fmt::format("dict-shm: cannot open /dev/shm/{}: {}", name, error.what()));
     }
     shared_ = segment_.find<SharedDict>(kObjectName).first;
-    if (!shared_) throw std::runtime_error("dict-shm: /dev/shm/" + name + " holds no ipcmeter dict");
+    if (!shared_)
+      throw std::runtime_error(fmt::format("dict-shm: /dev/shm/{} holds no ipcmeter dict", name));
   }
   ShmDict(Segment segment, SharedDict* shared, std::string name)
       : name_(std::move(name)), segment_(std::move(segment)), shared_(shared) {}
@@ -72,8 +76,8 @@ class ShmDict final : public Dict {
     try {
       shared_->map[key] = value;
     } catch (const bip::bad_alloc&) {
-      throw std::runtime_error("dict-shm: /dev/shm/" + name_ + " is full (" +
-                               std::to_string(shared_->map.size()) + " keys)");
+      throw std::runtime_error(
+          fmt::format("dict-shm: /dev/shm/{} is full ({} keys)", name_, shared_->map.size()));
     }
   }
   bool erase(DictKey key) override {
@@ -101,8 +105,8 @@ class ShmHost final : public DictHost {
           options.keys, EntryAllocator(segment.get_segment_manager()));
       view_.emplace(std::move(segment), shared, name_->name());
     } catch (const bip::interprocess_exception& error) {
-      throw std::runtime_error("dict-shm: cannot create /dev/shm/" + name_->name() + ": " +
-                               error.what());
+      throw std::runtime_error(
+          fmt::format("dict-shm: cannot create /dev/shm/{}: {}", name_->name(), error.what()));
     }
   }
   const Link& link() const override { return link_; }
@@ -115,7 +119,8 @@ class ShmHost final : public DictHost {
         Segment(bip::create_only, fresh.c_str(), segment_size(options.keys), nullptr, owner_only());
       });
     } catch (const bip::interprocess_exception& error) {
-      throw std::runtime_error(std::string("dict-shm: cannot create a shared-memory segment: ") + error.what());
+      throw std::runtime_error(
+          fmt::format("dict-shm: cannot create a shared-memory segment: {}", error.what()));
     }
   }
 

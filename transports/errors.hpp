@@ -1,6 +1,8 @@
 // Error types shared by transports and harness: each carries enough to write one clear line.
 #pragma once
 
+#include <fmt/core.h>
+
 #include <cerrno>
 #include <stdexcept>
 #include <string>
@@ -14,7 +16,7 @@ class SystemError : public std::system_error {
  public:
   SystemError(const std::string& call, const std::string& object, int error = errno)
       : std::system_error(error, std::generic_category(),
-                          object.empty() ? call : call + "(" + object + ")") {}
+                          object.empty() ? call : fmt::format("{}({})", call, object)) {}
 };
 
 // The other side closed its end in order (EOF, EPIPE, ECONNRESET): not a bug of this side.

@@ -2,6 +2,7 @@
 #include "transports/fd.hpp"
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -80,7 +81,7 @@ void write_all(int fd, iovec* iov, int iovcnt, bool is_socket, WaitStrategy wait
         await_fd(fd, POLLOUT, budget, "write", name);
         continue;
       }
-      if (is_peer_gone(errno)) throw PeerClosed("peer closed " + name + " while writing");
+      if (is_peer_gone(errno)) throw PeerClosed(fmt::format("peer closed {} while writing", name));
       throw SystemError(is_socket ? "send" : "write", name);
     }
     auto done = static_cast<std::size_t>(n);
@@ -102,7 +103,7 @@ std::size_t read_some(int fd, std::span<std::byte> buffer, WaitStrategy wait,
   for (;;) {
     ssize_t n = ::read(fd, buffer.data(), buffer.size());
     if (n > 0) return static_cast<std::size_t>(n);
-    if (n == 0) throw PeerClosed("peer closed " + name);
+    if (n == 0) throw PeerClosed(fmt::format("peer closed {}", name));
     if (errno == EINTR) {
       throw_if_interrupted("read");
       continue;
@@ -111,7 +112,7 @@ std::size_t read_some(int fd, std::span<std::byte> buffer, WaitStrategy wait,
       await_fd(fd, POLLIN, budget, "read", name);
       continue;
     }
-    if (errno == ECONNRESET) throw PeerClosed("peer reset " + name);
+    if (errno == ECONNRESET) throw PeerClosed(fmt::format("peer reset {}", name));
     throw SystemError("read", name);
   }
 }
@@ -139,7 +140,7 @@ int parse_fd(const std::string& text, const std::string& address) {
   int fd = -1;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), fd);
   if (error != std::errc{} || end != text.data() + text.size() || fd < 0)
-    throw UsageError("bad fd '" + text + "' in address '" + address + "'");
+    throw UsageError(fmt::format("bad fd '{}' in address '{}'", text, address));
   return fd;
 }
 

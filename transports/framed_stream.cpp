@@ -2,6 +2,7 @@
 // about one read(2) per buffer-full rather than two per message.
 #include "transports/framed_stream.hpp"
 
+#include <fmt/core.h>
 #include <poll.h>
 #include <sys/uio.h>
 
@@ -42,7 +43,8 @@ class FramedStreamEndpoint final : public Endpoint {
   }
 
   void send(std::span<const std::byte> message) override {
-    if (message.size() > UINT32_MAX) throw std::length_error("message over 4 GiB: " + name_);
+    if (message.size() > UINT32_MAX)
+      throw std::length_error(fmt::format("message over 4 GiB: {}", name_));
     auto length = static_cast<Length>(message.size());
     if (message.size() < kCoalesceBelow) {
       std::memcpy(send_buffer_.data(), &length, sizeof length);
@@ -64,9 +66,8 @@ class FramedStreamEndpoint final : public Endpoint {
     std::memcpy(&length, buffer_.data() + begin_, sizeof length);
     begin_ += sizeof length;
     if (length > destination.size())
-      throw std::length_error(name_ + ": message of " + std::to_string(length) +
-                              " bytes does not fit a " + std::to_string(destination.size()) +
-                              "-byte buffer");
+      throw std::length_error(fmt::format("{}: message of {} bytes does not fit a {}-byte buffer",
+                                          name_, length, destination.size()));
     std::size_t buffered = std::min<std::size_t>(end_ - begin_, length);
     if (buffered > 0) std::memcpy(destination.data(), buffer_.data() + begin_, buffered);
     begin_ += buffered;
@@ -141,7 +142,7 @@ class FanInStreamEndpoint final : public Endpoint {
   }
 
   void send(std::span<const std::byte>) override {
-    throw std::logic_error(name_ + ": the fan-in side only receives");
+    throw std::logic_error(fmt::format("{}: the fan-in side only receives", name_));
   }
 
   std::size_t recv(std::span<std::byte> buffer) override {

@@ -1,6 +1,8 @@
 // The process-wide interrupt flag behind interrupt.hpp.
 #include "transports/interrupt.hpp"
 
+#include <fmt/core.h>
+
 #include <atomic>
 #include <string>
 
@@ -18,7 +20,7 @@ void clear_interrupt() noexcept { interrupt_flag.store(false, std::memory_order_
 bool interrupt_requested() noexcept { return interrupt_flag.load(std::memory_order_acquire); }
 
 void throw_if_interrupted(const char* call) {
-  if (interrupt_requested()) throw Interrupted(std::string(call) + " interrupted by the watchdog");
+  if (interrupt_requested()) throw Interrupted(fmt::format("{} interrupted by the watchdog", call));
 }
 
 }  // namespace ipcmeter

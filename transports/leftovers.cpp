@@ -2,6 +2,7 @@
 #include "transports/leftovers.hpp"
 
 #include <dirent.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,7 +30,7 @@ double process_start_time(int pid) {
       if (key == "btime" && stat >> value) return value;
     return 0.0;
   }();
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
   std::string line;
   if (boot == 0 || !std::getline(stat, line)) return 0;
   // Field 22, counted after the command name's closing parenthesis (the name may hold spaces).

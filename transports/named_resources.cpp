@@ -1,6 +1,7 @@
 // The signal-safe table of names to remove, and the private socket directory.
 #include "transports/named_resources.hpp"
 
+#include <fmt/core.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -8,7 +9,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 
 #include "transports/errors.hpp"
@@ -42,7 +42,7 @@ void remove_kind(NameKind kind) noexcept {
 }  // namespace
 
 int register_name(NameKind kind, const std::string& name) {
-  if (name.size() >= kMaxName) throw UsageError("name too long to track: " + name);
+  if (name.size() >= kMaxName) throw UsageError(fmt::format("name too long to track: {}", name));
   for (int i = 0; i < kSlots; ++i) {
     int expected = 0;
     if (!slots[i].state.compare_exchange_strong(expected, 1)) continue;
@@ -89,9 +89,7 @@ std::string unique_shared_memory_name(const std::string& kind) {
   if (!seeded_random(random) &&
       ::getrandom(&random, sizeof random, 0) != static_cast<ssize_t>(sizeof random))
     throw SystemError("getrandom", "");
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(random));
-  return "ipcm-" + kind + "-" + std::to_string(::getpid()) + "-" + hex;
+  return fmt::format("ipcm-{}-{}-{:016x}", kind, ::getpid(), random);
 }
 
 std::string temp_base() {

@@ -1,6 +1,7 @@
 // "pipe": two pipe(2)s, one per direction. Works for threads and for processes that inherit
 // the fds (fork, or spawn with the fds kept open across exec).
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -44,7 +45,7 @@ Link create_pipe(const TransportOptions& options) {
 std::unique_ptr<Endpoint> open_pipe(const std::string& text, Side side, Liveness) {
   Address address = Address::parse(text);
   std::vector<int> fds = address.fds(side == Side::a ? "a" : "b");
-  if (fds.size() != 2) throw UsageError("pipe address side needs 2 fds: " + text);
+  if (fds.size() != 2) throw UsageError(fmt::format("pipe address side needs 2 fds: {}", text));
   return make_framed_stream_endpoint(duplicate(fds[0], text), duplicate(fds[1], text),
                                      /*is_socket=*/false, address.wait(), text);
 }

@@ -1,5 +1,6 @@
 // Boost.Interprocess message_queue: fixed-size slots in shared memory behind a process-shared
 // mutex and condition variables; what a C++ program reaches for as "a multiprocessing Queue".
+#include <fmt/core.h>
 #include <unistd.h>
 
 #include <boost/date_time/posix_time/posix_time_types.hpp>
@@ -57,16 +58,16 @@ class BoostQueueEndpoint final : public Endpoint {
       out_.emplace(bip::open_only, (base + (side == Side::a ? "-ab" : "-ba")).c_str());
       in_.emplace(bip::open_only, (base + (side == Side::a ? "-ba" : "-ab")).c_str());
     } catch (const bip::interprocess_exception& error) {
-      throw std::runtime_error("queue-boost: cannot open " + text + ": " + error.what());
+      throw std::runtime_error(fmt::format("queue-boost: cannot open {}: {}", text, error.what()));
     }
   }
   ~BoostQueueEndpoint() override { send_close_marker(); }
 
   void send(std::span<const std::byte> message) override {
     if (message.size() > out_->get_max_msg_size())
-      throw std::length_error(name_ + ": message of " + std::to_string(message.size()) +
-                              " bytes exceeds the queue's slot size " +
-                              std::to_string(out_->get_max_msg_size()));
+      throw std::length_error(
+          fmt::format("{}: message of {} bytes exceeds the queue's slot size {}", name_,
+                      message.size(), out_->get_max_msg_size()));
     // Boost copies with memcpy, which forbids a null address even for 0 bytes.
     const char nothing = 0;
     const void* data = message.empty() ? &nothing : static_cast<const void*>(message.data());
@@ -78,7 +79,7 @@ class BoostQueueEndpoint final : public Endpoint {
       if (sent) return;
       throw_if_interrupted("queue-boost send");
       if (liveness_due(blocking, misses) && other_side_.gone())
-        throw PeerClosed("peer gone from " + name_);
+        throw PeerClosed(fmt::format("peer gone from {}", name_));
       if (!blocking) cpu_relax();
     }
   }
@@ -86,7 +87,8 @@ class BoostQueueEndpoint final : public Endpoint {
   std::size_t recv(std::span<std::byte> buffer) override {
     if (held_size_) return deliver_held(buffer);
     if (buffer.size() < in_->get_max_msg_size())
-      throw std::length_error(name_ + ": receive buffer smaller than the queue's message size");
+      throw std::length_error(
+          fmt::format("{}: receive buffer smaller than the queue's message size", name_));
     SpinBudget budget(wait_);
     for (unsigned misses = 1;; ++misses) {
       bool blocking = wait_ == WaitStrategy::block || !budget.keep_spinning();
@@ -96,13 +98,13 @@ class BoostQueueEndpoint final : public Endpoint {
           blocking ? in_->timed_receive(buffer.data(), buffer.size(), size, priority, deadline())
                    : in_->try_receive(buffer.data(), buffer.size(), size, priority);
       if (received) {
-        if (priority == kClosePriority) throw PeerClosed("peer closed " + name_);
+        if (priority == kClosePriority) throw PeerClosed(fmt::format("peer closed {}", name_));
         return size;
       }
       throw_if_interrupted("queue-boost recv");
       // A crashed peer leaves no marker; what it sent before is still delivered first.
       if (liveness_due(blocking, misses) && in_->get_num_msg() == 0 && other_side_.gone())
-        throw PeerClosed("peer gone from " + name_);
+        throw PeerClosed(fmt::format("peer gone from {}", name_));
       if (!blocking) cpu_relax();
     }
   }
@@ -163,11 +165,10 @@ class BoostQueueEndpoint final : public Endpoint {
   std::size_t deliver_held(std::span<std::byte> buffer) {
     std::size_t size = held_size_ - 1;
     held_size_ = 0;
-    if (held_closes_) throw PeerClosed("peer closed " + name_);
+    if (held_closes_) throw PeerClosed(fmt::format("peer closed {}", name_));
     if (size > buffer.size())
-      throw std::length_error(name_ + ": message of " + std::to_string(size) +
-                              " bytes does not fit a " + std::to_string(buffer.size()) +
-                              "-byte buffer");
+      throw std::length_error(fmt::format("{}: message of {} bytes does not fit a {}-byte buffer",
+                                          name_, size, buffer.size()));
     if (size > 0) std::memcpy(buffer.data(), held_.data(), size);
     return size;
   }
@@ -208,7 +209,8 @@ Link create_queues(const TransportOptions& options) {
       }
     }
   } catch (const bip::interprocess_exception& error) {
-    throw std::runtime_error(std::string("queue-boost: cannot create its queues: ") + error.what());
+    throw std::runtime_error(
+        fmt::format("queue-boost: cannot create its queues: {}", error.what()));
   }
   std::string address =
       format_address("queue-boost", {{"name", base},

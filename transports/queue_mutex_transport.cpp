@@ -1,5 +1,7 @@
 // A bounded queue of preallocated message slots: the hot path copies, never allocates.
 // Threads only: the address carries the queue pair's address in this process.
+#include <fmt/core.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -32,8 +34,8 @@ class BoundedQueue {
   void push(std::span<const std::byte> message) {
     std::unique_lock lock(mutex_);
     if (message.size() > slot_size_)
-      throw std::length_error("queue-mutex: message of " + std::to_string(message.size()) +
-                              " bytes exceeds the slot size " + std::to_string(slot_size_));
+      throw std::length_error(fmt::format(
+          "queue-mutex: message of {} bytes exceeds the slot size {}", message.size(), slot_size_));
     wait(lock, not_full_, [&] { return count_ < capacity_; });
     std::size_t slot = (head_ + count_) % capacity_;
     if (!message.empty()) std::memcpy(slot_data(slot), message.data(), message.size());
@@ -47,9 +49,8 @@ class BoundedQueue {
     wait(lock, not_empty_, [&] { return count_ > 0; });
     std::size_t size = sizes_[head_];
     if (size > buffer.size())
-      throw std::length_error("queue-mutex: message of " + std::to_string(size) +
-                              " bytes does not fit a " + std::to_string(buffer.size()) +
-                              "-byte buffer");
+      throw std::length_error(fmt::format(
+          "queue-mutex: message of {} bytes does not fit a {}-byte buffer", size, buffer.size()));
     if (size > 0) std::memcpy(buffer.data(), slot_data(head_), size);
     head_ = (head_ + 1) % capacity_;
     --count_;

@@ -5,7 +5,10 @@
 // include, no list to edit, no CMake source list (the folders are globbed).
 #pragma once
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
+#include <ranges>
 #include <string>
 #include <vector>
 
@@ -41,9 +44,7 @@ class Registry {
 
   // "a, b, c" for messages.
   static std::string names() {
-    std::string text;
-    for (const auto& entry : all()) text += (text.empty() ? "" : ", ") + entry.name;
-    return text;
+    return fmt::format("{}", fmt::join(all() | std::views::transform(&Entry::name), ", "));
   }
 
  private:

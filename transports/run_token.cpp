@@ -1,6 +1,7 @@
 // The run's token: see run_token.hpp.
 #include "transports/run_token.hpp"
 
+#include <fmt/format.h>
 #include <stdlib.h>
 #include <sys/random.h>
 
@@ -27,8 +28,10 @@ std::string given_or_fresh() {
   if (given == nullptr) return fresh_token();
   std::string token = given;
   ::unsetenv(kRunTokenVariable);
+  // Not a token: a fresh one instead, which no connection will present, so the run fails
+  // with the token's error rather than this process at start-up.
   if (token.size() != kRunTokenSize || token.find_first_not_of("0123456789abcdef") != std::string::npos)
-    throw UsageError(std::string(kRunTokenVariable) + " is not a run token (32 hex digits)");
+    return fresh_token();
   return token;
 }
 
@@ -39,8 +42,14 @@ const std::string& run_token() {
   return token;
 }
 
+namespace {
+// Made when the program starts, before it can fork: every process a run forks shares it,
+// whichever of them first makes a link.
+const std::string& made_at_start = run_token();
+}  // namespace
+
 std::string run_token_environment_entry() {
-  return std::string(kRunTokenVariable) + "=" + run_token();
+  return fmt::format("{}={}", kRunTokenVariable, run_token());
 }
 
 }  // namespace ipcmeter

@@ -5,6 +5,8 @@
 // else holds already is left alone and another is tried.
 #pragma once
 
+#include <fmt/core.h>
+
 #include <boost/interprocess/exceptions.hpp>
 #include <boost/interprocess/permissions.hpp>
 
@@ -43,8 +45,9 @@ inline std::unique_ptr<SharedMemoryName> create_shared_memory(
     }
     return std::make_unique<SharedMemoryName>(name);
   }
-  throw std::runtime_error("shared memory: " + std::to_string(kCreateAttempts) +
-                           " fresh names were all taken by someone else (the last: /dev/shm/" + taken + ")");
+  throw std::runtime_error(fmt::format(
+      "shared memory: {} fresh names were all taken by someone else (the last: /dev/shm/{})",
+      kCreateAttempts, taken));
 }
 
 }  // namespace ipcmeter

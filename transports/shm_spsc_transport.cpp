@@ -20,6 +20,7 @@
 // ThreadSanitizer cannot check), so one side always sees the other. Spinning never sleeps,
 // so it publishes with a plain release store and skips the handshake.
 #include <errno.h>
+#include <fmt/core.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -137,11 +138,12 @@ class ShmSpscEndpoint final : public Endpoint {
                                           bip::read_write);
       region_ = bip::mapped_region(memory_, bip::read_write);
     } catch (const bip::interprocess_exception& error) {
-      throw std::runtime_error("shm-spsc: cannot map " + address_text + ": " + error.what());
+      throw std::runtime_error(
+          fmt::format("shm-spsc: cannot map {}: {}", address_text, error.what()));
     }
     header_ = static_cast<SegmentHeader*>(region_.get_address());
     if (region_.get_size() < sizeof(SegmentHeader) || header_->magic != kMagic)
-      throw std::runtime_error("shm-spsc: " + address_text + " is not an ipcmeter ring");
+      throw std::runtime_error(fmt::format("shm-spsc: {} is not an ipcmeter ring", address_text));
     capacity_ = header_->capacity;
     mask_ = capacity_ - 1;
     // Half the ring, so that two fragments always fit: one being written, one being read.
@@ -173,9 +175,9 @@ class ShmSpscEndpoint final : public Endpoint {
       std::uint64_t header = wait_for_record();
       std::size_t length = header & kLengthMask;
       if (total + length > buffer.size())
-        throw std::length_error(name_ + ": message of at least " + std::to_string(total + length) +
-                                " bytes does not fit a " + std::to_string(buffer.size()) +
-                                "-byte buffer");
+        throw std::length_error(
+            fmt::format("{}: message of at least {} bytes does not fit a {}-byte buffer", name_,
+                        total + length, buffer.size()));
       copy_out(tail_ + kHeader, buffer.subspan(total, length));
       total += length;
       tail_ += kHeader + align8(length);
@@ -273,7 +275,7 @@ class ShmSpscEndpoint final : public Endpoint {
       if (head_ + needed - tail_seen_ <= capacity_) return;
       bool spin = budget.keep_spinning();
       if (peer_ended("send", timed_out || (spin && misses % kSpinsPerLivenessCheck == 0)))
-        throw PeerClosed("peer closed " + name_);
+        throw PeerClosed(fmt::format("peer closed {}", name_));
       if (spin) {
         cpu_relax();
         continue;
@@ -314,7 +316,7 @@ class ShmSpscEndpoint final : public Endpoint {
         // The peer may have published its last record just before it closed: what it sent
         // is delivered first (the close flag's acquire makes that record visible).
         if ((header = slot.load(std::memory_order_acquire)) != 0) return header;
-        throw PeerClosed("peer closed " + name_);
+        throw PeerClosed(fmt::format("peer closed {}", name_));
       }
       if (spin)
         cpu_relax();
@@ -393,7 +395,8 @@ Link create_ring(const TransportOptions& options) {
       bip::shared_memory_object(bip::create_only, fresh.c_str(), bip::read_write, owner_only());
     });
   } catch (const bip::interprocess_exception& error) {
-    throw std::runtime_error(std::string("shm-spsc: cannot create a shared-memory segment: ") + error.what());
+    throw std::runtime_error(
+        fmt::format("shm-spsc: cannot create a shared-memory segment: {}", error.what()));
   }
   std::string name = owned->name();
   auto owner = std::make_unique<SegmentName>(std::move(owned));  // removes it on every path from here
@@ -405,7 +408,8 @@ Link create_ring(const TransportOptions& options) {
     header->capacity = capacity;
     header->magic = kMagic;
   } catch (const bip::interprocess_exception& error) {
-    throw std::runtime_error("shm-spsc: cannot create /dev/shm/" + name + ": " + error.what());
+    throw std::runtime_error(
+        fmt::format("shm-spsc: cannot create /dev/shm/{}: {}", name, error.what()));
   }
   std::string address = format_address("shm-spsc", {{"name", name},
                                                     {"capacity", std::to_string(capacity)},

@@ -6,6 +6,7 @@
 // one that can cross hosts. Not authenticated beyond the run's token, which every connection
 // presents first (run_token.hpp).
 #include <arpa/inet.h>
+#include <fmt/core.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -71,8 +72,9 @@ void check_token(int fd, const std::string& name) {
   // A connection that ends before its token is a peer gone (PeerClosed), as for any read.
   read_exact(fd, std::as_writable_bytes(std::span(token)), WaitStrategy::block, name);
   if (token != run_token())
-    throw std::runtime_error(name + ": a connection did not present the run's token (another "
-                             "program connected to the run's port?): refused");
+    throw std::runtime_error(fmt::format("{}: a connection did not present the run's token "
+                                         "(another program connected to the run's port?): refused",
+                                         name));
 }
 
 Fd accept_one(int listener, const std::string& name) {
@@ -93,10 +95,12 @@ Fd connect_to(const Address& address) {
   sockaddr_in peer{};
   peer.sin_family = AF_INET;
   std::size_t port = address.number("port");
-  if (port == 0 || port > 65535) throw UsageError("bad port in address '" + address.text + "'");
+  if (port == 0 || port > 65535)
+    throw UsageError(fmt::format("bad port in address '{}'", address.text));
   peer.sin_port = htons(static_cast<std::uint16_t>(port));
   if (::inet_pton(AF_INET, address.field("host").c_str(), &peer.sin_addr) != 1)
-    throw UsageError("bad host in address '" + address.text + "' (expected an IPv4 address)");
+    throw UsageError(
+        fmt::format("bad host in address '{}' (expected an IPv4 address)", address.text));
   Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) throw SystemError("socket", address.text);
   for (;;) {

@@ -1,6 +1,7 @@
 // Named AF_UNIX sockets. The creator binds and listens at create() time, so the client's
 // connect() succeeds (the kernel queues it) whatever the order the two sides start in:
 // no retry loop is needed. Side a accepts; side b connects by path alone.
+#include <fmt/core.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -28,8 +29,9 @@ sockaddr_un socket_address(const std::string& path) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.size() >= sizeof address.sun_path)
-    throw UsageError("socket path too long (" + std::to_string(path.size()) +
-                     " bytes, the limit is 107): " + path + " -- set IPCMETER_TMPDIR shorter");
+    throw UsageError(fmt::format(
+        "socket path too long ({} bytes, the limit is 107): {} -- set IPCMETER_TMPDIR shorter",
+        path.size(), path));
   std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
   return address;
 }
@@ -97,7 +99,8 @@ class SeqpacketEndpoint final : public Endpoint {
   }
 
   void send(std::span<const std::byte> message) override {
-    if (message.size() > UINT32_MAX) throw std::length_error("message over 4 GiB: " + name_);
+    if (message.size() > UINT32_MAX)
+      throw std::length_error(fmt::format("message over 4 GiB: {}", name_));
     auto length = static_cast<Length>(message.size());
     std::size_t first = std::min(message.size(), kPacket - sizeof length);
     iovec iov[2] = {{&length, sizeof length},
@@ -116,18 +119,20 @@ class SeqpacketEndpoint final : public Endpoint {
     iovec iov[2] = {{&length, sizeof length}, {destination.data(), first_capacity}};
     bool truncated = false;
     std::size_t got = receive_packet(iov, 2, truncated);
-    if (got < sizeof length) throw IntegrityError(name_ + ": packet without a length");
+    if (got < sizeof length)
+      throw IntegrityError(fmt::format("{}: packet without a length", name_));
     if (length > destination.size())
-      throw std::length_error(name_ + ": message of " + std::to_string(length) +
-                              " bytes does not fit a " + std::to_string(destination.size()) +
-                              "-byte buffer");
+      throw std::length_error(fmt::format("{}: message of {} bytes does not fit a {}-byte buffer",
+                                          name_, length, destination.size()));
     std::size_t offset = got - sizeof length;
     while (offset < length && !truncated) {
       iovec chunk = {destination.data() + offset, std::min(kPacket, length - offset)};
       offset += receive_packet(&chunk, 1, truncated);
     }
-    if (truncated) throw IntegrityError(name_ + ": packet larger than its message (truncated)");
-    if (offset != length) throw IntegrityError(name_ + ": packets overran the message length");
+    if (truncated)
+      throw IntegrityError(fmt::format("{}: packet larger than its message (truncated)", name_));
+    if (offset != length)
+      throw IntegrityError(fmt::format("{}: packets overran the message length", name_));
     return length;
   }
 
@@ -154,7 +159,8 @@ class SeqpacketEndpoint final : public Endpoint {
         await_fd(fd_.get(), POLLOUT, budget, "sendmsg", name_);
         continue;
       }
-      if (errno == EPIPE || errno == ECONNRESET) throw PeerClosed("peer closed " + name_);
+      if (errno == EPIPE || errno == ECONNRESET)
+        throw PeerClosed(fmt::format("peer closed {}", name_));
       throw SystemError("sendmsg", name_);
     }
   }
@@ -171,7 +177,7 @@ class SeqpacketEndpoint final : public Endpoint {
         return static_cast<std::size_t>(n);
       }
       // Every packet carries data, so a zero-byte read is the peer's orderly close.
-      if (n == 0) throw PeerClosed("peer closed " + name_);
+      if (n == 0) throw PeerClosed(fmt::format("peer closed {}", name_));
       if (errno == EINTR) {
         throw_if_interrupted("recvmsg");
         continue;
@@ -180,7 +186,7 @@ class SeqpacketEndpoint final : public Endpoint {
         await_fd(fd_.get(), POLLIN, budget, "recvmsg", name_);
         continue;
       }
-      if (errno == ECONNRESET) throw PeerClosed("peer reset " + name_);
+      if (errno == ECONNRESET) throw PeerClosed(fmt::format("peer reset {}", name_));
       throw SystemError("recvmsg", name_);
     }
   }

@@ -1,6 +1,7 @@
 // Wait strategy names and the hybrid spin budget.
 #include "transports/wait.hpp"
 
+#include <fmt/core.h>
 #include <sched.h>
 
 #include "transports/errors.hpp"
@@ -19,7 +20,7 @@ const char* wait_name(WaitStrategy wait) {
 WaitStrategy parse_wait(const std::string& text) {
   for (WaitStrategy wait : {WaitStrategy::block, WaitStrategy::spin, WaitStrategy::hybrid})
     if (text == wait_name(wait)) return wait;
-  throw UsageError("unknown wait strategy '" + text + "' (known: block, spin, hybrid)");
+  throw UsageError(fmt::format("unknown wait strategy '{}' (known: block, spin, hybrid)", text));
 }
 
 bool SpinBudget::keep_spinning() {

@@ -3,6 +3,7 @@
 // Link owns it, which is why inproc is for threads only. A forked child therefore never
 // touches a context created before the fork (contexts do not survive fork).
 #include <arpa/inet.h>
+#include <fmt/core.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -65,8 +66,8 @@ class ZmqEndpoint final : public Endpoint {
       else
         socket_->connect(endpoint);
     } catch (const zmq::error_t& error) {
-      throw std::runtime_error(std::string(bind ? "zmq bind" : "zmq connect") + "(" + endpoint +
-                               "): " + error.what());
+      throw std::runtime_error(
+          fmt::format("zmq {}({}): {}", bind ? "bind" : "connect", endpoint, error.what()));
     }
     if (tokened && !bind) {
       const std::string& token = run_token();
@@ -86,7 +87,7 @@ class ZmqEndpoint final : public Endpoint {
           }))
         return;
       if (liveness_due(spin, misses) && other_side_.gone())
-        throw PeerClosed("peer gone from " + name_);
+        throw PeerClosed(fmt::format("peer gone from {}", name_));
       if (spin) cpu_relax();
     }
   }
@@ -105,12 +106,12 @@ class ZmqEndpoint final : public Endpoint {
             return got.has_value();
           })) {
         if (got->truncated())
-          throw std::length_error(name_ + ": message of " + std::to_string(got->untruncated_size) +
-                                  " bytes does not fit a " + std::to_string(buffer.size()) +
-                                  "-byte buffer");
+          throw std::length_error(
+              fmt::format("{}: message of {} bytes does not fit a {}-byte buffer", name_,
+                          got->untruncated_size, buffer.size()));
         return got->size;
       }
-      if (last_chance) throw PeerClosed("peer gone from " + name_);
+      if (last_chance) throw PeerClosed(fmt::format("peer gone from {}", name_));
       last_chance = liveness_due(spin, misses) && other_side_.gone();
       if (spin) cpu_relax();
     }
@@ -123,7 +124,8 @@ class ZmqEndpoint final : public Endpoint {
     auto readable_within = [&](long ms) {
       zmq::pollitem_t item{static_cast<void*>(*socket_), 0, ZMQ_POLLIN, 0};
       int ready = zmq_poll(&item, 1, ms);
-      if (ready < 0 && zmq_errno() != EINTR) throw std::runtime_error(name_ + ": zmq_poll failed");
+      if (ready < 0 && zmq_errno() != EINTR)
+        throw std::runtime_error(fmt::format("{}: zmq_poll failed", name_));
       if (ready < 0) throw_if_interrupted("zmq_poll");
       return ready > 0;
     };
@@ -154,8 +156,9 @@ class ZmqEndpoint final : public Endpoint {
       // reports the send as done (libzmq keeps blocking sends "successful"); the following
       // receive then fails with EFSM. Only a vanished peer leads there: say so.
       if (error.num() == EFSM)
-        throw PeerClosed(name_ + ": peer went away while a request was in flight");
-      if (error.num() != EINTR) throw std::runtime_error(name_ + ": " + error.what());
+        throw PeerClosed(fmt::format("{}: peer went away while a request was in flight", name_));
+      if (error.num() != EINTR)
+        throw std::runtime_error(fmt::format("{}: {}", name_, error.what()));
       throw_if_interrupted("zmq");
       return false;
     }
@@ -172,8 +175,9 @@ class ZmqEndpoint final : public Endpoint {
       size = 0;  // longer than a token: not one
     }
     if (std::string(token, std::min(size, kRunTokenSize)) != run_token() || size != kRunTokenSize)
-      throw std::runtime_error(name_ + ": the connection did not present the run's token "
-                               "(another program connected to the run's port?): refused");
+      throw std::runtime_error(fmt::format("{}: the connection did not present the run's token "
+                                           "(another program connected to the run's port?): "
+                                           "refused", name_));
   }
 
   static bool liveness_due(bool spin, unsigned misses) {
@@ -206,10 +210,10 @@ int free_loopback_port() {
 Link create_inproc(const TransportOptions& options) {
   auto context = std::make_unique<SharedContext>();
   static std::atomic<unsigned> counter{0};
-  std::string address = format_address(
-      "zmq-inproc", {{"context", pointer_text(&context->context)},
-                     {"endpoint", "inproc://ipcm-" + std::to_string(counter++)},
-                     {"wait", wait_name(options.wait)}});
+  std::string address =
+      format_address("zmq-inproc", {{"context", pointer_text(&context->context)},
+                                    {"endpoint", fmt::format("inproc://ipcm-{}", counter++)},
+                                    {"wait", wait_name(options.wait)}});
   std::vector<std::unique_ptr<Link::Resource>> resources;
   resources.push_back(std::move(context));
   return Link(address, {}, {}, std::move(resources));
@@ -219,7 +223,7 @@ Link create_ipc(const std::string& scheme, const TransportOptions& options) {
   auto dir = std::make_unique<PrivateDirResource>();
   std::string path = dir->dir.file("zmq");
   std::vector<std::pair<std::string, std::string>> fields = {
-      {"endpoint", "ipc://" + path},
+      {"endpoint", fmt::format("ipc://{}", path)},
       {"wait", wait_name(options.wait)},
       {"senders", std::to_string(options.senders)}};
   if (scheme == "zmq-reqrep") fields.emplace_back("asker", options.first_sender == Side::a ? "a" : "b");
@@ -231,7 +235,7 @@ Link create_ipc(const std::string& scheme, const TransportOptions& options) {
 
 Link create_tcp(const TransportOptions& options) {
   run_token();  // fixed now, in the creator: a peer forked later shares it
-  std::string endpoint = "tcp://127.0.0.1:" + std::to_string(free_loopback_port());
+  std::string endpoint = fmt::format("tcp://127.0.0.1:{}", free_loopback_port());
   return Link(format_address("zmq-tcp", {{"endpoint", endpoint}, {"wait", wait_name(options.wait)}}),
               {}, {});
 }

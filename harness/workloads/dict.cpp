@@ -2,6 +2,8 @@
 // registration as dict-get, dict-put and dict-mixed.
 #include "harness/workloads/dict.hpp"
 
+#include <fmt/core.h>
+
 #include "harness/workloads/workload.hpp"
 #include "transports/errors.hpp"
 #include "transports/registry.hpp"
@@ -14,8 +16,7 @@ constexpr int kWriterShift = 40;  // stamp = (writer + 1) << 40 | operation numb
 std::uint64_t owner_of(std::uint64_t stamp) { return stamp >> kWriterShift; }  // 0: preload
 
 std::string client_text(int client, std::uint64_t op, DictKey key) {
-  return "client " + std::to_string(client) + " operation " + std::to_string(op) + " key " +
-         std::to_string(key);
+  return fmt::format("client {} operation {} key {}", client, op, key);
 }
 
 }  // namespace
@@ -32,7 +33,8 @@ const std::vector<DictWorkload>& all_dict_workloads() {
 const DictWorkload& find_dict_workload(const std::string& name) {
   for (const auto& workload : all_dict_workloads())
     if (workload.name == name) return workload;
-  throw UsageError("unknown dict workload '" + name + "' (known: dict-get, dict-put, dict-mixed)");
+  throw UsageError(
+      fmt::format("unknown dict workload '{}' (known: dict-get, dict-put, dict-mixed)", name));
 }
 
 DictPlan::DictPlan(const DictWorkload& workload, int client, int clients, std::size_t keys)
@@ -78,19 +80,19 @@ void DictClient::step(Dict& dict) {
     return;
   }
   std::optional<DictValue> value = dict.get(op.key);
-  if (!value) throw IntegrityError(client_text(client_, i, op.key) + ": missing");
+  if (!value) throw IntegrityError(fmt::format("{}: missing", client_text(client_, i, op.key)));
   if (value->check != dict_check(op.key, value->stamp))
-    throw IntegrityError(client_text(client_, i, op.key) +
-                         ": value fails its check (torn, corrupt or another key's)");
+    throw IntegrityError(fmt::format("{}: value fails its check (torn, corrupt or another key's)",
+                                     client_text(client_, i, op.key)));
   std::uint64_t writer = owner_of(value->stamp);
   if (writer != 0 && writer - 1 != op.key % clients_)
-    throw IntegrityError(client_text(client_, i, op.key) + ": written by client " +
-                         std::to_string(writer - 1) + ", which does not own it");
+    throw IntegrityError(fmt::format("{}: written by client {}, which does not own it",
+                                     client_text(client_, i, op.key), writer - 1));
   if (op.key % clients_ == static_cast<std::uint64_t>(client_) &&
       value->stamp != written_[op.key / clients_])
-    throw IntegrityError(client_text(client_, i, op.key) + ": reads stamp " +
-                         std::to_string(value->stamp) + ", not the " +
-                         std::to_string(written_[op.key / clients_]) + " it last wrote");
+    throw IntegrityError(fmt::format("{}: reads stamp {}, not the {} it last wrote",
+                                     client_text(client_, i, op.key), value->stamp,
+                                     written_[op.key / clients_]));
 }
 
 void run_dict_client(Dict& dict, const DictWorkload& workload, int client, int clients,
@@ -108,16 +110,14 @@ void verify_dict_end(Dict& dict, const DictWorkload& workload, int clients,
       if (DictPlan::Op op = plan.next(); op.put) expected[op.key] = op.stamp;
   }
   if (std::size_t size = dict.size(); size != keys)
-    throw IntegrityError("the dict ended with " + std::to_string(size) + " keys, not " +
-                         std::to_string(keys));
+    throw IntegrityError(fmt::format("the dict ended with {} keys, not {}", size, keys));
   for (DictKey key = 0; key < keys; ++key) {
     std::optional<DictValue> value = dict.get(key);
     if (!value || *value != make_dict_value(key, expected[key]))
-      throw IntegrityError(
-          "key " + std::to_string(key) + " ended " +
-          (value ? "with stamp " + std::to_string(value->stamp) : std::string("missing")) +
-          ", not with the last write of its owner (stamp " + std::to_string(expected[key]) +
-          "): a write was lost");
+      throw IntegrityError(fmt::format(
+          "key {} ended {}, not with the last write of its owner (stamp {}): a write was lost", key,
+          value ? fmt::format("with stamp {}", value->stamp) : std::string("missing"),
+          expected[key]));
   }
 }
 

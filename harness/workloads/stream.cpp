@@ -2,6 +2,8 @@
 // timed section ends exactly when the last message has been received and verified.
 // "fanin": the same stream from N producers at once into one consumer; each producer's
 // messages are tagged with its number, so order is checked per producer.
+#include <fmt/core.h>
+
 #include <stdexcept>
 
 #include "harness/message.hpp"
@@ -26,8 +28,7 @@ class Consume final : public Lead {
         message = link.recv_view(buffer_);
       } catch (const std::length_error& error) {
         // A length prefix read from the middle of a payload: the stream lost its framing.
-        throw IntegrityError("message " + std::to_string(verifier_.verified()) + ": " +
-                             error.what());
+        throw IntegrityError(fmt::format("message {}: {}", verifier_.verified(), error.what()));
       }
       verifier_.verify(message);
     }
@@ -90,14 +91,13 @@ Segment producers_segment() {
 // Which links several producers may share, and where sharing corrupts.
 void validate_fan_in(const RunSpec& spec, const MediumKind& kind) {
   if (!kind.many_senders && kind.shared_write_limit == 0)
-    throw UsageError("transport " + kind.name + " is point-to-point: fanin needs one that "
-                     "takes several senders");
+    throw UsageError(fmt::format(
+        "transport {} is point-to-point: fanin needs one that takes several senders", kind.name));
   std::uint64_t size = spec.param("size");
   bool may_share = kind.many_senders || size <= kind.shared_write_limit;
   if (spec.peer_count() > 1 && !may_share && !spec.allow_shared_writers)
-    throw Unsupported("transport " + kind.name + " cannot take " +
-                      std::to_string(spec.peer_count()) + " writers of " + std::to_string(size) +
-                      "-byte messages: " + kind.shared_writers_hazard);
+    throw Unsupported(fmt::format("transport {} cannot take {} writers of {}-byte messages: {}",
+                                  kind.name, spec.peer_count(), size, kind.shared_writers_hazard));
 }
 
 Workload fanin_workload() {

@@ -1,6 +1,7 @@
 // The workload registry (entries register themselves) and what each side of a workload sees.
 #include "harness/workloads/workload.hpp"
 
+#include <fmt/core.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,7 +22,8 @@ void add_workload_for_tests(Workload workload) {
 
 const Workload& find_workload(const std::string& name) {
   if (const Workload* workload = Registry<Workload>::find(name)) return *workload;
-  throw UsageError("unknown workload '" + name + "' (known: " + Registry<Workload>::names() + ")");
+  throw UsageError(
+      fmt::format("unknown workload '{}' (known: {})", name, Registry<Workload>::names()));
 }
 
 const Segment* Workload::segment(const std::string& key) const {

@@ -1,5 +1,7 @@
 #include "harness/workloads/election/kernel.hpp"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <random>
 #include <stdexcept>
@@ -17,8 +19,8 @@ std::uint64_t splitmix64(std::uint64_t& state) {
 
 void check_tally(const Plan& plan, const Tally& tally) {
   if (tally.counts.size() != plan.total_votes + 1)
-    throw std::invalid_argument("election: the tally is not sized for " +
-                                std::to_string(plan.total_votes) + " votes");
+    throw std::invalid_argument(
+        fmt::format("election: the tally is not sized for {} votes", plan.total_votes));
 }
 
 void textbook(const Plan& plan, std::uint64_t sims, std::uint64_t seed, Tally& tally) {
@@ -166,7 +168,8 @@ const char* kernel_name(Kernel kernel) {
 Kernel parse_kernel(const std::string& name) {
   for (Kernel kernel : all_kernels())
     if (name == kernel_name(kernel)) return kernel;
-  throw std::invalid_argument("unknown kernel '" + name + "' (known: textbook, scalar, simd)");
+  throw std::invalid_argument(
+      fmt::format("unknown kernel '{}' (known: textbook, scalar, simd)", name));
 }
 
 const char* simd_isa() { return simd_choice().isa; }

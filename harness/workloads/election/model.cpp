@@ -1,5 +1,7 @@
 #include "harness/workloads/election/model.hpp"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -40,15 +42,15 @@ std::vector<std::pair<int, std::vector<std::string>>> rows(const std::string& te
 }
 
 [[noreturn]] void fail(const std::string& origin, int line, const std::string& what) {
-  throw ElectionInputError(origin + ":" + std::to_string(line) + ": " + what);
+  throw ElectionInputError(fmt::format("{}:{}: {}", origin, line, what));
 }
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ElectionInputError(path + ": cannot be read");
+  if (!in) throw ElectionInputError(fmt::format("{}: cannot be read", path));
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) throw ElectionInputError(path + ": cannot be read");
+  if (in.bad()) throw ElectionInputError(fmt::format("{}: cannot be read", path));
   return text.str();
 }
 
@@ -69,22 +71,26 @@ Map parse_map(const std::string& text, const std::string& origin, unsigned expec
     if (fields.size() != 3) fail(origin, line, "expected 'code,name,votes'");
     State state{upper(fields[0]), fields[1], 0};
     if (state.code.empty()) fail(origin, line, "empty state code");
-    if (map.find(state.code) >= 0) fail(origin, line, "state " + state.code + " is listed twice");
+    if (map.find(state.code) >= 0)
+      fail(origin, line, fmt::format("state {} is listed twice", state.code));
     const std::string& votes = fields[2];
     if (votes.empty() || votes.size() > 4 ||
         !std::all_of(votes.begin(), votes.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) ||
         std::stoul(votes) == 0)
-      fail(origin, line, "votes '" + votes + "' for " + state.code + " are not a whole number from 1 to 9999");
+      fail(origin, line,
+           fmt::format("votes '{}' for {} are not a whole number from 1 to 9999", votes,
+                       state.code));
     state.votes = static_cast<unsigned>(std::stoul(votes));
     map.total_votes += state.votes;
     map.states.push_back(std::move(state));
   }
-  if (map.states.empty()) throw ElectionInputError(origin + ": no states");
+  if (map.states.empty()) throw ElectionInputError(fmt::format("{}: no states", origin));
   if (expected_total != 0 && map.total_votes != expected_total)
     fail(origin, last_line,
-         "the votes sum to " + std::to_string(map.total_votes) + ", not " +
-             std::to_string(expected_total) + " (allow another total explicitly)");
-  if (map.total_votes > 100000) throw ElectionInputError(origin + ": more than 100000 votes in all");
+         fmt::format("the votes sum to {}, not {} (allow another total explicitly)",
+                     map.total_votes, expected_total));
+  if (map.total_votes > 100000)
+    throw ElectionInputError(fmt::format("{}: more than 100000 votes in all", origin));
   return map;
 }
 
@@ -99,11 +105,12 @@ std::vector<double> parse_probabilities(const std::string& text, const std::stri
   for (const auto& [line, fields] : rows(text)) {
     if (fields.size() != 2) fail(origin, line, "expected 'code,probability'");
     int index = map.find(fields[0]);
-    if (index < 0) fail(origin, line, "unknown state '" + fields[0] + "'");
+    if (index < 0) fail(origin, line, fmt::format("unknown state '{}'", fields[0]));
     auto i = static_cast<std::size_t>(index);
     if (seen_at[i] != 0)
-      fail(origin, line, "state " + map.states[i].code + " is listed twice (first on line " +
-                             std::to_string(seen_at[i]) + ")");
+      fail(origin, line,
+           fmt::format("state {} is listed twice (first on line {})", map.states[i].code,
+                       seen_at[i]));
     seen_at[i] = line;
     const std::string& value = fields[1];
     std::size_t used = 0;
@@ -114,13 +121,14 @@ std::vector<double> parse_probabilities(const std::string& text, const std::stri
       used = 0;
     }
     if (used != value.size() || value.empty() || !(p >= 0.0 && p <= 1.0))
-      fail(origin, line, "probability '" + value + "' for " + map.states[i].code + " is not in [0, 1]");
+      fail(origin, line,
+           fmt::format("probability '{}' for {} is not in [0, 1]", value, map.states[i].code));
     probabilities[i] = p;
   }
   for (std::size_t i = 0; i < map.states.size(); ++i)
     if (seen_at[i] == 0)
-      throw ElectionInputError(origin + ": state " + map.states[i].code + " (" + map.states[i].name +
-                               ") has no probability");
+      throw ElectionInputError(fmt::format("{}: state {} ({}) has no probability", origin,
+                                           map.states[i].code, map.states[i].name));
   return probabilities;
 }
 

@@ -6,6 +6,8 @@
 // over W threads with no queue at all, the rate communication is measured against.
 #include "harness/workloads/election/parallel.hpp"
 
+#include <fmt/core.h>
+
 #include <array>
 #include <atomic>
 #include <cstring>
@@ -101,8 +103,9 @@ class Distribute final : public Lead {
       auto result = read_message<ResultMessage>(queue.recv_view(buffer_), "election/parallel", "result");
       if (result.projection != projection || result.index >= batches || back[result.index] ||
           result.sims != sims_of(batch_, result.index))
-        throw IntegrityError("election/parallel: an unexpected result (projection " +
-                             std::to_string(result.projection) + ", batch " + std::to_string(result.index) + ")");
+        throw IntegrityError(
+            fmt::format("election/parallel: an unexpected result (projection {}, batch {})",
+                        result.projection, result.index));
       back[result.index] = true;
       std::uint64_t counted = 0;
       for (std::size_t v = 0; v < result.counts.size(); ++v) {
@@ -110,13 +113,15 @@ class Distribute final : public Lead {
         counted += result.counts[v];
       }
       if (counted != result.sims)
-        throw IntegrityError("election/parallel: batch " + std::to_string(result.index) + " counts " +
-                             std::to_string(counted) + " of its " + std::to_string(result.sims) + " simulations");
+        throw IntegrityError(
+            fmt::format("election/parallel: batch {} counts {} of its {} simulations", result.index,
+                        counted, result.sims));
       total.sims += result.sims;
       ++received;
     }
     if (total.sims != kProjectionSims)
-      throw IntegrityError("election/parallel: a projection combined " + std::to_string(total.sims) + " simulations");
+      throw IntegrityError(
+          fmt::format("election/parallel: a projection combined {} simulations", total.sims));
     return total;
   }
 
@@ -191,8 +196,10 @@ Workload parallel_workload() {
   work.workers_use_every_cpu = true;
   work.validate = [](const RunSpec& spec, const MediumKind& kind) {
     if (!kind.many_receivers || !kind.many_senders)
-      throw UsageError("transport " + kind.name + " is point-to-point: election/parallel needs a "
-                       "queue that several workers share (queue-boost, queue-mutex, queue-manager-*)");
+      throw UsageError(fmt::format(
+          "transport {} is point-to-point: election/parallel needs a queue that several workers "
+          "share (queue-boost, queue-mutex, queue-manager-*)",
+          kind.name));
     (void)spec;
   };
   work.lead = [](LeaderSide& side) { return std::make_unique<Distribute>(side); };
@@ -218,8 +225,9 @@ Tally sequential_projection(std::uint64_t batch, std::uint64_t projection) {
 RunResult run_parallel_compute(std::uint64_t workers, std::uint64_t batch, std::uint64_t projections,
                                const Pinning& pinning) {
   if (workers == 0 || workers > kMaxWorkers || batch == 0 || batch > kProjectionSims || projections == 0)
-    throw UsageError("election/parallel compute: workers 1 to 64, batch 1 to " +
-                     std::to_string(kProjectionSims) + ", at least one projection");
+    throw UsageError(fmt::format(
+        "election/parallel compute: workers 1 to 64, batch 1 to {}, at least one projection",
+        kProjectionSims));
   RunResult result;
   const std::uint64_t batches = batches_of(batch);
   Tally total;

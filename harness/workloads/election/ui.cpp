@@ -11,6 +11,7 @@
 // loop's CPU per frame (leader_cpu_ns_per_iter).
 #include "harness/workloads/election/ui.hpp"
 
+#include <fmt/core.h>
 #include <time.h>
 
 #include <array>
@@ -131,8 +132,8 @@ class UiLoop {
   // A projection that includes every edit up to `seq`: each of them is now on screen.
   void reflect(std::uint64_t seq) {
     if (seq <= reflected_ || seq > edited_at_.size())
-      throw IntegrityError("election/ui: a projection for edit " + std::to_string(seq) + " after edit " +
-                           std::to_string(reflected_) + " of " + std::to_string(edited_at_.size()));
+      throw IntegrityError(fmt::format("election/ui: a projection for edit {} after edit {} of {}",
+                                       seq, reflected_, edited_at_.size()));
     const std::uint64_t now = now_ns();
     for (std::uint64_t e = reflected_ + 1; e <= seq; ++e) latency_.record(now - edited_at_[e - 1]);
     reflected_ = seq;
@@ -186,8 +187,8 @@ class LinkProjector final : public Projector {
       }
       auto reply = read_message<ProjectionMessage>(link_.recv_view(buffer_), "election/ui", "projection");
       if (!(reply.win >= 0 && reply.win <= 1 + 1e-9) || reply.sims == 0)
-        throw IntegrityError("election/ui: a projection of " + std::to_string(reply.sims) +
-                             " simulations with win " + std::to_string(reply.win));
+        throw IntegrityError(fmt::format("election/ui: a projection of {} simulations with win {}",
+                                         reply.sims, reply.win));
       delivered(reply.seq);
     }
   }
@@ -272,7 +273,7 @@ class Updater final : public Follow {
     if (edit.kind == 1) return false;
     if (edit.kind != 0 || edit.state >= probabilities_.size() || !(edit.probability >= 0 && edit.probability <= 1) ||
         edit.batch == 0 || edit.seq <= wanted.seq)
-      throw IntegrityError("election/ui: a malformed edit (seq " + std::to_string(edit.seq) + ")");
+      throw IntegrityError(fmt::format("election/ui: a malformed edit (seq {})", edit.seq));
     probabilities_[edit.state] = edit.probability;
     wanted = edit;
     return true;

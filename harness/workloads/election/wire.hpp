@@ -2,6 +2,8 @@
 // and out whole, and refused when their size is not the record's.
 #pragma once
 
+#include <fmt/core.h>
+
 #include <cstddef>
 #include <cstring>
 #include <span>
@@ -20,8 +22,8 @@ std::span<const std::byte> bytes_of(const T& value) {
 template <typename T>
 T read_message(std::span<const std::byte> bytes, const char* workload, const char* what) {
   if (bytes.size() != sizeof(T))
-    throw IntegrityError(std::string(workload) + ": a " + what + " of " + std::to_string(bytes.size()) +
-                         " bytes, expected " + std::to_string(sizeof(T)));
+    throw IntegrityError(
+        fmt::format("{}: a {} of {} bytes, expected {}", workload, what, bytes.size(), sizeof(T)));
   T value;
   std::memcpy(&value, bytes.data(), sizeof(T));
   return value;
