@@ -1,8 +1,8 @@
 // Starting, hearing from and ending a run's peers.
 #include "harness/peer_group.hpp"
 
-#include <cstdio>
 
+#include "harness/watchdog.hpp"
 #include "transports/errors.hpp"
 
 namespace ipcmeter {
@@ -11,15 +11,6 @@ namespace {
 // After the leader is done (or has failed), a healthy peer ends within milliseconds;
 // this is how long it gets before it is killed.
 constexpr std::chrono::milliseconds kTeardownGrace{2000};
-
-std::string seconds_text(std::chrono::milliseconds duration) {
-  char text[32];
-  if (duration.count() < 100)
-    std::snprintf(text, sizeof text, "%d ms", static_cast<int>(duration.count()));
-  else
-    std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(duration.count()) / 1000.0);
-  return text;
-}
 
 // Lets a peer that is waiting to be let go leave. Said in words, not by closing: the end
 // also stands for the leader's liveness, and copies of it may be held elsewhere (a
@@ -117,7 +108,7 @@ std::optional<std::string> PeerGroup::end(const std::optional<std::string>& lead
     return slots_.size() > 1 ? "peer " + std::to_string(i) : std::string("peer");
   };
   std::string reason;
-  if (timed_out) reason = "timed out after " + seconds_text(timeout) + " (peer hung or too slow)";
+  if (timed_out) reason = "timed out after " + timeout_text(timeout) + " (peer hung or too slow)";
   for (std::size_t i = 0; i < slots_.size() && reason.empty(); ++i)
     if (slots_[i].error && !slots_[i].error_is_echo) reason = which(i) + ": " + *slots_[i].error;
   if (reason.empty() && leader_error && !leader_error_is_echo) reason = *leader_error;
