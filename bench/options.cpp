@@ -11,6 +11,7 @@
 #include "harness/medium.hpp"
 #include "harness/message.hpp"
 #include "harness/placement.hpp"
+#include "harness/watchdog.hpp"
 #include "harness/workloads/workload.hpp"
 #include "transports/errors.hpp"
 
@@ -73,7 +74,11 @@ const Flag kFlags[] = {
                           kMaxDepth);
      }},
     {"--waits", "block,spin,hybrid", [] { return std::string("wait strategies (quick: block,spin; full: all a transport supports)"); }},
-    {"--timeout", "SECONDS", [] { return std::string("per-run watchdog (default 30)"); }},
+    {"--timeout", "SECONDS", [] {
+       return "per-run watchdog (default 30): the run is interrupted and its peers killed; one "
+              "not ended " + std::to_string(kWatchdogGrace.count()) + " s later ends the process "
+              "(exit status " + std::to_string(kWatchdogExitStatus) + ")";
+     }},
     {"--list", nullptr, [] { return std::string("list transports, placements, dictionaries and workloads"); }},
     {"--inject", "FAULT:N", [] {
        return std::string("fault injection (scripts/fault-campaign.py): each peer strikes at its Nth "

@@ -3,6 +3,7 @@
 
 #include <fmt/core.h>
 
+#include "harness/watchdog.hpp"
 #include "transports/errors.hpp"
 
 namespace ipcmeter {
@@ -11,11 +12,6 @@ namespace {
 // After the leader is done (or has failed), a healthy peer ends within milliseconds;
 // this is how long it gets before it is killed.
 constexpr std::chrono::milliseconds kTeardownGrace{2000};
-
-std::string seconds_text(std::chrono::milliseconds duration) {
-  if (duration.count() < 100) return fmt::format("{} ms", duration.count());
-  return fmt::format("{:.1f} s", static_cast<double>(duration.count()) / 1000.0);
-}
 
 // Lets a peer that is waiting to be let go leave. Said in words, not by closing: the end
 // also stands for the leader's liveness, and copies of it may be held elsewhere (a
@@ -114,7 +110,7 @@ std::optional<std::string> PeerGroup::end(const std::optional<std::string>& lead
   };
   std::string reason;
   if (timed_out)
-    reason = fmt::format("timed out after {} (peer hung or too slow)", seconds_text(timeout));
+    reason = fmt::format("timed out after {} (peer hung or too slow)", timeout_text(timeout));
   for (std::size_t i = 0; i < slots_.size() && reason.empty(); ++i)
     if (slots_[i].error && !slots_[i].error_is_echo)
       reason = fmt::format("{}: {}", which(i), *slots_[i].error);

@@ -19,16 +19,9 @@ namespace {
 constexpr int kMaxChildren = 64;
 std::atomic<pid_t> children[kMaxChildren];
 
-void kill_children() noexcept {
-  for (auto& child : children) {
-    pid_t pid = child.load();
-    if (pid > 0) ::kill(pid, SIGKILL);
-  }
-}
-
 void on_terminating_signal(int signal_number) {
   const int saved_errno = errno;  // the process dies below, but a handler keeps errno as found
-  kill_children();
+  kill_registered_children();
   remove_all_registered_names();
   // Die of the same signal, so the caller's shell sees what happened.
   ::signal(signal_number, SIG_DFL);
@@ -47,6 +40,13 @@ void set_handler(int signal_number, void (*handler)(int)) {
 }
 
 }  // namespace
+
+void kill_registered_children() noexcept {
+  for (auto& child : children) {
+    pid_t pid = child.load();
+    if (pid > 0) ::kill(pid, SIGKILL);
+  }
+}
 
 void install_process_guard() {
   static std::once_flag once;

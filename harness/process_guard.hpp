@@ -23,5 +23,7 @@ void reset_signals_in_child() noexcept;
 
 void register_child(pid_t pid) noexcept;
 void unregister_child(pid_t pid) noexcept;
+// SIGKILLs every registered child (a stopped one too). Async-signal-safe.
+void kill_registered_children() noexcept;
 
 }  // namespace ipcmeter

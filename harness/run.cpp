@@ -211,14 +211,22 @@ class Measurement {
     // Runs in this thread's signal handler, so this thread's blocked call is already
     // interrupted; the peers are killed (processes) or woken (threads), and so are the
     // host's server threads.
-    WatchdogGuard watchdog(spec_.timeout, [this] {
-      request_interrupt();
-      group_.stop_all();
-      host_->interrupt();
-    });
+    WatchdogGuard watchdog(
+        spec_.timeout,
+        [this] {
+          request_interrupt();
+          group_.stop_all();
+          host_->interrupt();
+        },
+        spec_.describe());
     lead(hooks);
-    if (auto reason = tear_down(watchdog.fired()))
+    if (auto reason = tear_down(watchdog.fired())) {
+      // A lock the watchdog had to release explains the timeout better than the peer's end.
+      if (pid_t owner = watchdog.released_lock_owner())
+        *reason += fmt::format("; lock owner died: process {} ended holding a shared lock, which "
+                               "the watchdog released", owner);
       throw RunFailure(fmt::format("{}: {}", spec_.describe(), *reason));
+    }
     return std::move(result_);
   }
 

@@ -1,4 +1,5 @@
-// The benchmark binary as a user meets it: bad input, a tiny real run, and SIGTERM mid-run.
+// The benchmark binary as a user meets it: bad input, a tiny real run, SIGTERM mid-run, and a
+// peer stopped mid-run.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "tests/test_support.hpp"
 #include "harness/medium.hpp"
+#include "harness/watchdog.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcmeter {
@@ -358,6 +360,97 @@ TEST_F(Cli, SigtermMidRunLeavesNoChildSocketOrFile) {
     EXPECT_TRUE(processes_with_env(marker).empty()) << placement << ": a peer survived";
     EXPECT_TRUE(fs::is_empty(dir_)) << placement << ": socket files survived";
   }
+}
+
+// The parent pid in /proc/<pid>/stat, and its state letter ('T' when stopped); 0 if gone.
+std::pair<pid_t, char> parent_and_state(pid_t pid) {
+  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  auto end = stat.rfind(") ");
+  if (end == std::string::npos) return {0, 0};
+  std::istringstream rest(stat.substr(end + 2));
+  char state = 0;
+  pid_t parent = 0;
+  rest >> state >> parent;
+  return {parent, state};
+}
+
+TEST_F(Cli, StoppedPeerEndsTheRunWithinTheTimeoutAndGraceLeavingNothing) {
+  // A forked peer over queue-boost (shared memory, and a lock the peer may hold as it stops)
+  // stopped with SIGSTOP mid-run: neither dead nor answering. The run must fail at its
+  // timeout with one line, the suite exit 1, and no process or /dev/shm name remain. Google
+  // Benchmark's rounds stay within 0.5 s x 1.4, so none times out of its own accord.
+  const auto timeout = std::chrono::seconds(2);
+  fs::path err = fs::path(testing::test_temp_dir()) / ("sigstop-" + std::to_string(::getpid()) + ".txt");
+  pid_t suite = ::fork();
+  ASSERT_GE(suite, 0);
+  if (suite == 0) {
+    std::FILE* quiet = std::freopen("/dev/null", "w", stdout);
+    std::FILE* said = std::freopen(err.c_str(), "w", stderr);
+    (void)quiet, (void)said;
+    ::setenv("IPCMETER_TMPDIR", dir_.c_str(), 1);
+    ::execl(IPCMETER_BENCH_PATH, IPCMETER_BENCH_PATH, "--workloads=stream",
+            "--transports=queue-boost", "--placements=fork", "--sizes=64", "--waits=block",
+            "--depths=64", "--timeout=2", "--benchmark_filter=^stream/",
+            "--benchmark_min_time=0.5", "--benchmark_repetitions=1", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Stop the suite's peer as soon as one is seen. One that ends before the signal lands (a
+  // short round) leaves a zombie: the next round's peer is stopped instead.
+  std::string marker = "IPCMETER_TMPDIR=" + dir_;
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  pid_t stopped = 0;
+  std::chrono::steady_clock::time_point stopped_at;
+  int status = 0;
+  bool ended = false;
+  while (stopped == 0 && !ended && std::chrono::steady_clock::now() < give_up) {
+    for (pid_t pid : processes_with_env(marker)) {
+      if (parent_and_state(pid).first != suite) continue;
+      ::kill(pid, SIGSTOP);
+      stopped_at = std::chrono::steady_clock::now();
+      for (int i = 0; i < 50 && parent_and_state(pid).second != 'T'; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      if (parent_and_state(pid).second == 'T') stopped = pid;
+    }
+    ended = ::waitpid(suite, &status, WNOHANG) == suite;
+    if (stopped == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  // The suite must end by itself; it is killed only so that a failed test leaves nothing.
+  auto must_end_by = stopped_at + timeout + kWatchdogGrace + std::chrono::seconds(1);
+  while (!ended && ::waitpid(suite, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > std::max(must_end_by, give_up)) {
+      ::kill(suite, SIGKILL);
+      ::waitpid(suite, &status, 0);
+      ADD_FAILURE() << "the suite did not end";
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto ended_at = std::chrono::steady_clock::now();
+  std::string said = read_file(err);
+  fs::remove(err);
+  ASSERT_NE(stopped, 0) << "no peer was ever seen to stop\n" << said;
+  // Within the timeout and the grace of the moment the peer stopped (the run's timeout began
+  // before that), with a second for the suite to write its results and exit.
+  EXPECT_LT(ended_at - stopped_at, timeout + kWatchdogGrace + std::chrono::seconds(1));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status << "\n" << said;
+  // One line for the failed benchmark. A peer stopped mid-run times the run out; one stopped
+  // in the instant between reporting done and exiting is killed by the tear-down instead.
+  const std::string failure =
+      "ipcmeter-bench: 1 benchmark(s) failed:\n  stream/transport:queue-boost/placement:fork/"
+      "wait:block/size:64/depth:64/manual_time: stream transport:queue-boost placement:fork "
+      "wait:block size:64 depth:64: ";
+  auto at = said.find(failure);
+  ASSERT_NE(at, std::string::npos) << said;
+  std::string line = said.substr(at + failure.size(), said.find('\n', at + failure.size()) - at - failure.size());
+  EXPECT_TRUE(line.rfind("timed out after 2.0 s (peer hung or too slow)", 0) == 0 ||
+              line.rfind("peer killed by signal 9 (SIGKILL)", 0) == 0)
+      << line;
+  // No process of the run (the stopped peer included) and no shared-memory name of the suite's.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!processes_with_env(marker).empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(processes_with_env(marker).empty()) << "a peer survived";
+  EXPECT_EQ(testing::shared_memory_names_of("mq", suite), std::vector<std::string>{});
 }
 
 }  // namespace

@@ -17,15 +17,23 @@
 #include <tuple>
 #include <unordered_map>
 
+#include <boost/interprocess/managed_shared_memory.hpp>
+#include <optional>
+
 #include "harness/medium.hpp"
 #include "harness/run.hpp"
 #include "harness/placement.hpp"
+#include "harness/watchdog.hpp"
 #include "harness/workloads/dict.hpp"
 #include "tests/test_support.hpp"
+#include "transports/address.hpp"
 #include "transports/dict.hpp"
+#include "transports/dict_shm.hpp"
 #include "transports/errors.hpp"
 #include "transports/fd.hpp"
+#include "transports/interrupt.hpp"
 #include "transports/registry.hpp"
+#include "transports/robust_mutex.hpp"
 
 namespace ipcmeter {
 namespace {
@@ -274,6 +282,100 @@ INSTANTIATE_TEST_SUITE_P(
                       RunParam{"dict-manager-queue-boost", "fork"},
                       RunParam{"dict-manager-zmq-ipc", "spawn"}),
     name_of_pair);
+
+// ---- dict-shm's lock: a client that dies holding it ----
+
+// Maps dict-shm's segment `name` as a client does and takes its lock, keeping the mapping
+// (the kernel finds a dead owner's robust locks through its mappings); false if the segment
+// holds no lock yet. For a forked child only: it then ends holding the lock.
+bool take_dict_shm_lock(const std::string& name) {
+  static std::optional<boost::interprocess::managed_shared_memory> segment;
+  segment.emplace(boost::interprocess::open_only, name.c_str());
+  RobustMutex* lock = segment->find<RobustMutex>(kDictShmLockName).first;
+  if (!lock) return false;
+  lock->lock("the test's client");
+  return true;
+}
+
+TEST(DictShmLock, AClientThatDiesHoldingItFailsTheNextOperationWithinASecond) {
+  using std::chrono::milliseconds;
+  // A lock that is not robust would block the get for good: the watchdog then ends this
+  // binary at its hard exit, a failure in seconds rather than at ctest's timeout.
+  WatchdogGuard watchdog(std::chrono::seconds(3), [] { request_interrupt(); }, "DictShmLock");
+  // The client dies before the next operation, then while that operation waits for the lock.
+  for (milliseconds held_for : {milliseconds(0), milliseconds(300)}) {
+    auto host = find_dict("dict-shm").create({});
+    Dict& dict = host->direct();
+    dict.put(1, make_dict_value(1, 0));
+    std::string name = Address::parse(host->link().address()).field("name");
+    int ready[2];
+    ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+    Fd read_end(ready[0]), write_end(ready[1]);
+    pid_t client = ::fork();
+    ASSERT_GE(client, 0);
+    if (client == 0) {
+      if (!take_dict_shm_lock(name)) ::_exit(2);
+      if (::write(write_end.get(), "x", 1) != 1) ::_exit(3);
+      ::usleep(static_cast<useconds_t>(held_for.count() * 1000));
+      ::_exit(0);  // still holding the lock
+    }
+    write_end.reset();
+    char said = 0;
+    ASSERT_EQ(::read(read_end.get(), &said, 1), 1) << "the client did not take the lock";
+    int status = 0;
+    if (held_for.count() == 0) {
+      ASSERT_EQ(::waitpid(client, &status, 0), client);
+    }
+
+    auto start = std::chrono::steady_clock::now();
+    std::string what = "(no error)";
+    try {
+      dict.get(1);
+    } catch (const LockOwnerDied& error) {
+      what = error.what();
+    }
+    auto took = std::chrono::steady_clock::now() - start;
+    if (held_for.count() > 0) {
+      ASSERT_EQ(::waitpid(client, &status, 0), client);
+    }
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    EXPECT_NE(what.find("dict-shm /dev/shm/" + name + ": lock owner died"), std::string::npos)
+        << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    EXPECT_LT(took, held_for + std::chrono::seconds(1)) << "held for " << held_for.count() << " ms";
+    if (held_for.count() > 0) {
+      EXPECT_GE(took, held_for / 2) << "the get did not wait for the lock";
+    }
+    // Every later operation fails the same way: nobody reads what the client left half-done.
+    EXPECT_THROW(dict.put(2, make_dict_value(2, 1)), LockOwnerDied);
+    EXPECT_THROW(dict.size(), LockOwnerDied);
+  }
+  EXPECT_FALSE(watchdog.fired());
+}
+
+class DictShmLockRuns : public testing::NoLeftovers {};
+
+TEST_F(DictShmLockRuns, AClientDyingInsideTheLockFailsTheRunSoonNotAtTheTimeout) {
+  // A process that maps the run's segment, takes the lock and dies, as a client killed
+  // inside an operation does; the run's own clients then fail at their next operation.
+  RunSpec run = dict_run("dict-mixed", "dict-shm", "fork", 2, 200'000'000);
+  run.timeout = std::chrono::seconds(20);
+  pid_t leader = ::getpid();
+  pid_t taker = testing::fork_lock_taker([leader] {
+    auto names = testing::shared_memory_names_of("dict", leader);
+    return !names.empty() && take_dict_shm_lock(names.front());
+  });
+  auto start = std::chrono::steady_clock::now();
+  std::string what = failure_of(run);
+  auto took = std::chrono::steady_clock::now() - start;
+  int status = 0;
+  ASSERT_EQ(::waitpid(taker, &status, 0), taker);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the taker never took the lock";
+  EXPECT_NE(what.find(run.describe() + ": "), std::string::npos) << what;
+  EXPECT_NE(what.find(": lock owner died"), std::string::npos) << what;
+  EXPECT_EQ(what.find("timed out"), std::string::npos) << what;
+  EXPECT_LT(took, std::chrono::seconds(5)) << what;
+}
 
 // The manager's server lives in its own process here (Python's Manager() does), so that
 // it can be killed while a client waits on it.

@@ -1,11 +1,20 @@
-// The harness under faults: hung, vanished, crashed and lying peers, and bad specs.
+// The harness under faults: hung, vanished, crashed and lying peers, a process that dies
+// inside a queue's lock, and bad specs.
+#include <pthread.h>
+#include <sys/wait.h>
+
+#include <boost/interprocess/ipc/message_queue.hpp>
 #include <chrono>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "harness/run.hpp"
 #include "harness/peer.hpp"
+#include "harness/watchdog.hpp"
 #include "tests/test_support.hpp"
 #include "transports/errors.hpp"
+#include "transports/queue_boost_lock.hpp"
 #include "transports/registry.hpp"
 
 namespace ipcmeter {
@@ -118,6 +127,49 @@ TEST_P(HarnessFaults, PeerSideIntegrityErrorsAreReportedByThePeer) {
 
 INSTANTIATE_TEST_SUITE_P(Placements, HarnessFaults,
                          ::testing::Values("thread", "fork", "spawn"));
+
+// queue-boost's lock (Boost's, not robust) held by a process that died: the run's leader and
+// its peer block on it in the kernel. The watchdog releases it once its owner is dead, and the
+// run ends at its timeout naming the owner. Were it not released, the watchdog's hard exit
+// would end this test binary (status 124) two seconds later, a failure all the same.
+class QueueBoostLock : public testing::NoLeftovers,
+                       public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(QueueBoostLock, AProcessDyingInsideTheQueuesLockEndsTheRunAtItsTimeout) {
+  RunSpec run = testing::spec_of("stream", "queue-boost", GetParam(), {{"size", 64}}, 1'000'000'000);
+  run.timeout = std::chrono::milliseconds(1000);
+  pid_t leader = ::getpid();
+  // It takes both queues' locks (each once its header is built: message_queue's open waits
+  // for that), then dies holding them, as a process killed inside send or receive would.
+  pid_t taker = testing::fork_lock_taker([leader] {
+    static std::vector<std::unique_ptr<MessageQueueLock>> locks;  // mapped until the end
+    locks.clear();
+    auto names = testing::shared_memory_names_of("mq", leader);
+    if (names.size() != 2) return false;
+    for (const auto& name : names) {
+      boost::interprocess::message_queue built(boost::interprocess::open_only, name.c_str());
+      locks.push_back(std::make_unique<MessageQueueLock>(name));
+    }
+    for (auto& lock : locks) ::pthread_mutex_lock(&lock->mutex());
+    return true;
+  });
+  auto start = std::chrono::steady_clock::now();
+  std::string what = failure_of(run);
+  auto took = std::chrono::steady_clock::now() - start;
+  int status = 0;
+  ASSERT_EQ(::waitpid(taker, &status, 0), taker);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the taker never took the locks";
+  EXPECT_NE(what.find(run.describe() + ": timed out after 1.0 s"), std::string::npos) << what;
+  EXPECT_NE(what.find("; lock owner died: process " + std::to_string(taker) + " ended holding"),
+            std::string::npos)
+      << what;
+  // Released at stage 1, from the tick after the deadline: before stage 2 would even start.
+  EXPECT_LT(took, run.timeout + kKillGrace) << what;
+}
+
+// Not "thread": a thread dies only with its process, and a thread peer, which cannot be killed,
+// goes on streaming once the lock is free (the flag is looked at only when a wait times out).
+INSTANTIATE_TEST_SUITE_P(Placements, QueueBoostLock, ::testing::Values("fork", "spawn"));
 
 TEST(RunSpecValidation, RejectsBadSpecsWithOneLine) {
   using testing::usage_error_of;

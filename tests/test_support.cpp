@@ -262,6 +262,31 @@ std::string leftover_shared_memory() {
   return names;
 }
 
+std::vector<std::string> shared_memory_names_of(const std::string& kind, pid_t creator) {
+  std::string prefix = "ipcm-" + kind + "-" + std::to_string(creator) + "-";
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+    std::string name = entry.path().filename();
+    if (name.rfind(prefix, 0) == 0) names.push_back(name);
+  }
+  return names;
+}
+
+pid_t fork_lock_taker(const std::function<bool()>& take) {
+  pid_t pid = ::fork();
+  if (pid < 0) throw SystemError("fork", "lock taker");
+  if (pid > 0) return pid;
+  for (int attempt = 0; attempt < 10000; ++attempt) {
+    try {
+      if (take()) ::_exit(0);
+    } catch (const std::exception&) {
+      // Not there yet (a name not made, a header not built): try again.
+    }
+    ::usleep(1000);
+  }
+  ::_exit(1);
+}
+
 bool has_children() {
   int status;
   pid_t pid = ::waitpid(-1, &status, WNOHANG);

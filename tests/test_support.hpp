@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -36,6 +37,14 @@ int open_fd_count();
 std::string leftover_files();
 std::string leftover_shared_memory();  // this process's names in /dev/shm
 bool has_children();
+
+// The shared-memory names that begin "ipcm-<kind>-<creator>-": those a process's links made.
+std::vector<std::string> shared_memory_names_of(const std::string& kind, pid_t creator);
+
+// Forks a child that calls `take` every millisecond until it returns true, then ends at once
+// (_exit(0)) holding whatever it took, as a process killed inside a call would; it ends
+// with status 1 if `take` has not succeeded within 10 s. The caller reaps it.
+pid_t fork_lock_taker(const std::function<bool()>& take);
 
 // Runs a spec that should fail and returns the RunFailure's message ("(no failure)" if it
 // did not fail).

@@ -3,8 +3,8 @@
 // DictHost, which owns the map and every name), and each client opens it from an address.
 //   dict-local   a plain unordered_map, used by one client with no lock
 //   dict-locked  unordered_map + std::shared_mutex shared by threads
-//   dict-shm     a Boost.Interprocess unordered map in managed shared memory behind an
-//                interprocess_sharable_mutex, used in place
+//   dict-shm     a Boost.Interprocess unordered map in managed shared memory behind a
+//                robust process-shared mutex, used in place
 // The fourth variant, dict-manager-<transport> (a server owns the map and answers requests
 // over any transport, Python's Manager mechanism), runs server threads, so it lives in the
 // harness (harness/dict_manager.cpp).

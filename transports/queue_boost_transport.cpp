@@ -1,5 +1,7 @@
 // Boost.Interprocess message_queue: fixed-size slots in shared memory behind a process-shared
 // mutex and condition variables; what a C++ program reaches for as "a multiprocessing Queue".
+// Its mutex is not robust: each endpoint watches both queues' locks, so that the watchdog
+// can release one a dead process left held (queue_boost_lock.hpp says why not otherwise).
 #include <fmt/core.h>
 #include <unistd.h>
 
@@ -14,8 +16,10 @@
 #include "transports/errors.hpp"
 #include "transports/interrupt.hpp"
 #include "transports/named_resources.hpp"
-#include "transports/shm_create.hpp"
+#include "transports/queue_boost_lock.hpp"
 #include "transports/registry.hpp"
+#include "transports/shm_create.hpp"
+#include "transports/stranded_locks.hpp"
 
 namespace ipcmeter {
 namespace {
@@ -43,6 +47,14 @@ struct QueueNames : Link::Resource {
   std::unique_ptr<SharedMemoryName> b_to_a;
 };
 
+// A queue's lock, watched while the endpoint lives. Nothing on the hot path: the watch is a
+// table entry that only the watchdog reads, after the run's deadline.
+struct WatchedQueueLock {
+  explicit WatchedQueueLock(const std::string& name) : lock(name), watch(lock.mutex()) {}
+  MessageQueueLock lock;
+  WatchedLock watch;
+};
+
 boost::posix_time::ptime deadline() {
   return boost::posix_time::microsec_clock::universal_time() + kWakeCheck;
 }
@@ -54,12 +66,16 @@ class BoostQueueEndpoint final : public Endpoint {
     Address address = Address::parse(text);
     wait_ = address.wait();
     std::string base = address.field("name");
+    std::string out_name = base + (side == Side::a ? "-ab" : "-ba");
+    std::string in_name = base + (side == Side::a ? "-ba" : "-ab");
     try {
-      out_.emplace(bip::open_only, (base + (side == Side::a ? "-ab" : "-ba")).c_str());
-      in_.emplace(bip::open_only, (base + (side == Side::a ? "-ba" : "-ab")).c_str());
+      out_.emplace(bip::open_only, out_name.c_str());
+      in_.emplace(bip::open_only, in_name.c_str());
     } catch (const bip::interprocess_exception& error) {
       throw std::runtime_error(fmt::format("queue-boost: cannot open {}: {}", text, error.what()));
     }
+    out_lock_.emplace(out_name);
+    in_lock_.emplace(in_name);
   }
   ~BoostQueueEndpoint() override { send_close_marker(); }
 
@@ -182,6 +198,8 @@ class BoostQueueEndpoint final : public Endpoint {
   unsigned polls_ = 0;           // looks since the last liveness check
   std::optional<bip::message_queue> out_;
   std::optional<bip::message_queue> in_;
+  std::optional<WatchedQueueLock> out_lock_;
+  std::optional<WatchedQueueLock> in_lock_;
   bool closed_ = false;
 };
 
