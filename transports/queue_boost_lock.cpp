@@ -1,6 +1,8 @@
 // Finding a message_queue's lock in its header, as message_queue itself does.
 #include "transports/queue_boost_lock.hpp"
 
+#include <fmt/core.h>
+
 #include <boost/interprocess/ipc/message_queue.hpp>
 #include <boost/interprocess/shared_memory_object.hpp>
 #include <stdexcept>
@@ -48,13 +50,15 @@ MessageQueueLock::MessageQueueLock(const std::string& name) {
     region_ = bip::mapped_region(object, bip::read_write, 0,
                                  QueueSegment::ManagedOpenOrCreateUserOffset + sizeof(QueueHeader));
   } catch (const bip::interprocess_exception& error) {
-    throw std::runtime_error("queue-boost: cannot map the header of " + name + ": " + error.what());
+    throw std::runtime_error(
+        fmt::format("queue-boost: cannot map the header of {}: {}", name, error.what()));
   }
   auto* header = reinterpret_cast<QueueHeader*>(static_cast<char*>(region_.get_address()) +
                                                 QueueSegment::ManagedOpenOrCreateUserOffset);
   mutex_ = reinterpret_cast<pthread_mutex_t*>(&header->m_mutex.internal_mutex());
   if (mutex_->__data.__kind != boost_mutex_kind())
-    throw std::runtime_error("queue-boost: " + name + " has no lock where Boost 1.74 puts it");
+    throw std::runtime_error(
+        fmt::format("queue-boost: {} has no lock where Boost 1.74 puts it", name));
 }
 
 }  // namespace ipcmeter
