@@ -365,6 +365,8 @@ MediumKind queue_manager_medium(const Transport& transport) {
   kind.summary = "Manager().Queue(maxsize=depth): server threads hold the queue, every put and "
                  "get a round trip over " + transport.name;
   kind.crosses_processes = transport.crosses_processes;
+  kind.crosses_hosts = transport.crosses_hosts;  // its clients reach the server as the transport does
+  kind.ranks_only = transport.ranks_only;
   kind.waits = transport.waits;
   kind.transport = transport.name;
   // Every client has a link of its own to the server and each message goes to one getter:
