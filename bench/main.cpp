@@ -17,6 +17,7 @@
 #include "harness/peer.hpp"
 #include "harness/placement.hpp"
 #include "harness/process_guard.hpp"
+#include "harness/ranks.hpp"
 #include "harness/workloads/workload.hpp"
 
 namespace {
@@ -33,16 +34,26 @@ void list_media(const char* title, const std::string& family) {
     if (kind.family == family) {
       std::string depth =
           kind.depth ? " (depth: default " + std::to_string(kind.depth->fallback) + ")" : "";
-      std::printf("  %-28s %s%s%s\n", kind.name.c_str(), kind.summary.c_str(),
-                  kind.crosses_processes ? "" : " (threads only)", depth.c_str());
+      std::printf("  %-28s %s%s%s%s\n", kind.name.c_str(), kind.summary.c_str(),
+                  kind.crosses_processes ? "" : " (threads only)",
+                  kind.ranks_only ? " (MPI ranks only)" : "", depth.c_str());
     }
 }
 
 void list_axes() {
   list_media("transports (for the link workloads):", "link");
   std::printf("placements:\n");
-  for (const auto& placement : ipcmeter::all_placements())
-    std::printf("  %s\n", placement.name.c_str());
+  for (const auto& placement : ipcmeter::all_placements()) {
+    std::string note;
+    if (placement.remote) {
+      std::string why = placement.remote->unavailable();
+      note = "peers on the other ranks of an mpirun, on whatever hosts it was given; over tcp, "
+             "zmq-tcp, mpi and what is served over them" +
+             (why.empty() ? "" : " (unavailable: " + why + ")");
+    }
+    std::printf("  %-7s %s\n", placement.name.c_str(), note.c_str());
+  }
+  std::printf("mpi: %s\n", ipcmeter::mpi_status().c_str());
   list_media("dictionaries (for the dict-* workloads):", "dict");
   std::printf("workloads:\n");
   int width = 0;
@@ -120,6 +131,8 @@ std::string flag_value(const std::vector<char*>& args, const std::string& flag) 
 int main(int argc, char** argv) {
   ipcmeter::run_peer_if_requested(argc, argv);
   try {
+    // Under mpirun, the ranks other than 0 serve as peers from here on and never return.
+    ipcmeter::RankSession ranks(argc, argv);
     ipcmeter::install_process_guard();
     ipcmeter::SuiteOptions options = ipcmeter::parse_suite_options(argc, argv);
     if (options.list) {
@@ -162,6 +175,8 @@ int main(int argc, char** argv) {
     ipcmeter::Progress::instance().finish();
     benchmark::Shutdown();
     std::vector<std::string> failures = reporter.failures();
+    // A lost rank ended the run: its one line is on stderr already.
+    if (!ipcmeter::RankSession::lost().empty()) return 1;
     if (failures.empty()) return 0;
     std::fprintf(stderr, "ipcmeter-bench: %zu benchmark(s) failed:\n", failures.size());
     for (const auto& failure : failures) std::fprintf(stderr, "  %s\n", failure.c_str());
