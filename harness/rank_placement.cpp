@@ -76,7 +76,8 @@ std::string hosts(int peers) {
   const auto& all = ranks::hosts();
   std::string text = all.empty() ? "?" : all.front();
   for (int i = 1; i <= peers; ++i)
-    text += "," + (i < static_cast<int>(all.size()) ? all[static_cast<std::size_t>(i)] : std::string("?"));
+    text += "," + (i < static_cast<int>(all.size()) ? all[static_cast<std::size_t>(i)]
+                                                    : std::string("?"));
   return text;
 }
 

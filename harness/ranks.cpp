@@ -78,7 +78,8 @@ std::string mpi_error_text(int code) {
 }
 
 void check(int code, const char* call) {
-  if (code != MPI_SUCCESS) throw std::runtime_error(std::string(call) + ": " + mpi_error_text(code));
+  if (code != MPI_SUCCESS)
+    throw std::runtime_error(std::string(call) + ": " + mpi_error_text(code));
 }
 
 void send_text(int to, int tag, const std::string& text) {
@@ -98,9 +99,7 @@ std::string receive_text(int from, int tag) {
   return text;
 }
 
-bool starts_with(const std::string& text, const char* prefix) {
-  return text.rfind(prefix, 0) == 0;
-}
+bool starts_with(const std::string& text, const char* prefix) { return text.rfind(prefix, 0) == 0; }
 
 std::string host_name() {
   char name[256] = {};
@@ -143,7 +142,8 @@ Fd connect_tcp(const std::string& address, int port) {
     pollfd entry{fd.get(), POLLOUT, 0};
     int ready;
     do {
-      ready = ::poll(&entry, 1, static_cast<int>(std::chrono::milliseconds(kConnectTimeout).count()));
+      ready =
+          ::poll(&entry, 1, static_cast<int>(std::chrono::milliseconds(kConnectTimeout).count()));
     } while (ready < 0 && errno == EINTR);
     if (ready == 0) throw SystemError("connect", name, ETIMEDOUT);
     int error = 0;
@@ -224,8 +224,10 @@ std::string flag_value(int argc, char** argv, const std::string& flag) {
   std::string value;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg.rfind(flag + "=", 0) == 0) value = arg.substr(flag.size() + 1);
-    else if (arg == flag && i + 1 < argc) value = argv[i + 1];
+    if (arg.rfind(flag + "=", 0) == 0)
+      value = arg.substr(flag.size() + 1);
+    else if (arg == flag && i + 1 < argc)
+      value = argv[i + 1];
   }
   return value;
 }
@@ -287,7 +289,9 @@ void accept_ranks(int listener, const std::string& where) {
     int flag = 0;
     MPI_Status status;
     check(MPI_Iprobe(MPI_ANY_SOURCE, kReplyTag, s.comm, &flag, &status), "MPI_Iprobe");
-    if (flag) throw std::runtime_error(receive_text(status.MPI_SOURCE, kReplyTag).substr(std::strlen(kReplyError) + 1));
+    if (flag)
+      throw std::runtime_error(
+          receive_text(status.MPI_SOURCE, kReplyTag).substr(std::strlen(kReplyError) + 1));
     if (std::chrono::steady_clock::now() > deadline) {
       std::string missing;
       for (int r = 1; r < s.size; ++r)
@@ -404,8 +408,9 @@ Fd connect_control(const std::string& job) {
       } catch (const std::exception& error) {
         control.reset();
         ring(s.links[0].get());
-        send_text(0, kReplyTag, std::string(kReplyError) + " " + who(s.rank) +
-                                    " cannot reach the leader: " + error.what());
+        send_text(0, kReplyTag,
+                  std::string(kReplyError) + " " + who(s.rank) +
+                      " cannot reach the leader: " + error.what());
       }
       continue;
     }
@@ -458,7 +463,8 @@ RankSession::RankSession(int argc, char** argv) {
   std::vector<char> all(sizeof mine * static_cast<std::size_t>(s.size));
   check(MPI_Allgather(mine, sizeof mine, MPI_CHAR, all.data(), sizeof mine, MPI_CHAR, s.comm),
         "MPI_Allgather");
-  for (int r = 0; r < s.size; ++r) s.hosts.emplace_back(&all[sizeof mine * static_cast<std::size_t>(r)]);
+  for (int r = 0; r < s.size; ++r)
+    s.hosts.emplace_back(&all[sizeof mine * static_cast<std::size_t>(r)]);
 
   // The leader listens at its address; every rank learns it and connects.
   char where[128] = {};
@@ -500,10 +506,10 @@ RankSession::RankSession(int argc, char** argv) {
     if (::send(s.links[0].get(), &rank, sizeof rank, MSG_NOSIGNAL) != sizeof rank)
       throw SystemError("send", "leader connection");
   } catch (const std::exception& failure) {
-    send_text(0, kReplyTag, std::string(kReplyError) + " " + who(s.rank) +
-                                " cannot reach the leader at " + address + ":" +
-                                std::to_string(port) + ": " + failure.what() + " (give " +
-                                kLeaderAddressFlag + "=IPv4 an address it can reach)");
+    send_text(0, kReplyTag,
+              std::string(kReplyError) + " " + who(s.rank) + " cannot reach the leader at " +
+                  address + ":" + std::to_string(port) + ": " + failure.what() + " (give " +
+                  kLeaderAddressFlag + "=IPv4 an address it can reach)");
     for (;;) ::pause();  // the leader says so and ends the job
   }
   serve_as_peer();
@@ -551,7 +557,8 @@ void send_job(int rank, const std::string& job) {
   if (std::string lost = RankSession::lost(); !lost.empty())
     throw std::runtime_error("no run on ranks after: " + lost);
   if (!ring(state().links[rank].get()))
-    throw std::runtime_error(mark_lost(who(rank) + " went away (its connection to the leader closed); the run stops"));
+    throw std::runtime_error(
+        mark_lost(who(rank) + " went away (its connection to the leader closed); the run stops"));
   send_text(rank, kJobTag, job);
 }
 
@@ -560,8 +567,10 @@ Ready wait_for_rank(int rank, std::chrono::milliseconds timeout, int also) {
   pollfd entries[2] = {{link, POLLIN | POLLRDHUP, 0}, {also, POLLIN, 0}};
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    int ready = ::poll(entries, also >= 0 ? 2 : 1, static_cast<int>(std::max<long>(left.count(), 0)));
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    int ready =
+        ::poll(entries, also >= 0 ? 2 : 1, static_cast<int>(std::max<long>(left.count(), 0)));
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) throw SystemError("poll", who(rank));
     if (ready == 0) return Ready::timeout;
@@ -570,7 +579,8 @@ Ready wait_for_rank(int rank, std::chrono::milliseconds timeout, int also) {
       if (::recv(link, &byte, 1, MSG_DONTWAIT) == 1) return Ready::reply;
     }
     if (entries[0].revents != 0)
-      throw std::runtime_error(mark_lost(who(rank) + " went away (its process ended or its host is unreachable); the run stops"));
+      throw std::runtime_error(mark_lost(
+          who(rank) + " went away (its process ended or its host is unreachable); the run stops"));
     if (also >= 0 && entries[1].revents != 0) return Ready::also;
   }
 }
@@ -588,10 +598,12 @@ Fd open_control(int rank) {
   if (ready == Ready::also) return accept_tcp(listener.get());
   if (ready == Ready::timeout)
     throw std::runtime_error(mark_lost(who(rank) + " did not connect to the leader within " +
-                                       std::to_string(kConnectTimeout.count()) + " s; the run stops"));
+                                       std::to_string(kConnectTimeout.count()) +
+                                       " s; the run stops"));
   std::string reply = receive_reply(rank);  // it could not connect, and says why
-  throw std::runtime_error(starts_with(reply, kReplyError) ? reply.substr(std::strlen(kReplyError) + 1)
-                                                           : who(rank) + " answered '" + reply + "'");
+  throw std::runtime_error(starts_with(reply, kReplyError)
+                               ? reply.substr(std::strlen(kReplyError) + 1)
+                               : who(rank) + " answered '" + reply + "'");
 }
 
 }  // namespace ranks

@@ -50,9 +50,9 @@ constexpr const char* kLeaderAddressFlag = "--leader-address";
 // For the rank placement (rank_placement.cpp), in the leader, once the session is open.
 namespace ranks {
 
-int size();                                   // ranks in the session; 0 without one
-const std::vector<std::string>& hosts();      // each rank's host name, by rank
-const std::string& leader_address();          // where the other ranks reach rank 0
+int size();                               // ranks in the session; 0 without one
+const std::vector<std::string>& hosts();  // each rank's host name, by rank
+const std::string& leader_address();      // where the other ranks reach rank 0
 // Sends rank `rank` a job (MPI carries it; a byte on the rank's TCP connection wakes it).
 void send_job(int rank, const std::string& job);
 // The rank's next reply, waiting at most `timeout` (also while the TCP listener `also`,

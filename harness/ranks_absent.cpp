@@ -18,8 +18,9 @@ RankSession::RankSession(int, char**) {
   const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
   if (!rank) rank = std::getenv("PMI_RANK");
   if (rank && std::atoi(rank) != 0) ::_exit(2);
-  throw UsageError("started under mpirun, but this build has no MPI (none was found at "
-                   "configure time): install libopenmpi-dev and rebuild");
+  throw UsageError(
+      "started under mpirun, but this build has no MPI (none was found at "
+      "configure time): install libopenmpi-dev and rebuild");
 }
 
 RankSession::~RankSession() = default;

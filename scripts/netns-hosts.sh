@@ -113,7 +113,7 @@ else
     --workloads=pingpong,stream --waits=block,spin --sizes=8,64,512,4K,32K,256K,1M \
     --benchmark_min_time=0.05 --benchmark_repetitions=3 --benchmark_filter='^(pingpong|stream)/' "$@" \
     --benchmark_out="$out/same-host.json" --benchmark_out_format=json >"$out/same-host.txt" 2>"$out/same-host.err" ||
-    { tail -5 "$out/same-host.err"; die "mpirun on one host failed"; }
+    { tail -n 5 "$out/same-host.err"; die "mpirun on one host failed"; }
   echo "netns-hosts: across $a and $b: tcp, zmq-tcp, mpi (about 1 minute)" >&2
 fi
 
@@ -129,7 +129,7 @@ ip netns exec $a unshare --uts sh -c "hostname $a && exec \"\$@\"" mpirun \
   >"$out/netns.txt" 2>"$out/netns.err"
 status=$?
 set -e
-[[ $status -eq 0 ]] || { tail -5 "$out/netns.txt" "$out/netns.err"; die "mpirun across $a and $b exited $status"; }
+[[ $status -eq 0 ]] || { tail -n 5 "$out/netns.txt" "$out/netns.err"; die "mpirun across $a and $b exited $status"; }
 
 if [[ $check -eq 1 ]]; then
   # Every transport crossed: the names record both hosts, and nothing failed.

@@ -1,9 +1,10 @@
 // Peers on MPI ranks (placement:rank): these run under mpirun, in the CTest entries that
 // tests/CMakeLists.txt adds when MPI is found; without mpirun they skip.
+#include "harness/ranks.hpp"
+
 #include <unistd.h>
 
 #include "harness/placement.hpp"
-#include "harness/ranks.hpp"
 #include "harness/run.hpp"
 #include "tests/test_support.hpp"
 
@@ -37,24 +38,28 @@ TEST_F(Ranks, TooFewRanksIsListedAsUnsupported) {
     spec.validate();
     FAIL() << "accepted 4 producers on " << launched_ranks() << " ranks";
   } catch (const Unsupported& reason) {
-    EXPECT_NE(std::string(reason.what()).find("4 peers need 5 ranks"), std::string::npos) << reason.what();
+    EXPECT_NE(std::string(reason.what()).find("4 peers need 5 ranks"), std::string::npos)
+        << reason.what();
   }
 }
 
 TEST_F(Ranks, OnlyMediaThatCrossHostsRunOnRanks) {
   SKIP_WITHOUT_RANKS();
-  EXPECT_NE(testing::usage_error_of(testing::spec_of("pingpong", "unix-stream", "rank", {{"size", 64}}, 10))
+  EXPECT_NE(testing::usage_error_of(
+                testing::spec_of("pingpong", "unix-stream", "rank", {{"size", 64}}, 10))
                 .find("does not cross hosts"),
             std::string::npos);
-  EXPECT_EQ(testing::usage_error_of(testing::spec_of("dict-get", "dict-manager-tcp", "rank", {}, 10)),
-            "(accepted)");
+  EXPECT_EQ(
+      testing::usage_error_of(testing::spec_of("dict-get", "dict-manager-tcp", "rank", {}, 10)),
+      "(accepted)");
 }
 
 TEST_F(Ranks, ManagerServesOverMpi) {
   SKIP_WITHOUT_RANKS();
   // The queue manager's server threads and the leader's own client use the mpi link from
   // several threads of rank 0 at once (MPI_THREAD_MULTIPLE), the client on rank 1.
-  RunResult result = run(testing::spec_of("pingpong", "queue-manager-mpi", "rank", {{"size", 64}}, 50));
+  RunResult result =
+      run(testing::spec_of("pingpong", "queue-manager-mpi", "rank", {{"size", 64}}, 50));
   EXPECT_EQ(result.iterations, 50u);
 }
 
@@ -63,7 +68,8 @@ TEST_F(Ranks, ManagerServesOverMpi) {
 // below is reached unless mpirun lets this process live.
 TEST_F(Ranks, DeadRankEndsTheRun) {
   SKIP_WITHOUT_RANKS();
-  if (!::getenv("IPCMETER_RANK_DEATH")) GTEST_SKIP() << "kills a rank: run by the mpi_rank_death entry only";
+  if (!::getenv("IPCMETER_RANK_DEATH"))
+    GTEST_SKIP() << "kills a rank: run by the mpi_rank_death entry only";
   RunSpec spec = testing::spec_of("stream", "tcp", "rank", {{"size", 64}}, 1'000'000);
   spec.fault = Fault::crash;
   spec.fault_after = 100;

@@ -3,13 +3,13 @@
 //
 // A link has tags of its own, one per direction and one for its hello, so a message left over
 // from a failed run can never be taken by a later run, and the two sides of a link within one
-// rank (a manager's server thread and the leader's own client) never take each other's. Side b says hello to the leader's rank when it
-// opens; side a opens by collecting a hello from each of its peers, as a TCP listener accepts
-// a connection from each, and so learns their ranks. Sends are MPI_Isend and receives a
-// matched probe (MPI_Improbe) then MPI_Mrecv, because the blocking MPI_Send and MPI_Recv can
-// neither be woken by the watchdog nor notice that the other side has gone: the loops below
-// do what those calls do inside Open MPI (poll its progress engine) and look at the watchdog's
-// flag and the other side's liveness between polls.
+// rank (a manager's server thread and the leader's own client) never take each other's. Side b says
+// hello to the leader's rank when it opens; side a opens by collecting a hello from each of its
+// peers, as a TCP listener accepts a connection from each, and so learns their ranks. Sends are
+// MPI_Isend and receives a matched probe (MPI_Improbe) then MPI_Mrecv, because the blocking
+// MPI_Send and MPI_Recv can neither be woken by the watchdog nor notice that the other side has
+// gone: the loops below do what those calls do inside Open MPI (poll its progress engine) and look
+// at the watchdog's flag and the other side's liveness between polls.
 #include <mpi.h>
 #include <sched.h>
 
@@ -49,8 +49,9 @@ void require_mpi() {
   MPI_Initialized(&initialized);
   MPI_Finalized(&finalized);
   if (!initialized || finalized)
-    throw UsageError("mpi: MPI is not running: start the suite under mpirun and place the peer "
-                     "on a rank (placement:rank)");
+    throw UsageError(
+        "mpi: MPI is not running: start the suite under mpirun and place the peer "
+        "on a rank (placement:rank)");
 }
 
 // The first of a link's fresh tags (a to b, b to a, hello), wrapping below the library's
@@ -125,8 +126,8 @@ class MpiEndpoint final : public Endpoint {
         wait_, timeout,
         [&] {
           int flag = 0;
-          check(MPI_Iprobe(source_, receive_tag_, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE), "MPI_Iprobe",
-                name_);
+          check(MPI_Iprobe(source_, receive_tag_, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE),
+                "MPI_Iprobe", name_);
           if (interrupt_requested()) throw_if_interrupted("mpi poll");
           return flag != 0 || (++looks % kPollsPerLivenessCheck == 0 && other_side_.gone());
         },
@@ -198,19 +199,20 @@ Link create_mpi(const TransportOptions& options) {
   require_mpi();
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  std::string address = format_address(
-      "mpi", {{"leader", std::to_string(rank)},
-              {"tag", std::to_string(next_tag())},
-              {"senders", std::to_string(options.senders)},
-              {"wait", wait_name(options.wait)}});
+  std::string address = format_address("mpi", {{"leader", std::to_string(rank)},
+                                               {"tag", std::to_string(next_tag())},
+                                               {"senders", std::to_string(options.senders)},
+                                               {"wait", wait_name(options.wait)}});
   return Link(address, {}, {});
 }
 
 Transport mpi_transport() {
-  Transport transport{"mpi", "mpi",
+  Transport transport{"mpi",
+                      "mpi",
                       "MPI point-to-point (MPI_Isend, MPI_Improbe + MPI_Mrecv) between ranks: "
                       "shared memory on one host, TCP between hosts",
-                      true, create_mpi,
+                      true,
+                      create_mpi,
                       [](const std::string& address, Side side, Liveness other_side) {
                         require_mpi();
                         return std::make_unique<MpiEndpoint>(address, side, std::move(other_side));
