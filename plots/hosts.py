@@ -40,11 +40,21 @@ def find(results, workload, transport, placement, wait, size) -> Optional[sm.Res
     return None
 
 
-def series(results, workload, transport, placement, wait, key) -> Tuple[List[int], List[float]]:
-    points = sorted((r.size, r.values[key]) for r in results
-                    if r.workload == workload and r.fields.get("transport") == transport
-                    and r.fields.get("placement") == placement and r.fields.get("wait") == wait and key in r.values)
-    return [s for s, _ in points], [v for _, v in points]
+def series(results, workload, transport, placement, wait, key):
+    """[(size, median, lowest sample, highest sample)] of one line, by size."""
+    return sorted((r.size, r.values[key], min(r.samples.get(key, [r.values[key]])),
+                   max(r.samples.get(key, [r.values[key]]))) for r in results
+                  if r.workload == workload and r.fields.get("transport") == transport
+                  and r.fields.get("placement") == placement and r.fields.get("wait") == wait and key in r.values)
+
+
+def draw_line(ax, points, scale, **style):
+    """The medians joined, each with a bar from its lowest to its highest sample (as in the
+    main report): a long bar is a spread the machine put there, not the transport."""
+    xs = [p[0] for p in points]
+    ax.vlines(xs, [p[2] * scale for p in points], [p[3] * scale for p in points],
+              color=style["color"], alpha=0.45, linewidth=2)
+    ax.plot(xs, [p[1] * scale for p in points], marker="o", ms=4, **style)
 
 
 def rtt_us(r: Optional[sm.Result]) -> Optional[float]:
@@ -80,7 +90,7 @@ def anchors_figure(plt, results):
     """Two columns (mpi beside shm-spsc, spinning; tcp beside zmq-tcp, blocking), two rows
     (round trip, throughput)."""
     fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), squeeze=False)
-    xs = sorted({r.size for r in results})
+    xs = sorted({r.size for r in results if r.fields.get("placement") == "rank"}) or sorted({r.size for r in results})
     drawn = False
     for c, (t1, p1, t2, p2, wait) in enumerate(PAIRS):
         for row, (workload, key, scale, ylabel) in enumerate(
@@ -88,11 +98,11 @@ def anchors_figure(plt, results):
                  ("stream", "bytes_per_second", 1e-6, "stream throughput (MB/s)")]):
             ax = axes[row][c]
             for transport, placement in ((t1, p1), (t2, p2)):
-                sx, sy = series(results, workload, transport, placement, wait, key)
-                if sx:
+                # Only the sizes measured between ranks (not the 8-byte comparison shm-spsc also has).
+                points = [p for p in series(results, workload, transport, placement, wait, key) if p[0] in xs]
+                if points:
                     drawn = True
-                    ax.plot(sx, [v * scale for v in sy], marker="o", ms=4, color=COLOURS[transport],
-                            label=f"{transport} ({placement})")
+                    draw_line(ax, points, scale, color=COLOURS[transport], label=f"{transport} ({placement})")
             axes_style(ax, xs, ylabel, f"{t1} beside {t2}, wait:{wait}")
             ax.legend(fontsize=8)
     fig.suptitle(f"One host ({hosts_of(results)}): the crossing transports beside the suite's anchors")
@@ -111,11 +121,10 @@ def netns_figure(plt, results):
         ax = axes[0][c]
         for transport in CROSSING:
             for wait, ls in WAIT_LINES.items():
-                sx, sy = series(results, workload, transport, "rank", wait, key)
-                if sx:
+                points = series(results, workload, transport, "rank", wait, key)
+                if points:
                     drawn = True
-                    ax.plot(sx, [v * scale for v in sy], ls=ls, marker="o", ms=4, color=COLOURS[transport],
-                            label=f"{transport} wait:{wait}")
+                    draw_line(ax, points, scale, ls=ls, color=COLOURS[transport], label=f"{transport} wait:{wait}")
         axes_style(ax, xs, ylabel, f"{workload}, leader and peer on {hosts_of(results)}")
         ax.legend(fontsize=8)
     fig.suptitle("Across two network namespaces (a veth pair): tcp, zmq-tcp and mpi (Open MPI over TCP)")
