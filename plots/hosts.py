@@ -74,9 +74,13 @@ def hosts_of(results) -> str:
 
 
 def axes_style(ax, xs, ylabel, title):
-    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
+    # 1, 2, 5 in every decade, labelled: a panel spanning less than a decade stays readable.
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.xaxis.set_major_locator(FixedLocator(xs))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: sm.fmt_size(int(round(x)))))
     ax.xaxis.set_minor_locator(NullLocator())
