@@ -9,6 +9,8 @@
 
 #include <zmq.h>
 
+#include "harness/ranks.hpp"
+
 #include <boost/version.hpp>
 #include <zmq.hpp>
 #include <fstream>
@@ -57,6 +59,8 @@ void add_run_context(const SuiteOptions& options) {
   benchmark::AddCustomContext("zeromq", fmt::format("{}.{}.{}", major, minor, patch));
   benchmark::AddCustomContext("cppzmq", fmt::format("{}.{}.{}", CPPZMQ_VERSION_MAJOR,
                                                     CPPZMQ_VERSION_MINOR, CPPZMQ_VERSION_PATCH));
+  // Built with MPI or not, and this launch's ranks and hosts (by rank, the leader's first).
+  benchmark::AddCustomContext("mpi", mpi_status());
   // What the counters mean, so the JSON explains itself.
   benchmark::AddCustomContext(
       "ipcmeter_counters",

@@ -20,6 +20,7 @@
 #include "harness/peer.hpp"
 #include "harness/placement.hpp"
 #include "harness/process_guard.hpp"
+#include "harness/ranks.hpp"
 #include "harness/workloads/workload.hpp"
 #include "transports/leftovers.hpp"
 
@@ -37,15 +38,26 @@ void list_media(const char* title, const std::string& family) {
     if (kind.family == family) {
       std::string depth =
           kind.depth ? fmt::format(" (depth: default {})", kind.depth->fallback) : "";
-      fmt::print("  {:<28} {}{}{}\n", kind.name, kind.summary,
-                 kind.crosses_processes ? "" : " (threads only)", depth);
+      fmt::print("  {:<28} {}{}{}{}\n", kind.name, kind.summary,
+                 kind.crosses_processes ? "" : " (threads only)",
+                 kind.ranks_only ? " (MPI ranks only)" : "", depth);
     }
 }
 
 void list_axes() {
   list_media("transports (for the link workloads):", "link");
   fmt::print("placements:\n");
-  for (const auto& placement : ipcmeter::all_placements()) fmt::print("  {}\n", placement.name);
+  for (const auto& placement : ipcmeter::all_placements()) {
+    std::string note;
+    if (placement.remote) {
+      std::string why = placement.remote->unavailable();
+      note = fmt::format("peers on the other ranks of an mpirun, on whatever hosts it was given; "
+                         "over tcp, zmq-tcp, mpi and what is served over them{}",
+                         why.empty() ? "" : fmt::format(" (unavailable: {})", why));
+    }
+    fmt::print("  {:<7} {}\n", placement.name, note);
+  }
+  fmt::print("mpi: {}\n", ipcmeter::mpi_status());
   list_media("dictionaries (for the dict-* workloads):", "dict");
   fmt::print("workloads:\n");
   std::size_t width = 0;
@@ -128,6 +140,8 @@ std::string flag_value(const std::vector<char*>& args, const std::string& flag) 
 int main(int argc, char** argv) {
   ipcmeter::run_peer_if_requested(argc, argv);
   try {
+    // Under mpirun, the ranks other than 0 serve as peers from here on and never return.
+    ipcmeter::RankSession ranks(argc, argv);
     ipcmeter::install_process_guard();
     ipcmeter::SuiteOptions options = ipcmeter::parse_suite_options(argc, argv);
     if (options.list) {
@@ -182,6 +196,8 @@ int main(int argc, char** argv) {
     ipcmeter::Progress::instance().finish();
     benchmark::Shutdown();
     std::vector<std::string> failures = reporter.failures();
+    // A lost rank ended the run: its one line is on stderr already.
+    if (!ipcmeter::RankSession::lost().empty()) return 1;
     if (failures.empty()) return 0;
     fmt::print(stderr, "ipcmeter-bench: {} benchmark(s) failed:\n", failures.size());
     for (const auto& failure : failures) fmt::print(stderr, "  {}\n", failure);

@@ -12,6 +12,7 @@
 #include "harness/message.hpp"
 #include "harness/placement.hpp"
 #include "harness/watchdog.hpp"
+#include "harness/ranks.hpp"
 #include "harness/workloads/workload.hpp"
 #include "transports/errors.hpp"
 
@@ -62,7 +63,13 @@ const Flag kFlags[] = {
                           "--transports: the managers over those)",
                           fmt::join(kQuickDicts, ", "));
      }},
-    {"--placements", "a,b", [] { return std::string("default: all (thread, fork, spawn)"); }},
+    {"--placements", "a,b", [] {
+       return std::string("default: all available (thread, fork, spawn; rank under mpirun)");
+     }},
+    {kLeaderAddressFlag, "IPv4", [] {
+       return std::string("under mpirun: where ranks on other hosts reach the leader (default: the "
+                          "source address of the route to the first other rank's host)");
+     }},
     {"--sizes", "8,64,4K,1M", [] { return std::string("message sizes, 8 B to 64 MiB (the size: segment)"); }},
     {"--producers", "1,2,4", [] { return std::string("fan-in producers (the producers: segment)"); }},
     {"--clients", "1,2,4", [] { return std::string("dictionary clients (the clients: segment)"); }},
@@ -238,10 +245,13 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
   }
   options.dicts = names_from(given, "--dicts", default_dicts,
                              [](const std::string& name) { find_medium(name, "dict"); });
-  std::vector<std::string> placements;
-  for (const auto& placement : all_placements()) placements.push_back(placement.name);
-  options.placements = names_from(given, "--placements", placements,
-                                  [](const std::string& name) { find_placement(name); });
+  options.placements =
+      names_from(given, "--placements", available_placement_names(), [](const std::string& name) {
+        const Placement& placement = find_placement(name);
+        if (placement.remote)
+          if (std::string why = placement.remote->unavailable(); !why.empty())
+            throw UsageError("placement " + name + ": " + why);
+      });
 
   if (auto it = given.find("--sizes"); it != given.end())
     for (const auto& item : split_list(it->second, "--sizes"))

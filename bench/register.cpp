@@ -239,9 +239,13 @@ class Matrix {
 
   void add_startups() {
     for (const auto& placement : options_.placements) {
-      RunSpec spec = base_spec("pingpong", "pipe", placement, WaitStrategy::block);
+      // A rank is reached over the network: its start-up is measured over tcp.
+      const RemotePeers* remote = find_placement(placement).remote;
+      std::string transport = remote ? "tcp" : "pipe";
+      RunSpec spec = base_spec("pingpong", transport, placement, WaitStrategy::block);
       spec.count = 1;
-      enlist(fmt::format("startup/transport:pipe/placement:{}", placement), Timer::real,
+      std::string hosts = remote ? fmt::format("/hosts:{}", remote->hosts(1)) : "";
+      enlist(fmt::format("startup/transport:{}/placement:{}{}", transport, placement, hosts), Timer::real,
              benchmark::kMicrosecond, 0,
              [spec](benchmark::State& state) { run_startup(state, spec); });
     }

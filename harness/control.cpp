@@ -1,4 +1,5 @@
-// Fixed-size control packets over a seqpacket socketpair.
+// Fixed-size control packets over a seqpacket socketpair, or over a TCP connection to a peer
+// on another host (a stream: a packet may be sent and received in pieces).
 #include "harness/control.hpp"
 
 #include <fmt/core.h>
@@ -59,8 +60,12 @@ void ControlChannel::send(const ControlMessage& message) {
   }
   packet.text_size = static_cast<std::uint32_t>(std::min(message.text.size(), sizeof packet.text));
   std::memcpy(packet.text, message.text.data(), packet.text_size);
+  const char* bytes = reinterpret_cast<const char*>(&packet);
+  std::size_t sent = 0;
   for (;;) {
-    if (::send(fd_.get(), &packet, sizeof packet, MSG_NOSIGNAL) == sizeof packet) return;
+    ssize_t n = ::send(fd_.get(), bytes + sent, sizeof packet - sent, MSG_NOSIGNAL);
+    if (n > 0 && (sent += static_cast<std::size_t>(n)) == sizeof packet) return;
+    if (n > 0) continue;
     if (errno == EINTR) {
       throw_if_interrupted("control send");
       continue;
@@ -72,12 +77,25 @@ void ControlChannel::send(const ControlMessage& message) {
 
 std::optional<ControlMessage> ControlChannel::receive_with(int flags) {
   Packet packet{};
-  for (;;) {
-    ssize_t n = ::recv(fd_.get(), &packet, sizeof packet, flags);
-    if (n == sizeof packet) break;
-    if (n == 0) return std::nullopt;
-    if (n > 0) throw IntegrityError("short control packet");
-    if (errno == EAGAIN && (flags & MSG_DONTWAIT)) return std::nullopt;
+  char* bytes = reinterpret_cast<char*>(&packet);
+  // Over a stream a poll takes a packet only once all of it is there.
+  if (flags & MSG_DONTWAIT) {
+    ssize_t n = ::recv(fd_.get(), bytes, sizeof packet, MSG_DONTWAIT | MSG_PEEK);
+    if (n >= 0 && n < static_cast<ssize_t>(sizeof packet)) return std::nullopt;
+    if (n < 0 && errno != EINTR) {
+      if (errno == EAGAIN || errno == ECONNRESET) return std::nullopt;
+      throw SystemError("recv", "control channel");
+    }
+  }
+  std::size_t got = 0;
+  while (got < sizeof packet) {
+    ssize_t n = ::recv(fd_.get(), bytes + got, sizeof packet - got, flags & ~MSG_DONTWAIT);
+    if (n > 0) {
+      got += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n == 0 && got == 0) return std::nullopt;
+    if (n == 0) throw IntegrityError("short control packet");
     if (errno == ECONNRESET) return std::nullopt;
     if (errno != EINTR) throw SystemError("recv", "control channel");
     throw_if_interrupted("control receive");

@@ -131,6 +131,8 @@ MediumKind dict_manager_medium(const Transport& transport) {
   kind.summary =
       fmt::format("server threads own the map and answer requests over {}", transport.name);
   kind.crosses_processes = transport.crosses_processes;
+  kind.crosses_hosts = transport.crosses_hosts;  // its clients reach the server as the transport does
+  kind.ranks_only = transport.ranks_only;
   kind.waits = transport.waits;
   kind.transport = transport.name;
   std::string name = transport.name;

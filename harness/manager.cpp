@@ -23,6 +23,7 @@ TransportOptions link_options(const MediumOptions& options, std::size_t max_mess
   link.max_message_size = max_message;
   link.wait = options.wait;
   link.first_sender = Side::b;  // the client asks, the server answers
+  link.host = options.host;
   return link;
 }
 

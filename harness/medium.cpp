@@ -47,6 +47,7 @@ class LinkHost final : public MediumHost {
     link.wait = options.wait;
     link.capacity = options.capacity;
     link.senders = options.peers;
+    link.host = options.host;
     return link;
   }
   const Transport& transport_;
@@ -86,6 +87,8 @@ MediumKind link_medium(const Transport& transport) {
   kind.family = "link";
   kind.summary = transport.summary;
   kind.crosses_processes = transport.crosses_processes;
+  kind.crosses_hosts = transport.crosses_hosts;
+  kind.ranks_only = transport.ranks_only;
   kind.waits = transport.waits;
   kind.transport = transport.name;
   kind.alternating_only = transport.alternating_only;

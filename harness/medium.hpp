@@ -29,6 +29,9 @@ struct MediumOptions {
   WaitStrategy wait = WaitStrategy::block;
   std::size_t capacity = 0;  // messages a queue holds; 0: the medium's own default
   std::size_t keys = 1024;   // how many keys a dictionary is sized for
+  // Where a network transport listens so that the peers reach it (TransportOptions::host):
+  // empty, loopback; the leader's address when the placement may put peers on other hosts.
+  std::string host;
 };
 
 // A side's hold on the medium: an endpoint of a link, or a dictionary client.
@@ -86,6 +89,10 @@ struct MediumKind {
   std::string family;   // "link" or "dict"
   std::string summary;  // one line for --list
   bool crosses_processes = true;
+  // The transport's own flags (transport.hpp): whether its sides may be on two hosts, and
+  // whether they must be MPI ranks; a map in this process or in shared memory crosses none.
+  bool crosses_hosts = false;
+  bool ranks_only = false;
   std::vector<WaitStrategy> waits = {WaitStrategy::block};
   // How many peers may share it, and why no more (dict-local has no lock: one client).
   int max_peers = 64;

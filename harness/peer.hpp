@@ -22,6 +22,9 @@ struct PeerSpec {
   int control_fd = -1;             // spawn: the inherited control fd
   int parent_pid = 0;              // spawn: exit at once if the parent is already gone
   std::vector<int> inherited_fds;  // closed as soon as the medium is open
+  // A rank's peer loop runs one peer after another in the rank's own process: a fault's
+  // "exit" then leaves the run (as a thread's does), not the process. Not on the command line.
+  bool keep_process = false;
 
   // The command line of a spawned peer (after the role flag), and back; from_args checks
   // every value as the leader's flags are checked.
@@ -38,6 +41,8 @@ constexpr int kPeerDone = 0;
 constexpr int kPeerFailed = 1;
 constexpr int kPeerOrphaned = 2;
 constexpr int kPeerFaultExit = 3;
+// A peer on another rank that did not report its end in time: the leader cannot reap it.
+constexpr int kPeerLost = 4;
 
 int run_peer(const PeerSpec& spec, Fd control);
 

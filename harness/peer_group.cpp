@@ -30,7 +30,9 @@ void release(ControlChannel& control) noexcept {
 PeerGroup::PeerGroup(const Placement& placement, int peers) : placement_(placement) {
   slots_.reserve(static_cast<std::size_t>(peers));
   for (int i = 0; i < peers; ++i) {
-    auto [harness_end, peer_end] = make_control_pair();
+    // A peer on another host gets its control channel from its placement (a TCP connection).
+    auto [harness_end, peer_end] =
+        placement.remote ? placement.remote->make_control(i) : make_control_pair();
     harness_fds_.push_back(harness_end.get());
     slots_.emplace_back(std::move(harness_end));
     peer_ends_.push_back(std::move(peer_end));

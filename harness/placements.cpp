@@ -1,5 +1,6 @@
 // The placement registry.
-#include <fmt/core.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <string.h>
 
 #include "harness/placement.hpp"
@@ -8,18 +9,37 @@
 namespace ipcmeter {
 
 const std::vector<Placement>& all_placements() {
-  static const std::vector<Placement> placements = {
-      {"thread", false, start_thread_peer},
-      {"fork", true, start_fork_peer},
-      {"spawn", true, start_spawn_peer},
-  };
+  static const std::vector<Placement> placements = [] {
+    std::vector<Placement> list = {
+        {"thread", false, start_thread_peer},
+        {"fork", true, start_fork_peer},
+        {"spawn", true, start_spawn_peer},
+    };
+    // The one optional placement, built only with MPI (CMake picks the file that defines it).
+    if (const Placement* rank = rank_placement()) list.push_back(*rank);
+    return list;
+  }();
   return placements;
 }
 
-const Placement& find_placement(const std::string& name) {
+const Placement* find_placement_or_null(const std::string& name) {
   for (const auto& placement : all_placements())
-    if (placement.name == name) return placement;
-  throw UsageError(fmt::format("unknown placement '{}' (known: thread, fork, spawn)", name));
+    if (placement.name == name) return &placement;
+  return nullptr;
+}
+
+const Placement& find_placement(const std::string& name) {
+  if (const Placement* placement = find_placement_or_null(name)) return *placement;
+  std::vector<std::string> known;
+  for (const auto& placement : all_placements()) known.push_back(placement.name);
+  throw UsageError(fmt::format("unknown placement '{}' (known: {})", name, fmt::join(known, ", ")));
+}
+
+std::vector<std::string> available_placement_names() {
+  std::vector<std::string> names;
+  for (const auto& placement : all_placements())
+    if (!placement.remote || placement.remote->unavailable().empty()) names.push_back(placement.name);
+  return names;
 }
 
 std::string describe_peer_end(int code) {
@@ -28,8 +48,8 @@ std::string describe_peer_end(int code) {
       case kPeerDone: return "peer finished";
       case kPeerFailed: return "peer failed";
       case kPeerOrphaned: return "peer saw the harness go away";
-      default:
-        return fmt::format("peer exited with status {} without reporting", code);
+      case kPeerLost: return "peer's rank never said how its run ended (hung, or its host unreachable)";
+      default: return fmt::format("peer exited with status {} without reporting", code);
     }
   }
   const char* name = ::sigabbrev_np(-code);

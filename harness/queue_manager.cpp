@@ -373,6 +373,8 @@ MediumKind queue_manager_medium(const Transport& transport) {
       "trip over {}",
       transport.name);
   kind.crosses_processes = transport.crosses_processes;
+  kind.crosses_hosts = transport.crosses_hosts;  // its clients reach the server as the transport does
+  kind.ranks_only = transport.ranks_only;
   kind.waits = transport.waits;
   kind.transport = transport.name;
   // Every client has a link of its own to the server and each message goes to one getter:

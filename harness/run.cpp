@@ -81,10 +81,16 @@ namespace {
 
 // "transport:pipe placement:fork wait:block size:64", joined by `separator`.
 std::string segments_text(const RunSpec& spec, char separator) {
-  std::string text = fmt::format("transport:{1}{0}placement:{2}{0}wait:{3}", separator,
-                                 spec.transport, spec.placement, wait_name(spec.wait));
+  std::string text = fmt::format("transport:{}{}placement:{}", spec.transport, separator,
+                                 spec.placement);
+  const Workload* work = Registry<Workload>::find(spec.workload);
+  // Peers that may be on other hosts: which hosts, the leader's first ("hosts:a,b").
+  const Placement* where = find_placement_or_null(spec.placement);
+  if (where && where->remote && work && where->remote->unavailable().empty())
+    text += fmt::format("{}hosts:{}", separator, where->remote->hosts(spec.peer_count()));
+  text += fmt::format("{}wait:{}", separator, wait_name(spec.wait));
   auto out = std::back_inserter(text);
-  if (const Workload* work = Registry<Workload>::find(spec.workload))
+  if (work)
     for (const auto& segment : work->segments)
       fmt::format_to(out, "{}{}:{}", separator, segment.key, spec.param(segment.key));
   // A queue's depth, the medium's own segment, follows the workload's.
@@ -148,6 +154,13 @@ void validate_fit(const RunSpec& spec, const Workload& work, const MediumKind& k
   std::string medium = fmt::format("{}{}", kind.family == "link" ? "transport " : "", kind.name);
   if (where.separate_process && !kind.crosses_processes)
     throw UsageError(fmt::format("{} works between threads only, not {}", medium, spec.placement));
+  if (kind.ranks_only && !where.remote)
+    throw UsageError(fmt::format(
+        "{} works between MPI ranks only (placement rank, under mpirun), not {}", medium,
+        spec.placement));
+  if (where.remote && !kind.crosses_hosts)
+    throw UsageError(fmt::format("{} does not cross hosts: placement {} takes tcp, zmq-tcp, mpi "
+                                 "and what is served over them", medium, spec.placement));
   if (std::find(kind.waits.begin(), kind.waits.end(), spec.wait) == kind.waits.end())
     throw UsageError(fmt::format("{} has no wait strategy {}", medium, wait_name(spec.wait)));
   if (spec.peer_count() > kind.max_peers) throw UsageError(kind.max_peers_reason);
@@ -168,6 +181,9 @@ std::string RunSpec::name() const {
 
 void RunSpec::validate() const {
   const Placement& where = find_placement(placement);
+  if (where.remote)
+    if (std::string why = where.remote->unavailable(); !why.empty())
+      throw UsageError("placement " + placement + ": " + why);
   if (count == 0 && duration.count() <= 0) throw UsageError("a run needs at least one iteration");
   if (timeout.count() <= 0) throw UsageError("the timeout must be positive");
   if (fault == Fault::crash && !where.separate_process)
@@ -184,6 +200,10 @@ void RunSpec::validate() const {
   validate_fit(*this, work, kind, where);
   if (work.validate) work.validate(*this, kind);
   check_queue_bytes(*this, kind);
+  // Well-formed, but this launch has too few ranks for it: listed, with the reason.
+  if (where.remote && peer_count() > where.remote->capacity())
+    throw Unsupported(std::to_string(peer_count()) + " peers need " + std::to_string(peer_count() + 1) +
+                      " ranks; mpirun started " + std::to_string(where.remote->capacity() + 1));
 }
 
 namespace {
@@ -201,8 +221,9 @@ class Measurement {
       : spec_(spec),
         workload_(find_workload(spec.workload)),
         kind_(find_medium(spec.transport, workload_.medium)),
+        where_(find_placement(spec.placement)),
         host_(kind_.create(medium_options())),
-        group_(find_placement(spec.placement), spec.peer_count()) {}
+        group_(where_, spec.peer_count()) {}
 
   RunResult go(const TimedSectionHooks& hooks) {
     start_peers();
@@ -238,6 +259,8 @@ class Measurement {
     if (kind_.depth) options.capacity = spec_.param(kind_.depth->key);
     else if (workload_.queue_depth > 0) options.capacity = workload_.queue_depth;
     options.wait = spec_.wait;
+    // Peers on other hosts reach the leader's address, not its loopback.
+    if (where_.remote) options.host = where_.remote->leader_address();
     return options;
   }
 
@@ -328,6 +351,7 @@ class Measurement {
   const RunSpec& spec_;
   const Workload& workload_;
   const MediumKind& kind_;
+  const Placement& where_;
   std::unique_ptr<MediumHost> host_;
   PeerGroup group_;
   Handle handle_;

@@ -332,7 +332,7 @@ def _table(title, results, sizes, cell, column=SIZE_KEY, label=fmt_size) -> Tabl
 # Workloads in the order a reader meets them; placements and waits from cheap to dear. A run
 # written with random interleaving lists its benchmarks in random order: tables never follow it.
 WORKLOAD_ORDER = ("stream", "fanin", "pingpong", "paced", "dict-get", "dict-put", "dict-mixed", "startup", "baseline")
-PLACEMENT_ORDER = ("thread", "fork", "spawn")
+PLACEMENT_ORDER = ("thread", "fork", "spawn", "rank")
 WAIT_ORDER = ("block", "spin", "hybrid")
 
 

@@ -3,11 +3,14 @@
 set -euo pipefail
 
 # One list, used by both README commands. Everything comes from Debian: no download at
-# configure or build time (see DESIGN.md, "Stack").
+# configure or build time (see DESIGN.md, "Stack"). Open MPI is optional to the build (the mpi
+# transport and placement:rank are left out without it) but installed, so the tests under
+# mpirun and scripts/netns-hosts.sh run.
 packages=(
   g++ cmake ninja-build pkg-config
   libbenchmark-dev libgtest-dev
   libboost-dev libzmq3-dev cppzmq-dev libfmt-dev nlohmann-json3-dev
+  libopenmpi-dev openmpi-bin
   python3 python3-matplotlib
 )
 

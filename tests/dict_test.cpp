@@ -24,6 +24,7 @@
 #include "harness/run.hpp"
 #include "harness/placement.hpp"
 #include "harness/watchdog.hpp"
+#include "harness/ranks.hpp"
 #include "harness/workloads/dict.hpp"
 #include "tests/test_support.hpp"
 #include "transports/address.hpp"
@@ -100,7 +101,12 @@ TEST_P(DictAgreement, AgreesWithDictLocalOnARandomSequence) {
   EXPECT_EQ(host->stop(), std::nullopt);
 }
 
-std::vector<std::string> every_dict() { return medium_names("dict"); }
+std::vector<std::string> every_dict() {
+  std::vector<std::string> names;
+  for (const auto& kind : all_media())
+    if (kind.family == "dict" && (!kind.ranks_only || launched_ranks() > 0)) names.push_back(kind.name);
+  return names;
+}
 
 std::string test_name(const std::string& text) {
   std::string name = text;
@@ -158,7 +164,8 @@ std::vector<RunParam> every_dict_and_placement() {
   std::vector<RunParam> params;
   for (const auto& kind : all_media())
     for (const auto& placement : all_placements())
-      if (kind.family == "dict" && (!placement.separate_process || kind.crosses_processes))
+      if (kind.family == "dict" && (!placement.separate_process || kind.crosses_processes) &&
+          !placement.remote && !kind.ranks_only)
         params.emplace_back(kind.name, placement.name);
   return params;
 }

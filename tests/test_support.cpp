@@ -13,6 +13,7 @@
 #include <sstream>
 #include <vector>
 
+#include "harness/ranks.hpp"
 #include "harness/workloads/workload.hpp"
 #include "transports/errors.hpp"
 #include "transports/named_resources.hpp"
@@ -205,6 +206,8 @@ RunSpec spec_of(const std::string& workload, const std::string& transport,
 }
 
 const std::string& test_temp_dir() { return temp_dir; }
+
+bool opens_here(const Transport& transport) { return !transport.ranks_only || launched_ranks() > 0; }
 
 void make_test_temp_dir() {
   std::string pattern = "/tmp/ipcmeter-test-XXXXXX";

@@ -13,6 +13,7 @@
 #include "harness/run.hpp"
 #include "transports/errors.hpp"
 #include "transports/fd.hpp"
+#include "transports/transport.hpp"
 
 namespace ipcmeter::testing {
 
@@ -21,6 +22,10 @@ namespace ipcmeter::testing {
 // "pipe-reorder", "pipe-corrupt-leader"). Called first thing in main(), so spawned peers
 // have them.
 void register_test_axes();
+
+// Whether both sides of the transport can open in this process: all but mpi, which needs
+// MPI running (the test binary under mpirun, where rank 0 then talks to itself).
+bool opens_here(const Transport& transport);
 
 // A spec with a 60 s timeout.
 RunSpec spec_of(const std::string& workload, const std::string& transport,

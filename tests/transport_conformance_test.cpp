@@ -92,6 +92,11 @@ std::vector<Param> every_transport_and_placement() {
     if (transport.family == "test") continue;
     for (const auto& placement : all_placements()) {
       if (placement.separate_process && !transport.crosses_processes) continue;
+      // Peers on ranks only under mpirun (the mpi_conformance test), and only over media that
+      // cross hosts; the mpi transport only there.
+      if (placement.remote && (!placement.remote->unavailable().empty() || !transport.crosses_hosts))
+        continue;
+      if (transport.ranks_only && !placement.remote) continue;
       for (WaitStrategy wait : transport.waits)
         for (std::size_t size : {std::size_t{64}, std::size_t{65536}, std::size_t{1} << 20})
           params.emplace_back(transport.name, placement.name, wait, size);

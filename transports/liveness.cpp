@@ -15,17 +15,18 @@ Liveness::Liveness(std::span<const int> fds) {
 
 bool Liveness::gone() const {
   if (fds_.empty()) return false;
-  // events = 0: only hang-ups and errors are reported, never data, so a control message
-  // waiting on the same socket does not read as an end.
+  // Only hang-ups and errors are asked for, never data, so a control message waiting on the
+  // same socket does not read as an end. POLLRDHUP: a TCP control channel (a peer on another
+  // host) whose other end closed shows only that, not POLLHUP.
   pollfd entries[8];
   std::size_t done = 0;
   while (done < fds_.size()) {
     std::size_t n = std::min(fds_.size() - done, std::size(entries));
-    for (std::size_t i = 0; i < n; ++i) entries[i] = {fds_[done + i].get(), 0, 0};
+    for (std::size_t i = 0; i < n; ++i) entries[i] = {fds_[done + i].get(), POLLRDHUP, 0};
     int ready = ::poll(entries, n, 0);
     if (ready < 0 && errno != EINTR) throw SystemError("poll", "liveness fds");
     for (std::size_t i = 0; ready > 0 && i < n; ++i)
-      if (entries[i].revents & (POLLHUP | POLLERR | POLLNVAL)) return true;
+      if (entries[i].revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)) return true;
     done += n;
   }
   return false;

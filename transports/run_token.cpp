@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <stdexcept>
 
 #include "transports/errors.hpp"
 
@@ -35,11 +36,19 @@ std::string given_or_fresh() {
   return token;
 }
 
+std::string& token_storage() {
+  static std::string token = given_or_fresh();
+  return token;
+}
+
 }  // namespace
 
-const std::string& run_token() {
-  static const std::string token = given_or_fresh();
-  return token;
+const std::string& run_token() { return token_storage(); }
+
+void adopt_run_token(const std::string& token) {
+  if (token.size() != kRunTokenSize || token.find_first_not_of("0123456789abcdef") != std::string::npos)
+    throw std::runtime_error("the leader's run token is not 32 hex digits");
+  token_storage() = token;
 }
 
 namespace {

@@ -18,6 +18,9 @@ constexpr std::size_t kRunTokenSize = 32;  // hex digits
 // This process's token: the one it was given in its environment (a spawned peer; the
 // variable is then removed), else a fresh random one, made once.
 const std::string& run_token();
+// Takes the leader's token in a peer that was not started by the leader (an MPI rank: the
+// token comes over MPI before any connection is made).
+void adopt_run_token(const std::string& token);
 // "IPCMETER_RUN_TOKEN=<token>", for a spawned peer's environment.
 std::string run_token_environment_entry();
 

@@ -1,10 +1,11 @@
 // "tcp": a plain TCP connection with the stream transports' framing, TCP_NODELAY on both
 // ends (a small message goes at once, not after Nagle's wait for an ACK). The creator binds
-// and listens on 127.0.0.1 at create() time, so the peer's connect succeeds whichever side
-// starts first; side a accepts (one connection per producer for fan-in), side b connects by
-// host and port. The baseline every user compares the other transports against, and the
-// one that can cross hosts. Not authenticated beyond the run's token, which every connection
-// presents first (run_token.hpp).
+// and listens at create() time, so the peer's connect succeeds whichever side starts first:
+// on 127.0.0.1, or on the address the placement gives when the peer may be on another host
+// (an MPI rank), never on every interface. Side a accepts (one connection per producer for
+// fan-in), side b connects by host and port. The baseline every user compares the other
+// transports against, and the one that can cross hosts. Not authenticated beyond the run's token,
+// which every connection presents first (run_token.hpp).
 #include <arpa/inet.h>
 #include <fmt/core.h>
 #include <netinet/in.h>
@@ -36,19 +37,21 @@ Link create_listener(const TransportOptions& options) {
   run_token();  // fixed now, in the creator: a peer forked later shares it
   Fd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!listener.valid()) throw SystemError("socket", "tcp");
+  const std::string host = options.host.empty() ? "127.0.0.1" : options.host;
   sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);  // port 0: the kernel picks a free one
+  address.sin_family = AF_INET;  // port 0: the kernel picks a free one
+  if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1)
+    throw UsageError("tcp: bad host '" + host + "' (expected an IPv4 address)");
   socklen_t length = sizeof address;
   if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
-    throw SystemError("bind", "tcp 127.0.0.1:0");
+    throw SystemError("bind", "tcp " + host + ":0");
   if (::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0)
     throw SystemError("getsockname", "tcp listener");
   // The backlog holds every producer's connection until side a accepts them.
   if (::listen(listener.get(), std::max(options.senders, 4)) != 0)
     throw SystemError("listen", "tcp listener");
   std::string text = format_address(
-      "tcp", {{"host", "127.0.0.1"},
+      "tcp", {{"host", host},
               {"port", std::to_string(ntohs(address.sin_port))},
               {"listen-fd", std::to_string(listener.get())},
               {"wait", wait_name(options.wait)},
@@ -139,11 +142,12 @@ std::unique_ptr<Endpoint> open_tcp(const std::string& text, Side side, Liveness)
 
 Transport tcp_transport() {
   Transport transport{"tcp", "tcp socket",
-                      "TCP over 127.0.0.1, TCP_NODELAY, length-prefixed (unauthenticated: "
-                      "loopback only, the run's token checked)",
+                      "TCP over 127.0.0.1 (between hosts, the leader's address), TCP_NODELAY, "
+                      "length-prefixed (unauthenticated: the run's token checked)",
                       true, create_listener, open_tcp};
   transport.waits = {WaitStrategy::block, WaitStrategy::spin, WaitStrategy::hybrid};
   transport.many_senders = true;
+  transport.crosses_hosts = true;
   return transport;
 }
 

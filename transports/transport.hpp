@@ -32,6 +32,9 @@ struct TransportOptions {
   int senders = 1;
   // Which side speaks first: a strictly alternating transport (REQ/REP) makes it the asker.
   Side first_sender = Side::a;
+  // The IPv4 address side a listens on and side b reaches it at, for a transport that can
+  // cross hosts; empty: 127.0.0.1. Set when the placement may put the peer on another host.
+  std::string host;
 };
 
 // One side of a link. send and recv move whole messages: a stream transport frames them.
@@ -129,6 +132,11 @@ struct Transport {
   // reporting numbers for a corrupted stream.
   std::size_t shared_write_limit = 0;
   std::string shared_writers_hazard = {};
+  // True when the two sides may be on different hosts (a network transport: it listens on
+  // TransportOptions::host). Only these are measured between MPI ranks.
+  bool crosses_hosts = false;
+  // True when the two sides must be MPI ranks (the mpi transport): measured only there.
+  bool ranks_only = false;
 };
 
 }  // namespace ipcmeter

@@ -192,18 +192,20 @@ class ZmqEndpoint final : public Endpoint {
   bool awaiting_token_;
 };
 
-// A free loopback port, found by binding port 0 and letting it go. Another program could
-// take it before side a binds; the bind error then says so.
-int free_loopback_port() {
+// A free port on `host` (loopback, or the address a peer on another host reaches), found by
+// binding port 0 and letting it go. Another program could take it before side a binds; the
+// bind error then says so.
+int free_port(const std::string& host) {
   Fd probe(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!probe.valid()) throw SystemError("socket", "tcp probe");
   sockaddr_in address{};
   address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1)
+    throw UsageError("zmq-tcp: bad host '" + host + "' (expected an IPv4 address)");
   socklen_t length = sizeof address;
   if (::bind(probe.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
       ::getsockname(probe.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0)
-    throw SystemError("bind", "127.0.0.1:0");
+    throw SystemError("bind", host + ":0");
   return ntohs(address.sin_port);
 }
 
@@ -235,7 +237,8 @@ Link create_ipc(const std::string& scheme, const TransportOptions& options) {
 
 Link create_tcp(const TransportOptions& options) {
   run_token();  // fixed now, in the creator: a peer forked later shares it
-  std::string endpoint = fmt::format("tcp://127.0.0.1:{}", free_loopback_port());
+  const std::string host = options.host.empty() ? "127.0.0.1" : options.host;
+  std::string endpoint = fmt::format("tcp://{}:{}", host, free_port(host));
   return Link(format_address("zmq-tcp", {{"endpoint", endpoint}, {"wait", wait_name(options.wait)}}),
               {}, {});
 }
@@ -284,14 +287,15 @@ Transport zmq_ipc_transport() {
 
 Transport zmq_tcp_transport() {
   Transport transport{"zmq-tcp", "zeromq",
-                      "ZeroMQ PAIR over tcp://127.0.0.1 (unauthenticated, no CURVE: loopback "
-                      "only, the run's token checked)",
+                      "ZeroMQ PAIR over tcp://127.0.0.1 (between hosts, the leader's address; "
+                      "unauthenticated, no CURVE: the run's token checked)",
                       true, create_tcp,
                       [](const std::string& address, Side side, Liveness other_side) {
                         return open_pair(address, side, std::move(other_side),
                                          /*shared_context=*/false, /*tokened=*/true);
                       }};
   transport.waits = kAllWaits;
+  transport.crosses_hosts = true;
   return transport;
 }
 

@@ -92,7 +92,7 @@ bool PeerSide::strike() {
         if (::nanosleep(&forever, nullptr) != 0) throw_if_interrupted("hang");
       }
     case Fault::exit:
-      if (spec.own_process) ::_exit(kPeerFaultExit);
+      if (spec.own_process && !spec.keep_process) ::_exit(kPeerFaultExit);
       throw PeerVanished{};
     case Fault::crash:
       if (!spec.own_process) throw UsageError("the crash fault needs a process placement");
