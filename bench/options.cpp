@@ -89,7 +89,8 @@ const Flag kFlags[] = {
     {"--list", nullptr, [] { return std::string("list transports, placements, dictionaries and workloads"); }},
     {"--inject", "FAULT:N", [] {
        return std::string("fault injection (scripts/fault-campaign.py): each peer strikes at its Nth "
-                          "operation; FAULT is exit, crash, hang or corrupt (one bit flipped)");
+                          "operation; FAULT is exit, crash, hang, corrupt (one bit flipped) or announce (a "
+                          "line in $IPCMETER_EVENTS, nothing else)");
      }},
     {"--clean", nullptr, [] {
        return std::string("remove the shared memory and socket dirs of dead runs, say what, and exit "
@@ -283,6 +284,9 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
     if (colon == std::string::npos)
       throw UsageError(fmt::format("bad --inject '{}' (expected FAULT:N, e.g. corrupt:1000)", it->second));
     options.fault = parse_fault(it->second.substr(0, colon));
+    if (options.fault == Fault::none)
+      throw UsageError(fmt::format("--inject '{}' injects nothing: name a fault (exit, crash, hang, "
+                                   "corrupt, announce)", it->second));
     options.fault_after = parse_count(it->second.substr(colon + 1), "--inject");
   }
   return options;

@@ -14,6 +14,7 @@
 #include <map>
 
 #include "harness/clock.hpp"
+#include "harness/events.hpp"
 #include "harness/pinning.hpp"
 #include "harness/placement.hpp"
 #include "harness/workloads/workload.hpp"
@@ -77,9 +78,11 @@ bool run_measured(ControlChannel& control, const PeerSpec& spec, PeerSide& side,
   auto go = control.receive();
   if (!go || go->kind != ControlKind::go) return false;
   auto cpu_now = spec.own_process ? process_cpu_ns : thread_cpu_ns;
+  trace_event(fmt::format("go pid={} peer={}", ::getpid(), spec.peer_index));
   std::uint64_t cpu_start = cpu_now();
   part.run();
   std::uint64_t cpu_used = cpu_now() - cpu_start;
+  trace_event(fmt::format("done pid={} peer={}", ::getpid(), spec.peer_index));
   control.send({ControlKind::done, cpu_used, side.completed, side.counters, {}});
   control.receive();
   return true;

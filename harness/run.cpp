@@ -21,9 +21,11 @@
 namespace ipcmeter {
 
 Fault parse_fault(const std::string& text) {
-  for (Fault fault : {Fault::none, Fault::hang, Fault::exit, Fault::crash, Fault::corrupt})
+  for (Fault fault : {Fault::none, Fault::hang, Fault::exit, Fault::crash, Fault::corrupt,
+                      Fault::announce})
     if (text == fault_name(fault)) return fault;
-  throw UsageError(fmt::format("unknown fault '{}' (known: none, hang, exit, crash, corrupt)", text));
+  throw UsageError(fmt::format(
+      "unknown fault '{}' (known: none, hang, exit, crash, corrupt, announce)", text));
 }
 
 const char* fault_name(Fault fault) {
@@ -33,6 +35,7 @@ const char* fault_name(Fault fault) {
     case Fault::exit: return "exit";
     case Fault::crash: return "crash";
     case Fault::corrupt: return "corrupt";
+    case Fault::announce: return "announce";
   }
   return "?";
 }

@@ -19,8 +19,10 @@
 
 namespace ipcmeter {
 
-// Faults a test can inject into a peer, at its fault_after-th operation.
-enum class Fault { none, hang, exit, crash, corrupt };
+// Faults a test can inject into a peer, at its fault_after-th operation. "announce" does
+// nothing to the run: the peer only writes its fault point to the run's trace (events.hpp),
+// so that the fault campaign can strike from outside while messages flow.
+enum class Fault { none, hang, exit, crash, corrupt, announce };
 Fault parse_fault(const std::string& text);
 const char* fault_name(Fault fault);
 

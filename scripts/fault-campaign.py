@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The fault campaign: faults injected at random points into real runs of ipcmeter-bench,
-across transports and process placements, each checked for detection, hangs and leftovers.
+"""The fault campaign: faults injected into real runs of ipcmeter-bench while their messages
+flow, across transports and process placements, each checked for detection, hangs and leftovers.
 
     python3 scripts/fault-campaign.py                      # 112 faults, release build
     python3 scripts/fault-campaign.py --faults 16 --bench build/debug/bench/ipcmeter-bench
@@ -20,6 +20,16 @@ Faults (round-robin over the kinds, transport, placement and moment drawn at ran
                 predictable with IPCMETER_NAME_SEED): the run must succeed under another name
                 and leave the other program's object untouched
 
+Strikes follow the run, not the clock: the suite runs with --inject=announce:N and
+IPCMETER_EVENTS naming a FIFO, so each peer writes a line when it reaches its Nth operation
+(messages flow), and one when its part starts and when it is done. A signal is sent on the first such line of a
+batch whose part still has 50 ms to run at its pace since its "go" line (N is random, so
+the operation it lands in varies),
+and it counts only if it landed: the target was alive and the peer had not yet said done.
+A corruption counts once its sender traced it. A fault that did not land (the run ended
+first) is never counted as a miss or a pass: it is run again, twice as long with the fault
+point twice as early, up to 4 times, and the tally says how many were retried.
+
 Each fault is "detected" when the run ends the way the kind says (a one-line failure, the
 signal, a successful retry, or a sweep that removed everything); a "hang" is a run that
 outlived the timeout plus the watchdog's grace plus 3 s; "leftovers" are shm names of the
@@ -31,6 +41,7 @@ import argparse
 import json
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -49,6 +60,9 @@ SHM_KIND = {"shm-spsc": "spsc", "queue-boost": "mq", "dict-shm": "dict"}
 PLACEMENTS = ["fork", "spawn"]
 GRACE_S = 2.0    # the watchdog's grace after the timeout (stated in --help)
 SLACK_S = 3.0    # a loaded 2-core machine's allowance on top
+# A signal is sent only into a part with at least this much still to run (at its pace so far),
+# so it lands mid-part even when this script is descheduled for a while by a CPU hog.
+STRIKE_AHEAD_S = 0.05
 M64 = (1 << 64) - 1
 
 
@@ -115,7 +129,71 @@ def splitmix(state):
     return state, z ^ (z >> 31)
 
 
+class Trace:
+    """The run's own trace (IPCMETER_EVENTS, harness/events.hpp): a FIFO its peers write a line
+    to when their fault point is reached ("struck") and when their part is done ("done")."""
+
+    def __init__(self, path):
+        self.path = path
+        os.mkfifo(path, 0o600)
+        # Read-write, so that writers' non-blocking opens succeed and no EOF is ever seen.
+        self.fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
+        self.lines = []
+        self.pending = b""
+
+    def read(self, timeout):
+        """The lines that arrived within `timeout` seconds (as dicts, with their time `t`)."""
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        fresh = []
+        while ready:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            self.pending += chunk
+        *whole, self.pending = self.pending.split(b"\n")
+        for raw in whole:
+            words = raw.decode(errors="replace").split()
+            if len(words) < 2 or not words[0].isdigit():
+                continue  # not a line of the trace's form
+            stamp, what, *fields = words
+            line = dict(f.split("=", 1) for f in fields if "=" in f)
+            line.update(t=int(stamp) / 1e9, what=what)
+            fresh.append(line)
+        self.lines.extend(fresh)
+        return fresh
+
+    def at(self, what, pid):
+        """When process `pid` last wrote a `what` line ("go", "done"), or None."""
+        times = [line["t"] for line in self.lines if line["what"] == what and line.get("pid") == str(pid)]
+        return max(times) if times else None
+
+    def time_left(self, line):
+        """At a "struck" line: how long its peer's part should still run, from the pace of the
+        operations since its "go" (seconds; 0 when the part is already done)."""
+        pid = line["pid"]
+        if self.at("done", pid) is not None:
+            return 0.0
+        start, op, of = self.at("go", pid), int(line["op"]) + 1, int(line["of"])
+        if start is None or line["t"] <= start:
+            return 0.0
+        return (of - op) * (line["t"] - start) / op
+
+    def struck(self):
+        return [line for line in self.lines if line["what"] == "struck"]
+
+    def close(self):
+        os.close(self.fd)
+        os.unlink(self.path)
+
+
 class Campaign:
+    # A fault that did not land (the run ended first, or the fault point was never reached) is
+    # tried again this often, each time with a run twice as long and an earlier strike.
+    RETRIES = 4
+
     def __init__(self, args):
         self.args = args
         self.bench = os.path.abspath(args.bench)
@@ -124,9 +202,9 @@ class Campaign:
         self.rows = []
         self.bench_runs = 0
 
-    def command(self, medium, placement, size, extra=()):
+    def command(self, medium, placement, size, min_time, extra=()):
         return [self.bench, f"--benchmark_filter={benchmark_filter(medium, placement, size)}",
-                f"--benchmark_min_time={self.args.min_time}", "--benchmark_repetitions=1",
+                f"--benchmark_min_time={min_time}", "--benchmark_repetitions=1",
                 "--profile=full", f"--sizes={size}", "--depths=64", "--clients=1", "--waits=block",
                 f"--timeout={self.args.timeout}", *extra]
 
@@ -136,7 +214,7 @@ class Campaign:
         self.bench_runs += 1
         if not stopped:
             return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True), out
+                                    start_new_session=True).pid, out
         # Stopped before exec, so that its pid (part of every name it makes) is known
         # before it makes any: the precreate fault takes the first one.
         pid = os.fork()
@@ -152,48 +230,79 @@ class Campaign:
         os.waitpid(pid, os.WUNTRACED)
         return pid, out
 
-    def wait_exit(self, proc, limit):
-        """(exit status or -signal, seconds) ; kills the whole session past `limit`."""
+    @staticmethod
+    def exited(pid):
+        """Its exit status (or -signal) once it has ended, else None."""
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if not done:
+            return None
+        return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+    @staticmethod
+    def kill_session(pid):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+    def strike_when_flowing(self, pid, trace, kind, limit):
+        """Follows the run's trace and strikes once a peer says messages flow with most of its
+        part still ahead. Returns (exit status or None past `limit`, the strike or None)."""
         begin = time.monotonic()
-        pid = proc if isinstance(proc, int) else proc.pid
+        strike = None
         while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-                if not isinstance(proc, int):
-                    proc.returncode = code
-                return code, time.monotonic() - begin
-            if time.monotonic() - begin > limit:
+            for line in trace.read(0.02):
+                if strike is not None or line["what"] != "struck":
+                    continue
+                if trace.time_left(line) < STRIKE_AHEAD_S:
+                    continue  # a short batch: its peer would be done before the strike lands
+                peer = int(line["pid"])
+                target = peer if kind in ("kill-peer", "stop-peer") else pid
+                sig = {"kill-peer": signal.SIGKILL, "stop-peer": signal.SIGSTOP,
+                       "int-suite": signal.SIGINT}.get(kind, signal.SIGKILL)
+                if not alive(target) or not alive(peer):
+                    continue
+                before = time.monotonic()
                 try:
-                    os.killpg(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+                    os.kill(target, sig)
+                except ProcessLookupError:
+                    continue
+                strike = {"peer": peer, "target": target, "before": before, "after": time.monotonic()}
+            code = self.exited(pid)
+            if code is not None:
+                trace.read(0)
+                return code, strike
+            if time.monotonic() - (strike["after"] if strike else begin) > limit:
+                self.kill_session(pid)
                 os.waitpid(pid, 0)
-                return None, time.monotonic() - begin
+                return None, strike
+
+    def wait_exit(self, pid, limit):
+        """The exit status (or -signal), or None once `limit` passed (the session is killed)."""
+        begin = time.monotonic()
+        while True:
+            code = self.exited(pid)
+            if code is not None:
+                return code
+            if time.monotonic() - begin > limit:
+                self.kill_session(pid)
+                os.waitpid(pid, 0)
+                return None
             time.sleep(0.01)
 
-    def a_peer(self, pid, within=5.0):
-        end = time.monotonic() + within
-        while time.monotonic() < end:
-            kids = children_of(pid)
-            if kids:
-                return self.rng.choice(kids)
-            time.sleep(0.005)
-        return None
-
     def leftovers(self, pids):
-        """What the run left: shm names of its processes, its temp dir's entries, live processes."""
-        time.sleep(0.2)  # a peer that got SIGKILL with its parent needs a moment to be reaped
+        """What the run left: shm names of its processes, its temp dir's entries, live processes.
+        A peer killed with its parent is reaped by init a moment later: waited for, up to 2 s."""
+        end = time.monotonic() + 2.0
+        while any(alive(p) for p in pids) and time.monotonic() < end:
+            time.sleep(0.01)
         names = shm_names_of(pids)
         dirs = sorted(os.listdir(self.tmp))
         procs = [p for p in pids if alive(p)]
         return names, dirs, procs
 
-    def one(self, index, kind):
-        self.tmp = os.path.join(self.root, f"run{index}")
-        self.tmp_log = os.path.join(self.root, f"log{index}")
-        os.makedirs(self.tmp)
-        os.makedirs(self.tmp_log)
+    def draw(self, index, kind):
+        """The fault's medium, placement, size and fault point, drawn once (retries keep them)."""
         rng = self.rng
         placement = rng.choice(PLACEMENTS)
         size = rng.choice([64, 4096, 65536])
@@ -205,20 +314,33 @@ class Campaign:
             medium = rng.choice(sorted(SHM_KIND))
         else:
             medium = rng.choice(LINKS + DICTS)
-        row = {"fault": index, "kind": kind, "medium": medium, "placement": placement,
-               "size": size, "detected": False, "hang": False, "leftovers": [], "note": ""}
+        return {"fault": index, "kind": kind, "medium": medium, "placement": placement,
+                "size": size, "point": rng.randint(1, 100) if kind == "corrupt" else rng.randint(20, 400),
+                "seed": rng.getrandbits(64), "detected": False, "hang": False, "leftovers": [],
+                "note": "", "retried": 0}
+
+    def attempt(self, row, attempt):
+        """One run with its fault. Returns the row filled in, with row["landed"] False when the
+        fault never reached the run (it is then tried again, never counted)."""
+        kind, medium, placement, size = row["kind"], row["medium"], row["placement"], row["size"]
+        self.tmp = os.path.join(self.root, f"run{row['fault']}-{attempt}")
+        self.tmp_log = os.path.join(self.root, f"log{row['fault']}-{attempt}")
+        os.makedirs(self.tmp)
+        os.makedirs(self.tmp_log)
+        trace = Trace(os.path.join(self.tmp_log, "events"))
+        # Each retry: a run twice as long, and the fault point (where a peer announces that
+        # messages flow, or corrupts one) twice as early.
+        min_time = self.args.min_time * (2 ** attempt)
+        point = max(1, row["point"] >> attempt)
         limit = self.args.timeout + GRACE_S + SLACK_S
-        pids = set()
-        extra, env_extra, taken = [], {}, []
-        if kind == "corrupt":
-            extra = [f"--inject=corrupt:{rng.randint(1, 100)}"]
+        env_extra = {"IPCMETER_EVENTS": trace.path}
+        extra = [f"--inject={'corrupt' if kind == 'corrupt' else 'announce'}:{point}"]
+        taken = []
         if kind == "precreate":
-            env_extra = {"IPCMETER_NAME_SEED": f"{rng.getrandbits(64):016x}"}
-        cmd = self.command(medium, placement, size, extra)
-        if kind == "precreate":
-            proc, out = self.start(cmd, env_extra, stopped=True)
-            pid = proc
-            state = int(env_extra["IPCMETER_NAME_SEED"], 16)
+            extra = []
+            env_extra["IPCMETER_NAME_SEED"] = f"{row['seed']:016x}"
+            pid, out = self.start(self.command(medium, placement, size, min_time), env_extra, stopped=True)
+            state = row["seed"]
             suffix = "-ab" if medium == "queue-boost" else ""
             for _ in range(2):  # the first two names it will try
                 state, value = splitmix(state)
@@ -228,48 +350,62 @@ class Campaign:
                 taken.append(name)
             os.kill(pid, signal.SIGCONT)
         else:
-            proc, out = self.start(cmd)
-            pid = proc.pid
-        pids.add(pid)
-        fault_at = None
+            pid, out = self.start(self.command(medium, placement, size, min_time, extra), env_extra)
+        strike = None
         if kind in ("kill-peer", "stop-peer", "kill-manager", "kill-suite", "int-suite"):
-            # At a random moment while a peer runs; a peer that ended in the meantime (each
-            # sample starts its own) is replaced by the next one.
-            delay = rng.uniform(0.0, self.args.min_time)
-            for _attempt in range(20):
-                peer = self.a_peer(pid)
-                if peer is None:
-                    break
-                pids.update(children_of(pid))
-                time.sleep(delay)
-                delay = rng.uniform(0.0, 0.02)
-                pids.update(children_of(pid))
-                if not alive(peer):
-                    continue
-                target = pid if kind in ("kill-suite", "int-suite", "kill-manager") else peer
-                sig = {"kill-peer": signal.SIGKILL, "stop-peer": signal.SIGSTOP,
-                       "int-suite": signal.SIGINT}.get(kind, signal.SIGKILL)
-                try:
-                    os.kill(target, sig)
-                    fault_at = time.monotonic()
-                    break
-                except ProcessLookupError:
-                    continue
-            if fault_at is None:
-                row["note"] = "no peer to strike: the run ended first"
-        code, took = self.wait_exit(proc, limit + (self.args.min_time * 20))
+            code, strike = self.strike_when_flowing(pid, trace, kind, limit + min_time * 20)
+        else:
+            code = self.wait_exit(pid, limit + min_time * 20)
+            trace.read(0)
         out.close()
-        pids.update(p for p in children_of(pid))
+        pids = {pid} | set(children_of(pid)) | {int(l["pid"]) for l in trace.lines if "pid" in l}
         with open(os.path.join(self.tmp_log, "out.txt"), errors="replace") as f:
             text = f.read()
         row["exit"] = code
+        row["landed"] = self.landed(kind, trace, strike)
         if code is None:
             row["hang"] = True
-            row["note"] = f"still running after {took:.1f} s: killed"
-        elif fault_at is not None and time.monotonic() - fault_at > limit + 0.5:
+            row["landed"] = True  # a hang is counted, whatever struck
+            row["note"] = "still running past the deadline: killed"
+        elif strike is not None and row["landed"] and time.monotonic() - strike["after"] > limit + 0.5:
             row["hang"] = True
+        trace.close()
+        self.judge(row, code, text, pids, taken)
+        names, dirs, procs = self.leftovers(pids)
+        names = [n for n in names if n not in taken]
+        row["leftovers"] = ([f"/dev/shm/{n}" for n in names] + [os.path.join(self.tmp, d) for d in dirs]
+                            + [f"pid {p}" for p in procs])
+        for p in procs:  # never let the campaign itself leave them
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+        for n in taken:
+            try:
+                os.unlink(f"/dev/shm/{n}")
+            except OSError:
+                pass
+        if not row["detected"]:
+            row["output"] = text[-600:]
+        return row
+
+    @staticmethod
+    def landed(kind, trace, strike):
+        """Whether the fault reached the run: a signal struck a live process before the peer
+        that announced the flowing messages was done; a corruption was made (its sender traced
+        it); precreated names were there before the run started."""
+        if kind == "precreate":
+            return True
+        if kind == "corrupt":
+            return bool(trace.struck())
+        if strike is None:
+            return False
+        done = trace.at("done", strike["peer"])
+        return done is None or done > strike["before"]
+
+    def judge(self, row, code, text, pids, taken):
+        kind = row["kind"]
         failed_line = "benchmark(s) failed:" in text
-        struck = fault_at is not None or kind in ("corrupt", "precreate")
         if kind in ("kill-peer", "stop-peer", "corrupt"):
             row["detected"] = code == 1 and failed_line
             if kind == "corrupt":
@@ -291,23 +427,16 @@ class Campaign:
                             for n in taken if os.path.exists(f"/dev/shm/{n}"))
             still_there = all(os.path.exists(f"/dev/shm/{n}") for n in taken)
             row["detected"] = code == 0 and untouched and still_there
-            for n in taken:
-                try:
-                    os.unlink(f"/dev/shm/{n}")
-                except OSError:
-                    pass
-        row["detected"] = row["detected"] and struck
-        names, dirs, procs = self.leftovers(pids)
-        names = [n for n in names if n not in taken]
-        row["leftovers"] = ([f"/dev/shm/{n}" for n in names] + [os.path.join(self.tmp, d) for d in dirs]
-                            + [f"pid {p}" for p in procs])
-        for p in procs:  # never let the campaign itself leave them
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
-        if not row["detected"]:
-            row["output"] = text[-600:]
+
+    def one(self, index, kind):
+        row = self.draw(index, kind)
+        for attempt in range(self.RETRIES + 1):
+            row.update(detected=False, hang=False, leftovers=[], note="")
+            self.attempt(row, attempt)
+            if row["landed"] or row["leftovers"]:
+                return row
+            row["retried"] += 1
+        row["note"] = f"never landed in {self.RETRIES + 1} runs"
         return row
 
     def run(self):
@@ -316,31 +445,37 @@ class Campaign:
         for i, kind in enumerate(kinds):
             row = self.one(i, kind)
             self.rows.append(row)
-            mark = "ok" if row["detected"] and not row["hang"] and not row["leftovers"] else "MISS"
+            mark = "ok" if self.passed(row) else "MISS"
             if self.args.verbose or mark != "ok":
                 print(f"[{i + 1}/{len(kinds)}] {mark} {kind} {row['medium']} {row['placement']} "
-                      f"size {row['size']} exit {row['exit']} {row['note']} "
+                      f"size {row['size']} exit {row['exit']} retried {row['retried']} {row['note']} "
                       f"{' '.join(row['leftovers'])}", flush=True)
                 if mark != "ok" and "output" in row:
                     print("    " + row["output"].strip().replace("\n", "\n    "), flush=True)
         subprocess.run(["rm", "-rf", self.root])
+
+    @staticmethod
+    def passed(row):
+        return row["landed"] and row["detected"] and not row["hang"] and not row["leftovers"]
 
     def tally(self):
         lines = [f"fault campaign: {len(self.rows)} faults in {self.bench_runs} runs of "
                  f"{os.path.relpath(self.bench)}, seed {self.args.seed}, timeout {self.args.timeout} s "
                  f"+ {GRACE_S:g} s grace",
                  "",
-                 "| fault | injected | detected | hangs past the deadline | leftovers (shm, dirs, processes) |",
-                 "|---|---:|---:|---:|---:|"]
-        total = [0, 0, 0, 0]
+                 "| fault | injected | detected | hangs past the deadline | leftovers (shm, dirs, processes) "
+                 "| retried (landed too late) | never landed |",
+                 "|---|---:|---:|---:|---:|---:|---:|"]
         for kind in KINDS + ["total"]:
             rows = self.rows if kind == "total" else [r for r in self.rows if r["kind"] == kind]
             if not rows:
                 continue
-            counts = [len(rows), sum(r["detected"] for r in rows), sum(r["hang"] for r in rows),
-                      sum(len(r["leftovers"]) for r in rows)]
+            injected = [r for r in rows if r["landed"]]
+            counts = [len(injected), sum(r["detected"] for r in injected), sum(r["hang"] for r in injected),
+                      sum(len(r["leftovers"]) for r in rows), sum(r["retried"] for r in rows),
+                      sum(not r["landed"] for r in rows)]
             label = "**total**" if kind == "total" else kind
-            lines.append(f"| {label} | {counts[0]} | {counts[1]} | {counts[2]} | {counts[3]} |")
+            lines.append(f"| {label} | " + " | ".join(str(c) for c in counts) + " |")
         media = sorted({(r["medium"], r["placement"]) for r in self.rows})
         lines.append("")
         lines.append(f"covered: {len({m for m, _ in media})} media x {len({p for _, p in media})} "
@@ -375,7 +510,7 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(campaign.rows, f, indent=1)
-    ok = all(r["detected"] and not r["hang"] and not r["leftovers"] for r in campaign.rows)
+    ok = all(Campaign.passed(r) for r in campaign.rows)
     return 0 if ok and len(campaign.rows) == args.faults else 1
 
 

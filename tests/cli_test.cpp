@@ -1,5 +1,6 @@
 // The benchmark binary as a user meets it: bad input, a tiny real run, SIGTERM mid-run, and a
 // peer stopped mid-run.
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -113,6 +115,8 @@ TEST_F(Cli, BadInputGivesOneLineAndNonZeroExit) {
       {"--depths=65537"},
       {"--depths"},
       {"--transports=queue-manager-carrier-pigeon"},
+      {"--inject=none:5"},
+      {"--inject=announce"},
   };
   for (const auto& args : bad_inputs) {
     Outcome outcome = run_bench(args, dir_);
@@ -272,6 +276,55 @@ TEST_F(Cli, TinyDictRunReportsOperationsClientsAndServerCpu) {
        {"\"items_per_second\":", "\"peer_cpu_ns_per_iter\":", "\"server_cpu_ns_per_iter\":"})
     EXPECT_NE(text.find(expected), std::string::npos) << expected;
   EXPECT_EQ(text.find("\"error_occurred\": true"), std::string::npos) << text;
+}
+
+// The run's trace (IPCMETER_EVENTS), which the fault campaign strikes by: each process peer
+// writes when its part starts, when it reaches the announced operation, and when it is done,
+// in that order, and the run itself is not changed by it.
+TEST_F(Cli, AnnounceTracesEachPeersPartInOrderAndChangesNothing) {
+  fs::path trace = fs::path(testing::test_temp_dir()) / fmt::format("events-{}", ::getpid());
+  ::setenv("IPCMETER_EVENTS", trace.c_str(), 1);
+  Outcome outcome = run_bench({"--workloads=stream", "--transports=pipe", "--placements=fork,spawn",
+                               "--sizes=64", "--waits=block", "--benchmark_filter=^stream/",
+                               "--benchmark_min_time=0.01", "--inject=announce:3"},
+                              dir_);
+  ::unsetenv("IPCMETER_EVENTS");
+  std::string text = read_file(trace);
+  fs::remove(trace);
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  struct Part {
+    std::uint64_t go = 0, struck = 0, done = 0;
+  };
+  std::map<std::string, Part> parts;  // by pid: each batch's peer is a process of its own
+  std::istringstream lines(text);
+  std::uint64_t stamp = 0;
+  std::string what;
+  while (lines >> stamp >> what) {
+    std::string rest;
+    std::getline(lines, rest);
+    auto pid_at = rest.find(" pid=");
+    ASSERT_NE(pid_at, std::string::npos) << rest;
+    std::string pid = rest.substr(pid_at + 5, rest.find(' ', pid_at + 5) - pid_at - 5);
+    EXPECT_NE(pid, std::to_string(::getpid()));
+    if (what == "go") parts[pid].go = stamp;
+    else if (what == "done") parts[pid].done = stamp;
+    else {
+      ASSERT_EQ(what, "struck") << rest;
+      EXPECT_NE(rest.find(" fault=announce "), std::string::npos) << rest;
+      EXPECT_NE(rest.find(" op=3 "), std::string::npos) << rest;
+      parts[pid].struck = stamp;
+    }
+  }
+  int struck = 0;
+  for (const auto& [pid, part] : parts) {
+    EXPECT_GT(part.go, 0u) << pid;
+    EXPECT_GT(part.done, part.go) << pid;
+    if (part.struck == 0) continue;  // a batch of 3 or fewer messages never reaches it
+    ++struck;
+    EXPECT_GT(part.struck, part.go) << pid;
+    EXPECT_LT(part.struck, part.done) << pid;
+  }
+  EXPECT_GE(struck, 2) << text;  // at least one batch of each placement
 }
 
 TEST_F(Cli, AFailedBenchmarkFailsTheRunAfterEverythingIsWritten) {

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness/events.hpp"
 #include "harness/message.hpp"
 #include "harness/peer_group.hpp"
 #include "transports/errors.hpp"
@@ -82,8 +83,13 @@ std::span<const std::byte> PeerSide::corrupt(std::span<const std::byte> message)
 }
 
 bool PeerSide::strike() {
+  // Every fault point is traced, so an observer knows it was reached (and by which process)
+  // before the fault acts: the campaign counts a fault only once it has landed.
+  trace_event(fmt::format("struck fault={} pid={} peer={} op={} of={}", fault_name(spec.run.fault),
+                          ::getpid(), spec.peer_index, spec.run.fault_after, count));
   switch (spec.run.fault) {
     case Fault::none: break;
+    case Fault::announce: return false;
     case Fault::corrupt: return true;
     case Fault::hang:
       // Sleeps until killed; in a thread, until the watchdog's interrupt.
