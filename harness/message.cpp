@@ -3,6 +3,10 @@
 
 #include <fmt/core.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -52,18 +56,12 @@ std::span<const std::byte> rest_of(std::span<const std::byte> message) noexcept 
 
 }  // namespace
 
-std::uint32_t checksum(std::span<const std::byte> bytes) noexcept {
-  // Eight lanes of 32-bit values, each summed in 64 bits (a) beside the running sum of those
-  // sums (b); the bytes past the last 32-byte block go into lane 0. 32-bit values in 64-bit
-  // sums do not wrap: two opposite flips of one bit in two values of a lane leave `a` alone
-  // but move `b` by 2^k times the values' distance, never a multiple of 2^64 below 2^32
-  // blocks. (Whole 64-bit words in 64-bit sums let a pair of top-bit flips cancel.) Eight
-  // independent lanes of plain adds: the compiler keeps them in vector registers.
-  std::uint64_t a[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-  std::uint64_t b[8] = {};
-  const std::byte* p = bytes.data();
-  std::size_t n = bytes.size();
-  for (; n >= 32; n -= 32, p += 32) {
+namespace {
+
+// The lanes' sums over whole 32-byte blocks, written out plainly: the definition.
+void sum_blocks_portable(const std::byte* p, std::size_t blocks, std::uint64_t a[8],
+                         std::uint64_t b[8]) noexcept {
+  for (std::size_t i = 0; i < blocks; ++i, p += 32) {
     std::uint32_t v[8];
     std::memcpy(v, p, sizeof v);
     for (int lane = 0; lane < 8; ++lane) {
@@ -71,7 +69,61 @@ std::uint32_t checksum(std::span<const std::byte> bytes) noexcept {
       b[lane] += a[lane];
     }
   }
-  for (; n > 0; --n, ++p) {
+}
+
+#if defined(__x86_64__)
+// The same sums with AVX2: each block's eight 32-bit values widened into two registers of
+// four 64-bit lanes. Measured here on 1 MiB: 23 us (45 GB/s, as fast as memcpy), against
+// 142-155 us for the loop above as g++ -O2 compiles it (its SSE2 code, and an auto-vectorized
+// AVX2 clone, run at 4-7 GB/s): verifying 1 MiB cost more than moving it.
+__attribute__((target("avx2"))) void sum_blocks_avx2(const std::byte* p, std::size_t blocks,
+                                                     std::uint64_t a[8], std::uint64_t b[8]) noexcept {
+  // (Plain calls, no helper lambdas: a lambda does not inherit the target attribute.)
+  __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a));
+  __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 4));
+  __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+  __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 4));
+  for (std::size_t i = 0; i < blocks; ++i, p += 32) {
+    __m256i low = _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    __m256i high = _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)));
+    a0 = _mm256_add_epi64(a0, low);
+    a1 = _mm256_add_epi64(a1, high);
+    b0 = _mm256_add_epi64(b0, a0);
+    b1 = _mm256_add_epi64(b1, a1);
+  }
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(a), a0);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(a + 4), a1);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(b), b0);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(b + 4), b1);
+}
+#endif
+
+using SumBlocks = void (*)(const std::byte*, std::size_t, std::uint64_t*, std::uint64_t*) noexcept;
+
+// Chosen once per process; every choice computes the same sums, so a message checksummed on
+// one machine verifies on another whatever either has.
+SumBlocks sum_blocks() noexcept {
+#if defined(__x86_64__)
+  static const SumBlocks chosen =
+      __builtin_cpu_supports("avx2") ? sum_blocks_avx2 : sum_blocks_portable;
+  return chosen;
+#else
+  return sum_blocks_portable;
+#endif
+}
+
+std::uint32_t checksum_with(std::span<const std::byte> bytes, SumBlocks sum) noexcept {
+  // Eight lanes of 32-bit values, each summed in 64 bits (a) beside the running sum of those
+  // sums (b); the bytes past the last 32-byte block go into lane 0. 32-bit values in 64-bit
+  // sums do not wrap: two opposite flips of one bit in two values of a lane leave `a` alone
+  // but move `b` by 2^k times the values' distance, never a multiple of 2^64 below 2^32
+  // blocks. (Whole 64-bit words in 64-bit sums let a pair of top-bit flips cancel.)
+  std::uint64_t a[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  std::uint64_t b[8] = {};
+  std::size_t blocks = bytes.size() / 32;
+  sum(bytes.data(), blocks, a, b);
+  const std::byte* p = bytes.data() + blocks * 32;
+  for (std::size_t n = bytes.size() % 32; n > 0; --n, ++p) {
     a[0] += static_cast<std::uint64_t>(*p);
     b[0] += a[0];
   }
@@ -86,6 +138,16 @@ std::uint32_t checksum(std::span<const std::byte> bytes) noexcept {
     h = avalanche(h ^ (b[lane] + 0xC2B2AE3D27D4EB4Full * b[lane + 1]));
   }
   return static_cast<std::uint32_t>(h ^ (h >> 32));
+}
+
+}  // namespace
+
+std::uint32_t checksum(std::span<const std::byte> bytes) noexcept {
+  return checksum_with(bytes, sum_blocks());
+}
+
+std::uint32_t checksum_portable(std::span<const std::byte> bytes) noexcept {
+  return checksum_with(bytes, sum_blocks_portable);
 }
 
 MessageWriter::MessageWriter(std::size_t size, int producer) : message_(size) {

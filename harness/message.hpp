@@ -15,11 +15,14 @@ constexpr std::size_t kMinMessageSize = kMessageHeader;
 // 64 MiB: beyond that the suite measures memory bandwidth, not a transport.
 constexpr std::size_t kMaxMessageSize = std::size_t{64} << 20;
 
-// A position-sensitive checksum (four Fletcher-style lanes over 64-bit words, each word's
-// 32-bit halves summed apart so that no pair of opposite bit flips cancels): it catches
-// flipped, lost and swapped bytes and runs at memory speed, so verifying a 1 MiB message
-// costs about as much as reading it once.
+// A position-sensitive checksum (eight Fletcher-style lanes of 32-bit values summed in 64
+// bits, so that no pair of opposite bit flips cancels): it catches flipped, lost and swapped
+// bytes, and with AVX2 (where the CPU has it) runs at memcpy's speed, so verifying a 1 MiB
+// message costs about as much as copying it once (23 us here).
 std::uint32_t checksum(std::span<const std::byte> bytes) noexcept;
+// The same function computed by its plain definition, whatever the CPU has: for the test that
+// the vector code agrees with it.
+std::uint32_t checksum_portable(std::span<const std::byte> bytes) noexcept;
 
 // With several producers (fan-in) the sequence field's top byte names the producer and the
 // low 24 bits count that producer's messages, so order is checked per producer.
