@@ -1,4 +1,4 @@
-// The control channel between the harness and a peer: ready, go, done or failed, release. It is a
+// The control channel between the harness and a peer: ready, warm, go, done or failed, release. It is a
 // separate socketpair, so transports stay pure, and its hang-up is the peer's liveness: a
 // peer that ends (exits, is killed, or its thread returns) closes its end.
 #pragma once
@@ -13,9 +13,12 @@
 
 namespace ipcmeter {
 
-// ready, go, done (or failed), release: a peer that reported stays until it is let go, so a
-// transport that drops unsent data on close loses nothing the leader still reads.
-enum class ControlKind : std::uint32_t { ready = 1, go = 2, done = 3, failed = 4, release = 5 };
+// ready, warm, go, done (or failed), release: a peer says ready once it has opened the
+// medium; the leader says warm once its own set-up is done, and the peer answers warm once
+// its warm-up traffic is through (warm_up.hpp); after reporting the peer stays
+// until it is let go, so a transport that drops unsent data on close loses nothing the
+// leader still reads.
+enum class ControlKind : std::uint32_t { ready = 1, go = 2, done = 3, failed = 4, release = 5, warm = 6 };
 
 struct ControlMessage {
   ControlKind kind = ControlKind::ready;

@@ -70,11 +70,16 @@ std::map<std::string, std::uint64_t> parse_params(const std::string& text) {
   return params;
 }
 
-// Says ready, waits for go, runs the part (its CPU time measured), reports, and stays until
+// Says ready, warms the medium up, says so, waits for go, runs the part (its CPU time measured), reports, and stays until
 // the harness lets go: a transport that drops unsent data on close (ZeroMQ with linger 0)
 // must not lose messages the leader is still receiving. False if the harness went first.
 bool run_measured(ControlChannel& control, const PeerSpec& spec, PeerSide& side, Follow& part) {
   control.send({ControlKind::ready, 0, 0, {}, {}});
+  // The leader says when to warm up: once its own set-up (a dictionary's preload) is done.
+  auto warm = control.receive();
+  if (!warm || warm->kind != ControlKind::warm) return false;
+  warm_up_peer(find_workload(spec.run.workload).warm_up, side);
+  control.send({ControlKind::warm, 0, 0, {}, {}});
   auto go = control.receive();
   if (!go || go->kind != ControlKind::go) return false;
   auto cpu_now = spec.own_process ? process_cpu_ns : thread_cpu_ns;

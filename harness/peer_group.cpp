@@ -75,17 +75,20 @@ std::vector<ControlMessage> PeerGroup::expect_from_all(ControlKind expected) {
       throw PeerClosed("peer failed");
     }
     if (!message || message->kind != expected)
-      throw PeerClosed(expected == ControlKind::ready ? "peer never became ready"
-                                                     : "peer ended without a result");
+      throw PeerClosed(expected == ControlKind::ready  ? "peer never became ready"
+                       : expected == ControlKind::warm ? "peer ended in its warm-up"
+                                                       : "peer ended without a result");
     if (expected == ControlKind::done) slot.reported = true;
     messages.push_back(std::move(*message));
   }
   return messages;
 }
 
-void PeerGroup::go() {
-  for (auto& slot : slots_) slot.control.send({ControlKind::go, 0, 0, {}, {}});
+void PeerGroup::send_to_all(ControlKind kind) {
+  for (auto& slot : slots_) slot.control.send({kind, 0, 0, {}, {}});
 }
+
+void PeerGroup::go() { send_to_all(ControlKind::go); }
 
 std::optional<std::string> PeerGroup::end(const std::optional<std::string>& leader_error,
                                           bool leader_error_is_echo, bool timed_out,

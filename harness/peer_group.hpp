@@ -35,6 +35,8 @@ class PeerGroup {
   // Waits for every peer's next control message and returns them; throws PeerClosed
   // (noting a peer's own error) unless each sent `expected`.
   std::vector<ControlMessage> expect_from_all(ControlKind expected);
+  // Sends every peer a message of that kind with no content (warm, go).
+  void send_to_all(ControlKind kind);
   void go();
   // Tear-down, after the leader finished or failed: picks up a failing peer's last word,
   // releases every peer and waits for its end. Returns why the run failed, or nullopt when

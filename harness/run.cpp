@@ -291,8 +291,8 @@ class Measurement {
     return fds;
   }
 
-  // Ready, go, the leader's part timed, then every peer's report. An error is kept for the
-  // tear-down, which decides whose it was.
+  // Ready, warm (warm_up.hpp), go, the leader's part timed, then every peer's report. An
+  // error is kept for the tear-down, which decides whose it was.
   void lead(const TimedSectionHooks& hooks) {
     try {
       handle_ = host_->open_leader(group_.liveness_fds());
@@ -300,6 +300,9 @@ class Measurement {
       part_ = workload_.lead(*side_);  // buffers, preloads: before timing starts
       group_.expect_from_all(ControlKind::ready);
       host_->peers_ready();
+      group_.send_to_all(ControlKind::warm);
+      warm_up_leader(workload_.warm_up, *side_);
+      group_.expect_from_all(ControlKind::warm);
 
       if (hooks.on_start) hooks.on_start();
       std::uint64_t cpu_start = thread_cpu_ns();

@@ -1,6 +1,8 @@
 // Test-only axes and leftover checks.
 #include "tests/test_support.hpp"
 
+#include "harness/warm_up.hpp"
+
 #include <dirent.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "harness/ranks.hpp"
+#include "harness/warm_up.hpp"
 #include "harness/workloads/workload.hpp"
 #include "transports/errors.hpp"
 #include "transports/named_resources.hpp"
@@ -131,7 +134,8 @@ Workload exchange_workload(const std::string& name, Waiting waiting) {
 
 enum class Mischief { corrupt, drop, reorder };
 
-// One side's sends misbehave at its message 5; the other side is an honest pipe.
+// One side's sends misbehave at its message 5 of the timed section (after the run's warm-up
+// messages: a pipe has no depth, so kWarmUpMessages of them); the other side is an honest pipe.
 class MischievousEndpoint final : public Endpoint {
  public:
   MischievousEndpoint(std::unique_ptr<Endpoint> inner, Mischief mischief)
@@ -158,7 +162,7 @@ class MischievousEndpoint final : public Endpoint {
   void close() override { inner_->close(); }
 
  private:
-  static constexpr std::uint64_t kVictim = 5;
+  static constexpr std::uint64_t kVictim = kWarmUpMessages + 5;
   std::unique_ptr<Endpoint> inner_;
   Mischief mischief_;
   std::uint64_t sent_ = 0;

@@ -178,6 +178,7 @@ Workload dict_workload(const DictWorkload& dict) {
   clients.full = {1, 2, 4};
   work.segments = {clients};
   work.peers_key = "clients";
+  work.warm_up = WarmUp::operations;
   work.lead = [&dict](LeaderSide& side) { return std::make_unique<AwaitClients>(side, dict); };
   work.follow = [&dict](PeerSide& side) { return std::make_unique<Client>(side, dict); };
   return work;

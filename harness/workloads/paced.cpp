@@ -71,6 +71,7 @@ Workload paced_workload() {
   size.full = {64, 65536};
   work.segments = {size};
   work.frame = kFrame;
+  work.warm_up = WarmUp::round_trips;
   work.payload_copies = 2;
   work.latency = "reply";
   work.lead = [](LeaderSide& side) { return std::make_unique<UiLoop>(side); };

@@ -71,6 +71,7 @@ Workload stream_workload() {
   work.segments = {size_segment()};
   work.payload_copies = 1;
   work.fills_queues = true;
+  work.warm_up = WarmUp::one_way;
   work.lead = [](LeaderSide& side) { return std::make_unique<Consume>(side, 0); };
   work.follow = [](PeerSide& side) { return std::make_unique<Produce>(side, -1); };
   return work;
@@ -112,6 +113,7 @@ Workload fanin_workload() {
   work.peers_key = "producers";
   work.payload_copies = 1;
   work.fills_queues = true;
+  work.warm_up = WarmUp::one_way;
   work.validate = validate_fan_in;
   work.lead = [](LeaderSide& side) {
     return std::make_unique<Consume>(side, side.spec.peer_count());

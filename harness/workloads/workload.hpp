@@ -21,6 +21,7 @@
 #include "harness/peer.hpp"
 #include "harness/run.hpp"
 #include "harness/segment.hpp"
+#include "harness/warm_up.hpp"
 
 namespace ipcmeter {
 
@@ -112,6 +113,8 @@ struct Workload {
   // Payload bytes moved per iteration, in units of the size segment (pingpong moves the
   // message there and back: 2); zero when bytes say nothing.
   unsigned payload_copies = 0;
+  // The traffic that warms its medium before timing starts (warm_up.hpp).
+  WarmUp warm_up = WarmUp::none;
   // The name of the per-iteration latency the leader records ("rtt"), if any.
   std::string latency;
   // The largest message it sends when it has no size segment (0: the medium's default), and
