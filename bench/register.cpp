@@ -10,7 +10,9 @@
 #include <algorithm>
 
 #include "bench/baselines.hpp"
+#include "bench/floors.hpp"
 #include "bench/progress.hpp"
+#include "bench/sample.hpp"
 #include "harness/medium.hpp"
 #include "harness/placement.hpp"
 #include "harness/run.hpp"
@@ -40,21 +42,29 @@ const std::vector<std::uint64_t> kQuickNonBlockingSizes = {64, 1048576};
 constexpr const char* kQuickDepthWorkload = "stream";
 constexpr std::uint64_t kQuickDepthSize = 64;
 const std::vector<std::string> kQuickDepthPlacements = {"thread", "fork"};
+// The sizes the raw floors are measured at: a latency-bound and a bandwidth-bound message.
+const std::vector<std::uint64_t> kFloorSizes = {64, 1048576};
 
 bool contains(const auto& values, const auto& value) {
   return std::find(values.begin(), values.end(), value) != values.end();
 }
 
+// The sample floor (sample.hpp) of a workload's iteration: frames and projections are long by
+// themselves, and their workloads set their own counts.
+std::uint64_t sample_floor_iterations(const Workload& work) {
+  if (work.iteration == "message" || work.iteration == "operation") return kSampleFloorMessages;
+  if (work.iteration == "round trip") return kSampleFloorRoundTrips;
+  return 0;
+}
+
 // What one run's result tells Google Benchmark: time, iterations, bytes, both sides' CPU,
 // the workload's latency percentiles and every counter the workload and medium reported.
+// The run may have done more iterations than Google Benchmark asked for (sample.hpp).
 void report(benchmark::State& state, const RunSpec& spec, const Workload& work,
-            const RunResult& result) {
+            const RunResult& result, const SampleSizer& sample) {
   auto iterations = static_cast<double>(std::max<std::uint64_t>(result.iterations, 1));
-  state.SetIterationTime(static_cast<double>(result.elapsed_ns) * 1e-9);
-  state.SetItemsProcessed(static_cast<std::int64_t>(result.iterations));
-  if (work.payload_copies > 0)
-    state.SetBytesProcessed(static_cast<std::int64_t>(result.iterations * spec.param("size") *
-                                                      work.payload_copies));
+  sample.report(state, result.iterations, result.elapsed_ns,
+                work.payload_copies > 0 ? spec.param("size") * work.payload_copies : 0);
   state.counters["leader_cpu_ns_per_iter"] = static_cast<double>(result.leader_cpu_ns) / iterations;
   state.counters["peer_cpu_ns_per_iter"] = static_cast<double>(result.peer_cpu_ns) / iterations;
   if (!work.latency.empty()) {
@@ -78,13 +88,19 @@ void report(benchmark::State& state, const RunSpec& spec, const Workload& work,
 // section); the iteration is whatever the workload says (a message, a frame, ...).
 void run_benchmark(benchmark::State& state, RunSpec spec) {
   const Workload& work = find_workload(spec.workload);
-  spec.count = static_cast<std::uint64_t>(state.max_iterations);
+  // A paced run given a duration runs for it; the rest rest on the sample floor.
+  SampleSizer sample(spec.name(), static_cast<std::uint64_t>(state.max_iterations),
+                     spec.duration.count() > 0 ? 0 : sample_floor_iterations(work));
   while (state.KeepRunningBatch(state.max_iterations)) {
     state.PauseTiming();
     try {
-      RunResult result = run(spec, {[&] { state.ResumeTiming(); }, [&] { state.PauseTiming(); }});
+      RunResult result;
+      do {
+        spec.count = sample.count();
+        result = run(spec, {[&] { state.ResumeTiming(); }, [&] { state.PauseTiming(); }});
+      } while (!sample.accept(result.iterations, result.elapsed_ns));
       state.ResumeTiming();
-      report(state, spec, work, result);
+      report(state, spec, work, result, sample);
     } catch (const std::exception& error) {
       state.SkipWithError(error.what());
       break;
@@ -139,7 +155,7 @@ void run_ui_inline(benchmark::State& state, std::uint64_t batch, Pinning pinning
   while (state.KeepRunningBatch(state.max_iterations)) {
     try {
       RunResult result = election::run_ui_inline(batch, static_cast<std::uint64_t>(state.max_iterations), pinning);
-      report(state, spec, work, result);
+      report(state, spec, work, result, SampleSizer(spec.name(), result.iterations, 0));
     } catch (const std::exception& error) {
       state.SkipWithError(error.what());
       break;
@@ -234,6 +250,24 @@ class Matrix {
       enlist(spec.name(), Timer::manual, benchmark::kNanosecond,
              repetitions(kComparisonRepetitions),
              [spec](benchmark::State& state) { run_benchmark(state, spec); });
+    }
+  }
+
+  // Each mechanism's raw floor (floors.hpp) beside the suite's figures it pairs with: a
+  // one-way stream and a round trip of one peer, at kFloorSizes where the profile measures
+  // them, between forked processes, at each wait the floor has and the run chose.
+  void add_floors() {
+    if (!contains(options_.placements, std::string("fork"))) return;
+    for (const floors::Floor& floor : floors::all_floors()) {
+      if (!contains(options_.transports, floor.transport)) continue;
+      for (const auto& name : options_.workloads) {
+        const Workload& work = find_workload(name);
+        bool one_peer = work.medium == "link" && work.peers_key.empty() && work.frame.count() == 0;
+        if (!one_peer || (work.warm_up != WarmUp::one_way && work.warm_up != WarmUp::round_trips))
+          continue;
+        for (WaitStrategy wait : floor.waits)
+          if (contains(options_.waits, wait)) add_floor(floor, work, wait);
+      }
     }
   }
 
@@ -440,6 +474,29 @@ class Matrix {
     return with_depth;
   }
 
+  void add_floor(const floors::Floor& floor, const Workload& work, WaitStrategy wait) {
+    const MediumKind& kind = find_medium(floor.transport, "link");
+    for (const auto& params : grid(work, wait, kind, "fork")) {
+      std::uint64_t size = params.at("size");
+      if (!contains(kFloorSizes, size)) continue;
+      RunSpec spec = base_spec(work.name, floor.transport, "fork", wait);
+      spec.params = params;
+      if (kind.depth) {
+        if (params.at(kind.depth->key) != floor.depth) continue;  // the floor's own depth only
+      }
+      floors::FloorRun run;
+      run.shape = work.warm_up == WarmUp::one_way ? floors::Shape::stream : floors::Shape::round_trip;
+      run.size = size;
+      run.warm = warm_up_count(spec);
+      run.wait = wait;
+      run.depth = floor.depth;
+      run.pinning = options_.pinning;
+      std::string name = "floor/" + spec.name();
+      enlist(name, Timer::manual, unit_for(work), sample_count(work),
+             [floor, run, name](benchmark::State& state) { floors::run_floor(state, floor, run, name); });
+    }
+  }
+
   void add(const RunSpec& spec) {
     try {
       spec.validate();
@@ -474,6 +531,7 @@ int register_suite(const SuiteOptions& options, bool user_set_repetitions) {
   for (const auto& name : options.workloads) matrix.add_workload(find_workload(name));
   matrix.add_election_extras();
   matrix.add_baselines();
+  matrix.add_floors();
   matrix.add_startups();
   matrix.add_memcpy();
   return matrix.registered();

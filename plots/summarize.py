@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stats  # noqa: E402
 import election  # noqa: E402
 import answer  # noqa: E402
+import harness_cost  # noqa: E402
 
 # Google Benchmark appends these to pick the timer; they say nothing about what was measured.
 TIMER_TAGS = {"manual_time", "real_time", "process_time"}
@@ -42,8 +43,9 @@ DOC_NORMAL_DICT_GETS = 5_000_000
 REFERENCE_SHARED = {"transport": "dict-manager-unix-stream", "placement": "fork", CLIENTS_KEY: 1}
 REFERENCE_NORMAL = {"transport": "dict-local", CLIENTS_KEY: 1}
 TEXT_WIDTH = 120
-# Workload families whose names take two segments (election/ui, election/parallel, ...).
-FAMILIES = ("election",)
+# Workload families whose names take two segments (election/ui, election/parallel, ...), the
+# raw floors among them (floor/stream, floor/pingpong: harness_cost.py).
+FAMILIES = ("election", "floor")
 
 
 class InputError(Exception):
@@ -350,8 +352,8 @@ def build_tables(results: List[Result], sizes: Optional[List[int]] = None) -> Li
     results = canonical(results)
     for workload in dict.fromkeys(r.workload for r in results):
         mine = [r for r in results if r.workload == workload]
-        if election.is_election(workload):  # their own tables, below
-            continue
+        if election.is_election(workload) or workload.startswith(harness_cost.FLOOR_PREFIX):
+            continue  # their own tables, below
         if is_dict(workload):  # columns are clients, so --sizes does not apply
             by_clients = dict(column=CLIENTS_KEY, label=fmt_clients)
             tables.append(_table(f"{workload}: operations/s, all clients together (median ±spread)", mine, None,
@@ -366,6 +368,57 @@ def build_tables(results: List[Result], sizes: Optional[List[int]] = None) -> Li
             unit = CPU_UNITS.get(workload, "per iteration")
             tables.append(_table(f"{workload}: CPU us {unit}, leader+peer (median)", mine, sizes, _cpu_cell))
     return tables + election.tables(results)
+
+
+def harness_cost_table(results: List[Result]) -> Optional[Table]:
+    """Each suite figure of a one-peer stream or round trip beside its raw floor: the cost is
+    the floor's rate over the suite's (harness_cost.py); flagged beyond its bounds."""
+    found = harness_cost.pairs(results)
+    if not found:
+        return None
+    rows = []
+    for p in sorted(found, key=lambda p: (p.suite.workload, str(p.suite.fields.get("transport")),
+                                          str(p.suite.fields.get("wait")), p.suite.size or 0)):
+        f = p.suite.fields
+        if p.ratio is None:
+            cost = p.note
+        else:
+            cost = f"{p.ratio:.2f}" + (" FLAG" if p.flagged else "")
+        cell = lambda r: _stream_cell(r) if r.error is None else "FAIL"  # noqa: E731
+        rows.append([p.suite.workload, str(f.get("transport")), str(f.get("wait")), fmt_size(p.suite.size),
+                     cell(p.suite), cell(p.floor), cost])
+    title = (f"harness cost: the suite's rate beside its raw floor's (the same mechanism in a hand-written"
+             f" loop, bench/floors.hpp), fork; cost = floor / suite, flagged beyond"
+             f" {harness_cost.FLAG_HIGH:.2f} or below {harness_cost.FLAG_LOW:.2f}")
+    header = ["workload", "transport", "wait", "size", "suite (per s)", "floor (per s)", "cost"]
+    return Table(title, header, rows, 4)
+
+
+def harness_cost_lines(results: List[Result]) -> List[str]:
+    found = harness_cost.pairs(results)
+    if not found:
+        return ["no raw floors in this run (they are measured at 64 B and 1 MiB, fork)"]
+    flags = [p for p in found if p.flagged]
+    bimodal = [p for p in found if p.note == "bimodal"]
+    lines = [f"{len(found)} figures beside their raw floors: {len(flags)} flagged, {len(bimodal)} bimodal"
+             f" (clusters in the table above), the rest within {harness_cost.FLAG_LOW:.2f}"
+             f"-{harness_cost.FLAG_HIGH:.2f}"]
+    lines += [f"FLAG {p.suite.name}: cost {p.ratio:.2f}" for p in flags]
+    return lines
+
+
+def short_sample_lines(results: List[Result]) -> List[str]:
+    """Figures with a sample that fell short of the sample floor (bench/sample.hpp): fewer
+    iterations or less time than the floor, its pace having changed since the last run."""
+    short = [r for r in results if r.error is None and any(v > 0 for v in r.samples.get("sample_short", []))]
+    if not short:
+        counted = sum(1 for r in results if r.samples.get("sample_short"))
+        return [f"every sample of {counted} figures rested on at least its floor"
+                " (100 messages or operations, or 50 round trips, and 20 ms)"]
+    return [f"{len(short)} figures had a sample below the floor (100 messages or operations, or 50 round trips,"
+            " and 20 ms):"] + [f"SHORT {r.name}: fewest {min(r.samples.get('sample_iterations', [0])):.0f}"
+                               f" iterations, shortest {min(r.samples.get('sample_s', [0])) * 1e3:.1f} ms"
+                               for r in short]
 
 
 def harness_overhead(results: List[Result]):
@@ -615,6 +668,11 @@ def format_report(data: dict, sizes: Optional[List[int]] = None, fmt: str = "tex
             parts.append(render(table))
         parts.append(listed("documented figures, verdicts:", notes))
     parts.append(listed("machine floors through the run:", floor_lines(best)))
+    cost = harness_cost_table(best)
+    if cost is not None:
+        parts.append(render(cost))
+    parts.append(listed("harness cost:", harness_cost_lines(best)))
+    parts.append(listed("sample floor:", short_sample_lines(best)))
     parts += [render(t) for t in build_tables(best, sizes)]
     profile = data.get("context", {}).get("ipcmeter_profile", "?")
     if any(election.is_election(r.workload) for r in best):
