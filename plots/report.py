@@ -14,6 +14,7 @@ import answer  # noqa: E402
 import check  # noqa: E402
 import compare  # noqa: E402
 import election  # noqa: E402
+import harness_cost  # noqa: E402
 import summarize as sm  # noqa: E402
 import transports  # noqa: E402
 
@@ -302,6 +303,13 @@ def _series(results, key):
 def _log_batch_axis(ax, xlabel="simulations per edit"):
     from matplotlib.ticker import FuncFormatter, NullFormatter
     ax.set_xscale("log")
+    ticks = [0.5, harness_cost.FLAG_LOW, 1, harness_cost.FLAG_HIGH, 2, 3, 4]
+    low = min(0.5, min(p.ratio for p in pairs) / 1.1)
+    high = max(2.0, max(p.ratio for p in pairs) * 1.1)
+    ax.set_xlim(low, high)
+    ax.set_xticks([t for t in ticks if low <= t <= high])
+    ax.set_xticklabels([f"{t:.2f}".rstrip("0").rstrip(".") for t in ticks if low <= t <= high])
+    ax.minorticks_off()
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: tick_label(x)))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(xlabel)
@@ -422,6 +430,39 @@ SOURCES = ("documented", "Python", "Python Manager().Queue", "C++ threads", "C++
            "C++ best")
 
 
+def harness_cost_figure(plt, best):
+    """Each figure's cost over its raw floor, one bar per pair, the flag bounds drawn."""
+    pairs = [p for p in harness_cost.pairs(best) if p.ratio is not None]
+    if not pairs:
+        return None
+    pairs.sort(key=lambda p: (p.suite.workload, str(p.suite.fields.get("transport")),
+                              str(p.suite.fields.get("wait")), p.suite.size or 0))
+    labels = [f"{p.suite.workload} {p.suite.fields.get('transport')} {p.suite.fields.get('wait')} "
+              f"{sm.fmt_size(p.suite.size)}" for p in pairs]
+    fig, ax = plt.subplots(figsize=(9, 0.28 * len(pairs) + 1.5))
+    colours = ["tab:red" if p.flagged else "tab:blue" for p in pairs]
+    # Bars from 1 (the suite adding nothing) to the cost, so a suite faster than its floor
+    # reads as a bar to the left.
+    ax.barh(range(len(pairs)), [p.ratio - 1 for p in pairs], left=1, color=colours)
+    for bound in (harness_cost.FLAG_LOW, 1.0, harness_cost.FLAG_HIGH):
+        ax.axvline(bound, color="gray", ls="--" if bound != 1.0 else "-", lw=1)
+    ax.set_yticks(range(len(pairs)))
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ticks = [0.5, harness_cost.FLAG_LOW, 1, harness_cost.FLAG_HIGH, 2, 3, 4]
+    low = min(0.5, min(p.ratio for p in pairs) / 1.1)
+    high = max(2.0, max(p.ratio for p in pairs) * 1.1)
+    ax.set_xlim(low, high)
+    ax.set_xticks([t for t in ticks if low <= t <= high])
+    ax.set_xticklabels([f"{t:.2f}".rstrip("0").rstrip(".") for t in ticks if low <= t <= high])
+    ax.minorticks_off()
+    ax.set_xlabel("cost: the raw floor's rate / the suite's (1 = the suite adds nothing; flagged in red "
+                  f"beyond {harness_cost.FLAG_LOW:.2f}-{harness_cost.FLAG_HIGH:.2f})")
+    ax.set_title("harness cost, fork, one run (bimodal pairs left out: see the table)")
+    return fig
+
+
 def documented_figure(plt, rows):
     """Each documented figure beside today's measurements: one group per figure, log scale."""
     from matplotlib.ticker import FuncFormatter
@@ -488,6 +529,7 @@ def html_page(data, best, failures, plot_status, out_dir, comparison=None, docum
     fails = "".join(f"<h3>{esc(title)} ({len(items)})</h3><ul>"
                     + "".join(f"<li><code>{esc(n)}</code>: {esc(m)}</li>" for n, m in items) + "</ul>\n"
                     for title, items in sm.split_failures(failures) if items) or "<p>none</p>"
+    cost_table = sm.harness_cost_table(best)
     figs = []
     for fname, caption, skipped in plot_status:
         if skipped:
@@ -513,12 +555,16 @@ img {{ max-width: 100%; }} figcaption {{ color: #444; margin-bottom: 2em; }}
 {esc(sm.SPREAD_NOTE)}</p>
 <h2>Spread and the machine's floors</h2>
 {html_lines("machine floors through the run", sm.floor_lines(best))}
-{html_lines("spread of the samples", sm.spread_lines(best, ctx.get("ipcmeter_profile", "?")))}
+{html_lines("spread of the samples", sm.spread_lines(best, ctx.get("ipcmeter_profile", "?"))
+            + sm.until_stable_lines(ctx))}
+{html_lines("sample floor", sm.short_sample_lines(best))}
 {html_lines("bimodal figures, clusters never averaged", sm.bimodal_lines(best) or ["none"])}
 {comparison or ""}
 {html_lines("the election projection (this run's answers)", election.answer_lines(best))
  if any(election.is_election(r.workload) for r in best) else ""}
-<h2>Harness overhead</h2>
+<h2>Harness cost: each figure beside its raw floor</h2>
+{html_table(cost_table) if cost_table else ""}
+{html_lines("harness cost", sm.harness_cost_lines(best))}
 <p>{esc(sm.overhead_line(best))}</p>
 <h2>Failed benchmarks</h2>
 {fails}
@@ -622,6 +668,16 @@ def main(argv=None) -> int:
         write_atomic(os.path.join(args.out, "floors.png"), lambda f: fig.savefig(f, format="png", dpi=100))
         plt.close(fig)
         status.append(("floors.png", caption, None))
+    fig = harness_cost_figure(plt, best)
+    caption = ("What the suite costs over each mechanism's raw floor (the same calls in a hand-written loop), "
+               "per pair of figures measured in this run.")
+    if fig is None:
+        status.append(("harness_cost.png", caption, "this run has no suite figure beside a raw floor."))
+    else:
+        write_atomic(os.path.join(args.out, "harness_cost.png"),
+                     lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))
+        plt.close(fig)
+        status.append(("harness_cost.png", caption, None))
     for fname, draw_figure, caption in ELECTION_FIGURES:
         fig = draw_figure(plt, best)
         if fig is None:

@@ -645,6 +645,15 @@ def spread_lines(results: List[Result], profile: str) -> List[str]:
     return lines
 
 
+def until_stable_lines(context: dict) -> List[str]:
+    """What scripts/run-suite.sh --until-stable did to the spread (plots/stability.py)."""
+    before, after = context.get("ipcmeter_stable_before"), context.get("ipcmeter_stable_after")
+    if not before:
+        return []
+    return [f"--until-stable re-ran the figures above CV {CV_TARGET:.0%} or bimodal: within"
+            f" {CV_TARGET:.0%} before: {before}; after: {after}"]
+
+
 def format_report(data: dict, sizes: Optional[List[int]] = None, fmt: str = "text",
                   run_path: Optional[str] = None) -> str:
     results, failures = collect(data)
@@ -677,7 +686,8 @@ def format_report(data: dict, sizes: Optional[List[int]] = None, fmt: str = "tex
     profile = data.get("context", {}).get("ipcmeter_profile", "?")
     if any(election.is_election(r.workload) for r in best):
         parts.append(listed("the election projection (this run's answers):", election.answer_lines(best)))
-    parts.append(listed("spread of the samples:", spread_lines(best, profile)))
+    parts.append(listed("spread of the samples:", spread_lines(best, profile)
+                        + until_stable_lines(data.get("context", {}))))
     split = bimodal_lines(best)
     if split:
         parts.append(listed(f"bimodal figures ({len(split)}), their clusters never averaged:", split))

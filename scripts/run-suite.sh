@@ -10,6 +10,21 @@ bash scripts/install-deps.sh
 mkdir -p build
 flock build/.release.lock sh -c 'cmake --preset release >/dev/null && cmake --build --preset release'
 
+# --until-stable[=SECONDS] is this script's own: after the first pass, the figures not yet
+# stable are re-run (plots/stability.py), within SECONDS (default 600). The rest go to the binary.
+until_stable=""
+args=()
+for arg in "$@"; do
+  case "$arg" in
+    --until-stable) until_stable=600 ;;
+    --until-stable=*)
+      until_stable=${arg#--until-stable=}
+      [[ "$until_stable" =~ ^[1-9][0-9]*$ ]] || { echo "run-suite: bad --until-stable '$until_stable' (expected seconds, e.g. --until-stable=600)" >&2; exit 2; } ;;
+    *) args+=("$arg") ;;
+  esac
+done
+set -- "${args[@]+"${args[@]}"}"
+
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p results/runs
 # Nothing half-written survives: the run is built in a hidden directory of its own (two runs
@@ -34,6 +49,35 @@ build/release/bench/ipcmeter-bench "$@" \
   --benchmark_out="$work/bench.json" --benchmark_out_format=json | tee "$work/console.txt" || status=$?
 [[ -s "$work/bench.json" ]] || exit "$status"  # bad flags: nothing ran, nothing to keep
 echo "suite took $(( $(date +%s) - start )) s" | tee "$work/duration.txt"
+
+# Stable until it is stable: each round re-runs only the throughput figures whose CV is above
+# 5 % or that are bimodal, with samples twice as long and two more of them than the round
+# before, and replaces theirs; the summary says how many were within 5 % before and after.
+if [[ -n "$until_stable" && $status -eq 0 ]]; then
+  deadline=$(( $(date +%s) + until_stable ))
+  profile_time=0.03 profile_reps=3
+  for arg in "$@"; do [[ "$arg" == --profile=full ]] && profile_time=0.5 profile_reps=5; done
+  rerun_args=()
+  for arg in "$@"; do
+    case "$arg" in --benchmark_filter=*|--benchmark_min_time=*|--benchmark_repetitions=*) ;; *) rerun_args+=("$arg") ;; esac
+  done
+  for round in 1 2 3; do
+    filter=$(/usr/bin/python3 plots/stability.py unstable "$work/bench.json")
+    left=$(( deadline - $(date +%s) ))
+    [[ -n "$filter" && $left -gt 0 ]] || break
+    figures=$(( $(grep -o '|' <<< "$filter" | wc -l) + 1 ))
+    min_time=$(awk -v t="$profile_time" -v r="$round" 'BEGIN { printf "%g", t * 2 ^ r }')
+    reps=$(( profile_reps + 2 * round ))
+    echo "until-stable: round $round: $figures figures not yet stable, $reps samples of ${min_time} s each (${left} s left)" >&2
+    timeout --signal=INT "$left" build/release/bench/ipcmeter-bench "${rerun_args[@]+"${rerun_args[@]}"}" \
+      --benchmark_filter="$filter" --benchmark_min_time="$min_time" --benchmark_repetitions="$reps" \
+      --benchmark_out="$work/rerun.json" --benchmark_out_format=json > "$work/rerun-console.txt" || true
+    [[ -s "$work/rerun.json" ]] || break
+    /usr/bin/python3 plots/stability.py replace "$work/bench.json" "$work/rerun.json"
+    rm -f "$work/rerun.json" "$work/rerun-console.txt"
+  done
+  echo "until-stable: throughput figures within CV 5 % (of those not bimodal): $(/usr/bin/python3 plots/stability.py count "$work/bench.json")" | tee -a "$work/duration.txt"
+fi
 
 # The documents' measurements in Python today, after the suite (never two benchmarks at once),
 # in the same profile: the third column of the documented-figures check. IPCMETER_PYTHON=0
