@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/test_support.hpp"
 #include "harness/medium.hpp"
 #include "harness/watchdog.hpp"
@@ -325,6 +327,41 @@ TEST_F(Cli, AnnounceTracesEachPeersPartInOrderAndChangesNothing) {
     EXPECT_LT(part.struck, part.done) << pid;
   }
   EXPECT_GE(struck, 2) << text;  // at least one batch of each placement
+}
+
+// A sample is never a handful (bench/sample.hpp): asked for a few iterations (a 1 ms
+// min_time, 1 MiB messages), each sample of a suite figure and of its raw floor still rests
+// on at least 100 messages, and its rate is what those messages took, whatever batch Google
+// Benchmark asked for.
+TEST_F(Cli, EverySampleRestsOnTheSampleFloorAndItsRateOnIt) {
+  fs::path json = fs::path(dir_) / "floor.json";
+  Outcome outcome = run_bench({"--workloads=stream", "--transports=pipe", "--placements=fork",
+                               "--sizes=1M", "--waits=block", "--benchmark_filter=^(floor/)?stream/",
+                               "--benchmark_min_time=0.001", "--benchmark_repetitions=2",
+                               "--benchmark_out=" + json.string(), "--benchmark_out_format=json"},
+                              dir_);
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  // Google Benchmark writes NaN (not JSON) for the spread of a counter that did not vary.
+  std::string text = read_file(json);
+  for (std::size_t at = text.find(": NaN"); at != std::string::npos; at = text.find(": NaN", at))
+    text.replace(at, 5, ": null");
+  nlohmann::json run = nlohmann::json::parse(text);
+  fs::remove(json);
+  int samples = 0;
+  for (const auto& entry : run.at("benchmarks")) {
+    if (entry.value("run_type", "") != "iteration") continue;
+    ++samples;
+    double iterations = entry.at("sample_iterations").get<double>();
+    double seconds = entry.at("sample_s").get<double>();
+    EXPECT_GE(iterations, 100.0) << entry.at("name");
+    // Google Benchmark asked for fewer than the sample's messages ...
+    EXPECT_LT(entry.at("iterations").get<double>(), iterations) << entry.at("name");
+    // ... and its rate is the sample's: messages over the time they took.
+    EXPECT_NEAR(entry.at("items_per_second").get<double>(), iterations / seconds,
+                1e-3 * iterations / seconds)
+        << entry.at("name");
+  }
+  EXPECT_EQ(samples, 4);  // the suite's figure and its floor, two samples each
 }
 
 TEST_F(Cli, AFailedBenchmarkFailsTheRunAfterEverythingIsWritten) {

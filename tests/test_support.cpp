@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "harness/ranks.hpp"
@@ -182,9 +183,39 @@ Transport mischievous_pipe(const std::string& name, Mischief mischief, Side culp
           }};
 }
 
+// A pipe whose every endpoint's first send takes kSlowFirstTouch longer: a medium whose first
+// touch is slow (a cold connection, cold pages), for the warm-up's test.
+class SlowStartEndpoint final : public Endpoint {
+ public:
+  explicit SlowStartEndpoint(std::unique_ptr<Endpoint> inner) : inner_(std::move(inner)) {}
+  void send(std::span<const std::byte> message) override {
+    if (!touched_) std::this_thread::sleep_for(kSlowFirstTouch);
+    touched_ = true;
+    inner_->send(message);
+  }
+  std::size_t recv(std::span<std::byte> buffer) override { return inner_->recv(buffer); }
+  bool poll(std::chrono::nanoseconds timeout) override { return inner_->poll(timeout); }
+  void close() override { inner_->close(); }
+
+ private:
+  std::unique_ptr<Endpoint> inner_;
+  bool touched_ = false;
+};
+
+Transport slow_start_pipe() {
+  Transport pipe = find_transport("pipe");
+  return {"pipe-slow-start", "test", "test: a pipe whose endpoints' first send is slow", true,
+          pipe.create,
+          [open = pipe.open](const std::string& address, Side side, Liveness other_side) {
+            return std::unique_ptr<Endpoint>(
+                std::make_unique<SlowStartEndpoint>(open(address, side, std::move(other_side))));
+          }};
+}
+
 }  // namespace
 
 void register_test_axes() {
+  Registry<Transport>::add_for_tests(slow_start_pipe());
   add_workload_for_tests(exchange_workload("exchange", Waiting::receive));
   add_workload_for_tests(exchange_workload("polled-exchange", Waiting::poll));
   // Side b is the peer: the stream producer and the pingpong responder.

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <string>
@@ -19,9 +20,10 @@ namespace ipcmeter::testing {
 
 // Registers the test-only workloads ("exchange", and "polled-exchange", whose leader only
 // ever polls before it receives) and faulty transports ("pipe-corrupt", "pipe-drop",
-// "pipe-reorder", "pipe-corrupt-leader"). Called first thing in main(), so spawned peers
-// have them.
+// "pipe-reorder", "pipe-corrupt-leader"; "pipe-slow-start", whose every endpoint's first send
+// takes kSlowFirstTouch longer). Called first thing in main(), so spawned peers have them.
 void register_test_axes();
+constexpr std::chrono::milliseconds kSlowFirstTouch{300};
 
 // Whether both sides of the transport can open in this process: all but mpi, which needs
 // MPI running (the test binary under mpirun, where rank 0 then talks to itself).
