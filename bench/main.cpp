@@ -16,6 +16,7 @@
 #include "bench/options.hpp"
 #include "bench/progress.hpp"
 #include "bench/register.hpp"
+#include "bench/sample.hpp"
 #include "harness/medium.hpp"
 #include "harness/peer.hpp"
 #include "harness/placement.hpp"
@@ -182,6 +183,8 @@ int main(int argc, char** argv) {
     }
     // Read before Initialize, which takes the flags it knows out of args.
     std::string repetitions = flag_value(args, "--benchmark_repetitions");
+    // The sample floor tells the batches Google Benchmark reports from its search by min_time.
+    ipcmeter::set_sample_min_time(std::atof(flag_value(args, "--benchmark_min_time").c_str()));
     int new_argc = static_cast<int>(args.size());
     args.push_back(nullptr);
 
