@@ -126,6 +126,30 @@ class FailureKeeper final : public benchmark::BenchmarkReporter {
   std::vector<Failure> failures_;
 };
 
+// What the sweep of dead runs' leftovers did: with --clean, every path on stdout; else one line
+// on stderr for what it removed and one for what it left alone, if anything.
+void report_sweep(const ipcmeter::SweepResult& sweep, bool clean) {
+  const auto& removed = sweep.removed;
+  const auto& kept = sweep.kept;
+  auto plural = [](std::size_t n) { return n == 1 ? "" : "s"; };
+  std::vector<std::string> reasons;
+  for (const auto& name : kept) reasons.push_back(fmt::format("{} ({})", name.path, name.why));
+  std::string kept_line = fmt::format("left {} name{} alone whose creator cannot be proved dead",
+                                      kept.size(), plural(kept.size()));
+  if (clean) {
+    for (const auto& path : removed) fmt::print("removed {}\n", path);
+    for (const auto& name : kept) fmt::print("left {}: {}\n", name.path, name.why);
+    fmt::print("ipcmeter-bench: removed {} leftover{} of dead runs{}\n", removed.size(),
+               plural(removed.size()), kept.empty() ? "" : "; " + kept_line);
+    return;
+  }
+  if (!removed.empty())
+    fmt::print(stderr, "ipcmeter-bench: removed {} leftover{} of dead runs: {}\n", removed.size(),
+               plural(removed.size()), fmt::join(removed, " "));
+  if (!kept.empty())
+    fmt::print(stderr, "ipcmeter-bench: {}: {}\n", kept_line, fmt::join(reasons, ", "));
+}
+
 // The value of a flag as given (the user's, or a profile default inserted before it).
 std::string flag_value(const std::vector<char*>& args, const std::string& flag) {
   std::string value;
@@ -150,16 +174,8 @@ int main(int argc, char** argv) {
     }
     // What dead runs left (a SIGKILL skips every clean-up): swept before this run makes its
     // own names, and said, so a user sees what was in /dev/shm and the temp dir.
-    std::vector<std::string> removed = ipcmeter::remove_dead_owners_leftovers();
-    if (options.clean) {
-      for (const auto& path : removed) fmt::print("removed {}\n", path);
-      fmt::print("ipcmeter-bench: removed {} leftover{} of dead runs\n", removed.size(),
-                 removed.size() == 1 ? "" : "s");
-      return 0;
-    }
-    if (!removed.empty())
-      fmt::print(stderr, "ipcmeter-bench: removed {} leftover{} of dead runs: {}\n", removed.size(),
-                 removed.size() == 1 ? "" : "s", fmt::join(removed, " "));
+    report_sweep(ipcmeter::remove_dead_owners_leftovers(), options.clean);
+    if (options.clean) return 0;
     if (has_flag(argc, argv, "--help")) std::fputs(ipcmeter::usage_text().c_str(), stdout);
 
     // Every figure is a median of several samples, each taken at a random point of the run

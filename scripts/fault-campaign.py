@@ -106,7 +106,9 @@ def alive(pid):
 
 
 def owner_of(name):
-    """The pid in an ipcm name (as transports/leftovers.cpp reads it), or 0."""
+    """The pid in an ipcm name (the first field of its creator's stamp,
+    "ipcm-<kind>-<pid>-ns<inode>-t<ticks>-<random>", as transports/leftovers.cpp reads it;
+    an older form has the pid alone), or 0."""
     if not name.startswith("ipcm-"):
         return 0
     for field in name[5:].split("-"):
@@ -119,6 +121,16 @@ def owner_of(name):
 
 def shm_names_of(pids):
     return sorted(n for n in os.listdir("/dev/shm") if owner_of(n) in pids)
+
+
+def creator_stamp(pid):
+    """The stamp process `pid` puts in the names it makes (transports/creator_stamp.hpp): its
+    pid, its pid namespace's inode and its start time in clock ticks since boot (field 22 of
+    /proc/<pid>/stat, which an exec keeps)."""
+    namespace = os.stat(f"/proc/{pid}/ns/pid").st_ino
+    with open(f"/proc/{pid}/stat") as f:
+        ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+    return f"{pid}-ns{namespace}-t{ticks}"
 
 
 def splitmix(state):
@@ -215,7 +227,8 @@ class Campaign:
         if not stopped:
             return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT,
                                     start_new_session=True).pid, out
-        # Stopped before exec, so that its pid (part of every name it makes) is known
+        # Stopped before exec, so that its stamp (pid, pid namespace and start time, part of
+        # every name it makes; exec keeps them) is known
         # before it makes any: the precreate fault takes the first one.
         pid = os.fork()
         if pid == 0:
@@ -342,9 +355,10 @@ class Campaign:
             pid, out = self.start(self.command(medium, placement, size, min_time), env_extra, stopped=True)
             state = row["seed"]
             suffix = "-ab" if medium == "queue-boost" else ""
+            stamp = creator_stamp(pid)
             for _ in range(2):  # the first two names it will try
                 state, value = splitmix(state)
-                name = f"ipcm-{SHM_KIND[medium]}-{pid}-{value:016x}{suffix}"
+                name = f"ipcm-{SHM_KIND[medium]}-{stamp}-{value:016x}{suffix}"
                 with open(f"/dev/shm/{name}", "w") as f:
                     f.write("another program's object\n")
                 taken.append(name)
