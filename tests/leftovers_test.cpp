@@ -114,73 +114,72 @@ class Sweep : public ::testing::Test {
   SweepPlaces places_;
 };
 
-TEST_F(Sweep, RemovesOnlyWhatItProvesDeadAndSaysWhatItCannotJudge) {
+// Names of every kind the sweep meets, planted under a Sweep fixture's places: the paths it
+// must remove, those it must leave and say, and those it must leave silently.
+struct Planted {
+  std::vector<std::string> dead, judged_elsewhere, unstamped, silent;
+};
+
+Planted plant_names(const SweepPlaces& places, const std::string& root) {
   const std::string dead = stamp_text(dead_creator());
-  CreatorStamp reused_stamp = live_creator();
-  reused_stamp.start_ticks += 1;
-  const std::string reused = stamp_text(reused_stamp);
+  CreatorStamp reused = live_creator();  // its pid lives on, in a process started later
+  reused.start_ticks += 1;
+  CreatorStamp elsewhere = dead_creator();
+  elsewhere.pid_namespace += 1;
   const std::string live = stamp_text(live_creator());
-  CreatorStamp elsewhere_stamp = dead_creator();
-  elsewhere_stamp.pid_namespace += 1;
-  const std::string elsewhere = stamp_text(elsewhere_stamp);
-  const std::string unstamped = std::to_string(dead_creator().pid);
-  const std::string shm = places_.shared_memory + "/";
-  const std::string tmp = places_.temp + "/";
-  touch(shm + "ipcm-mq-" + dead + "-00112233aabbccdd-ab");
-  touch(shm + "ipcm-mq-" + dead + "-00112233aabbccdd-ba");
-  touch(shm + "ipcm-spsc-" + reused + "-00112233aabbccdd");  // its pid lives on in another
-  touch(shm + "ipcm-spsc-" + live + "-00112233aabbccdd");
+  const std::string shm = places.shared_memory + "/";
+  const std::string tmp = places.temp + "/";
+  Planted planted;
+  planted.dead = {shm + "ipcm-mq-" + dead + "-00112233aabbccdd-ab",
+                  shm + "ipcm-mq-" + dead + "-00112233aabbccdd-ba",
+                  shm + "ipcm-spsc-" + stamp_text(reused) + "-00112233aabbccdd",
+                  tmp + "ipcm-" + dead + "-Xy12ab"};
+  planted.judged_elsewhere = {shm + "ipcm-dict-" + stamp_text(elsewhere) + "-00112233aabbccdd"};
+  planted.unstamped = {shm + "ipcm-dict-" + std::to_string(dead_creator().pid) +
+                       "-0011223344556677"};
+  planted.silent = {shm + "ipcm-spsc-" + live + "-00112233aabbccdd",
+                    shm + "ipcm-spsc-" + stamp_text(own_creator_stamp()) + "-00112233aabbccdd",
+                    shm + "someone-else-" + dead, tmp + "ipcm-" + live + "-Xy12ab"};
+  for (const auto& list :
+       {planted.dead, planted.judged_elsewhere, planted.unstamped, planted.silent})
+    for (const auto& path : list)
+      if (path.rfind(tmp, 0) == 0)
+        fs::create_directory(path);
+      else
+        touch(path);
+  touch(tmp + "ipcm-" + dead + "-Xy12ab/s1");  // a dead run's socket file
   // A clock step: a live run's name whose times say 1970 is as live as ever.
   timespec epoch[2] = {{1, 0}, {1, 0}};
-  ASSERT_EQ(
-      ::utimensat(AT_FDCWD, (shm + "ipcm-spsc-" + live + "-00112233aabbccdd").c_str(), epoch, 0),
-      0);
-  touch(shm + "ipcm-spsc-" + stamp_text(own_creator_stamp()) + "-00112233aabbccdd");  // this run's
-  touch(shm + "ipcm-dict-" + elsewhere + "-00112233aabbccdd");
-  touch(shm + "ipcm-dict-" + unstamped + "-00112233aabbccdd");
-  touch(shm + "someone-else-" + dead);
-  fs::create_directory(tmp + "ipcm-" + dead + "-Xy12ab");
-  touch(tmp + "ipcm-" + dead + "-Xy12ab/s1");  // its socket file
-  fs::create_directory(tmp + "ipcm-" + live + "-Xy12ab");
+  EXPECT_EQ(::utimensat(AT_FDCWD, planted.silent[0].c_str(), epoch, 0), 0);
   // A link planted under a dead run's name is not a private dir: never followed, left alone.
-  fs::create_directory(root_ + "/precious");
-  touch(root_ + "/precious/keep");
-  fs::create_directory_symlink(root_ + "/precious", tmp + "ipcm-" + dead + "-link00");
-  const bool root = ::geteuid() == 0;
-  if (root) {  // another user's leftover: not ours to remove, even as root
+  fs::create_directory(root + "/precious");
+  touch(root + "/precious/keep");
+  fs::create_directory_symlink(root + "/precious", tmp + "ipcm-" + dead + "-link00");
+  planted.silent.push_back(tmp + "ipcm-" + dead + "-link00");
+  planted.silent.push_back(root + "/precious/keep");
+  if (::geteuid() == 0) {  // another user's leftover: not ours to remove, even as root
     touch(shm + "ipcm-dict-" + dead + "-ffeeddccbbaa9988");
-    ASSERT_EQ(::chown((shm + "ipcm-dict-" + dead + "-ffeeddccbbaa9988").c_str(), 65534, 65534), 0);
+    EXPECT_EQ(::chown((shm + "ipcm-dict-" + dead + "-ffeeddccbbaa9988").c_str(), 65534, 65534), 0);
+    planted.silent.push_back(shm + "ipcm-dict-" + dead + "-ffeeddccbbaa9988");
   }
+  return planted;
+}
 
+TEST_F(Sweep, RemovesOnlyWhatItProvesDeadAndSaysWhatItCannotJudge) {
+  Planted planted = plant_names(places_, root_);
   SweepResult sweep = remove_dead_owners_leftovers(places_);
-
-  EXPECT_EQ(sweep.removed.size(), 4u);
-  for (const std::string& path :
-       {shm + "ipcm-mq-" + dead + "-00112233aabbccdd-ab",
-        shm + "ipcm-mq-" + dead + "-00112233aabbccdd-ba",
-        shm + "ipcm-spsc-" + reused + "-00112233aabbccdd", tmp + "ipcm-" + dead + "-Xy12ab"}) {
+  EXPECT_EQ(sweep.removed.size(), planted.dead.size());
+  for (const std::string& path : planted.dead) {
     EXPECT_TRUE(contains(sweep.removed, path)) << path;
     EXPECT_FALSE(exists(path)) << path;
   }
-  // What it cannot judge stays, with the reason said.
+  // What it cannot judge stays, with the reason said; the rest stays, unsaid.
   EXPECT_EQ(sweep.kept.size(), 2u);
-  EXPECT_NE(kept_why(sweep, shm + "ipcm-dict-" + elsewhere + "-00112233aabbccdd")
-                .find("another pid namespace"),
+  EXPECT_NE(kept_why(sweep, planted.judged_elsewhere[0]).find("another pid namespace"),
             std::string::npos);
-  EXPECT_NE(
-      kept_why(sweep, shm + "ipcm-dict-" + unstamped + "-00112233aabbccdd").find("older ipcmeter"),
-      std::string::npos);
-  for (const std::string& path :
-       {shm + "ipcm-spsc-" + live + "-00112233aabbccdd",
-        shm + "ipcm-spsc-" + stamp_text(own_creator_stamp()) + "-00112233aabbccdd",
-        shm + "ipcm-dict-" + elsewhere + "-00112233aabbccdd",
-        shm + "ipcm-dict-" + unstamped + "-00112233aabbccdd", shm + "someone-else-" + dead,
-        tmp + "ipcm-" + live + "-Xy12ab", tmp + "ipcm-" + dead + "-link00",
-        root_ + "/precious/keep"})
-    EXPECT_TRUE(exists(path)) << path;
-  if (root) {
-    EXPECT_TRUE(exists(shm + "ipcm-dict-" + dead + "-ffeeddccbbaa9988"));
-  }
+  EXPECT_NE(kept_why(sweep, planted.unstamped[0]).find("older ipcmeter"), std::string::npos);
+  for (const auto& list : {planted.judged_elsewhere, planted.unstamped, planted.silent})
+    for (const std::string& path : list) EXPECT_TRUE(exists(path)) << path;
   // A second sweep removes nothing more, and says the same of what it cannot judge.
   SweepResult again = remove_dead_owners_leftovers(places_);
   EXPECT_TRUE(again.removed.empty());
