@@ -93,6 +93,16 @@ TEST(Leftovers, ACreatorIsJudgedByItsPidNamespaceAndStartNotByItsPidAlone) {
   reused.start_ticks += 1;
   EXPECT_EQ(creator_state(reused), CreatorState::dead);
   EXPECT_EQ(creator_state(dead_creator()), CreatorState::dead);
+  // A zombie (ended, not yet reaped) keeps its pid and start, but makes and holds nothing.
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  siginfo_t info{};
+  ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT), 0);
+  CreatorStamp zombie = own_creator_stamp();
+  zombie.pid = child;
+  zombie.start_ticks = start_ticks_of(child).value();
+  EXPECT_EQ(creator_state(zombie), CreatorState::dead);
+  ::waitpid(child, nullptr, 0);
   CreatorStamp elsewhere = dead_creator();  // its pid is free here, which says nothing there
   elsewhere.pid_namespace += 1;
   EXPECT_EQ(creator_state(elsewhere), CreatorState::other_namespace);

@@ -24,22 +24,24 @@ unsigned long long own_pid_namespace() {
 
 }  // namespace
 
-std::optional<unsigned long long> start_ticks_of(pid_t pid) {
-  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+std::optional<ProcessStat> process_stat(pid_t pid) {
+  std::ifstream file(fmt::format("/proc/{}/stat", pid));
   std::string line;
-  if (!std::getline(stat, line)) return std::nullopt;
+  if (!std::getline(file, line)) return std::nullopt;
   auto name_end = line.rfind(')');
   if (name_end == std::string::npos) return std::nullopt;
-  // Field 22, counted after the command name's closing parenthesis (a name may hold spaces
-  // and parentheses; the last ')' ends it). Field 3 comes first.
+  // Fields counted after the command name's closing parenthesis (a name may hold spaces and
+  // parentheses; the last ')' ends it): field 3 is the state, field 22 the start time.
   std::istringstream fields(line.substr(name_end + 1));
+  ProcessStat stat;
   std::string field;
   for (int i = 3; i <= 22 && fields >> field; ++i) {
+    if (i == 3) stat.state = field[0];
     if (i < 22) continue;
-    unsigned long long ticks = 0;
-    auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), ticks);
+    auto [end, error] =
+        std::from_chars(field.data(), field.data() + field.size(), stat.start_ticks);
     if (error != std::errc{} || end != field.data() + field.size()) return std::nullopt;
-    return ticks;
+    return stat;
   }
   return std::nullopt;
 }
@@ -61,8 +63,10 @@ std::string stamp_text(const CreatorStamp& stamp) {
 CreatorState creator_state(const CreatorStamp& stamp) {
   if (stamp.pid <= 1) return CreatorState::unknowable;  // kill(0 or -1) means others entirely
   if (stamp.pid_namespace != own_pid_namespace()) return CreatorState::other_namespace;
-  if (std::optional<unsigned long long> ticks = start_ticks_of(stamp.pid))
-    return *ticks == stamp.start_ticks ? CreatorState::alive : CreatorState::dead;
+  if (std::optional<ProcessStat> stat = process_stat(stamp.pid))
+    return stat->start_ticks == stamp.start_ticks && stat->state != 'Z' && stat->state != 'X'
+               ? CreatorState::alive
+               : CreatorState::dead;
   // Not in /proc for this user: gone, unless kill() finds it (EPERM: another user's, which
   // a hidepid mount hides); only ESRCH proves it gone.
   if (::kill(stamp.pid, 0) != 0 && errno == ESRCH) return CreatorState::dead;

@@ -29,14 +29,24 @@ CreatorStamp own_creator_stamp();
 // "<pid>-ns<inode>-t<ticks>": how a name carries it.
 std::string stamp_text(const CreatorStamp& stamp);
 
-// When the process with this pid (in this process's namespace) started, in clock ticks since
-// boot; nullopt when /proc has no such process (or does not let this user read it).
-std::optional<unsigned long long> start_ticks_of(pid_t pid);
+// What /proc/<pid>/stat says of the process with this pid (in this process's namespace):
+// its state letter ('Z' for a zombie, which has ended) and when it started, in clock ticks
+// since boot; nullopt when /proc has no such process (or does not let this user read it).
+struct ProcessStat {
+  char state = 0;
+  unsigned long long start_ticks = 0;
+};
+std::optional<ProcessStat> process_stat(pid_t pid);
+inline std::optional<unsigned long long> start_ticks_of(pid_t pid) {
+  auto stat = process_stat(pid);
+  return stat ? std::optional(stat->start_ticks) : std::nullopt;
+}
 
 // What can be known of a stamped creator from here.
 enum class CreatorState {
   alive,            // its pid is in use by the process that started when it did
-  dead,             // no process has its pid, or the one that has it started at another time
+  dead,             // no process has its pid, the one that has it started at another time,
+                    // or it is a zombie (ended, not yet reaped)
   other_namespace,  // another pid namespace: its pids are not this one's to look up
   unknowable,       // its pid is in use by a process whose start this user cannot read
 };
