@@ -1,6 +1,7 @@
 // ipcmeter-election: projects an election from a file of per-state probabilities, as the
 // documents' application did, and prints the simulated answer beside the exact one.
 #include <fmt/core.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -147,7 +148,18 @@ void print_histogram(const Map& map, const Projection& simulated, const Projecti
     fmt::print("(> a range that wins)\n");
 }
 
+// A directory opens as a stream that reads nothing, which the loaders would take for a file
+// with no lines ("state AL has no probability"): say what it is instead. Other files that are
+// not regular (a pipe from a process substitution) are read as given.
+void check_not_a_directory(const std::string& path, const char* what) {
+  struct stat status {};
+  if (!path.empty() && ::stat(path.c_str(), &status) == 0 && S_ISDIR(status.st_mode))
+    throw BadUsage{fmt::format("{}: is a directory, not a {} file", path, what)};
+}
+
 int run(const Options& options) {
+  check_not_a_directory(options.probabilities, "probabilities");
+  check_not_a_directory(options.votes, "votes");
   Map map = options.votes.empty() ? map_2008()
                                   : load_map(options.votes, options.any_total ? 0 : 538);
   std::vector<double> probabilities;

@@ -127,6 +127,30 @@ class FailureKeeper final : public benchmark::BenchmarkReporter {
   std::vector<Failure> failures_;
 };
 
+// What the sweep of dead runs' leftovers did: with --clean, every path on stdout; else one line
+// on stderr for what it removed and one for what it left alone, if anything.
+void report_sweep(const ipcmeter::SweepResult& sweep, bool clean) {
+  const auto& removed = sweep.removed;
+  const auto& kept = sweep.kept;
+  auto plural = [](std::size_t n) { return n == 1 ? "" : "s"; };
+  std::vector<std::string> reasons;
+  for (const auto& name : kept) reasons.push_back(fmt::format("{} ({})", name.path, name.why));
+  std::string kept_line = fmt::format("left {} name{} alone whose creator cannot be proved dead",
+                                      kept.size(), plural(kept.size()));
+  if (clean) {
+    for (const auto& path : removed) fmt::print("removed {}\n", path);
+    for (const auto& name : kept) fmt::print("left {}: {}\n", name.path, name.why);
+    fmt::print("ipcmeter-bench: removed {} leftover{} of dead runs{}\n", removed.size(),
+               plural(removed.size()), kept.empty() ? "" : "; " + kept_line);
+    return;
+  }
+  if (!removed.empty())
+    fmt::print(stderr, "ipcmeter-bench: removed {} leftover{} of dead runs: {}\n", removed.size(),
+               plural(removed.size()), fmt::join(removed, " "));
+  if (!kept.empty())
+    fmt::print(stderr, "ipcmeter-bench: {}: {}\n", kept_line, fmt::join(reasons, ", "));
+}
+
 // The value of a flag as given (the user's, or a profile default inserted before it).
 std::string flag_value(const std::vector<char*>& args, const std::string& flag) {
   std::string value;
@@ -134,6 +158,72 @@ std::string flag_value(const std::vector<char*>& args, const std::string& flag) 
     if (arg && std::strncmp(arg, (flag + "=").c_str(), flag.size() + 1) == 0)
       value = arg + flag.size() + 1;
   return value;
+}
+
+// Google Benchmark's arguments: the profile's values in front of the user's, as if typed
+// first, so a user's own flag still wins. `storage` holds the inserted strings.
+std::vector<char*> benchmark_args(const ipcmeter::SuiteOptions& options, int argc, char** argv,
+                                  std::vector<std::string>& storage) {
+  // Every figure is a median of several samples, each taken at a random point of the run
+  // (Google Benchmark's random interleaving: the repetitions of all benchmarks shuffled
+  // together), so a figure's spread shows how much the machine moved under it, and a
+  // host that changes mid-run moves a few samples of everything rather than all samples
+  // of a few figures. Quick: 3 samples of 0.03 s, the matrix in about 3 minutes on 2
+  // cores; full: 5 samples of 0.5 s. The console shows the aggregates, the JSON every sample.
+  storage = {options.profile == "full" ? "--benchmark_min_time=0.5" : "--benchmark_min_time=0.03",
+             options.profile == "full" ? "--benchmark_repetitions=5" : "--benchmark_repetitions=3",
+             "--benchmark_enable_random_interleaving=true",
+             "--benchmark_display_aggregates_only=true"};
+  std::vector<char*> args(argv, argv + argc);
+  for (auto& flag : storage) {
+    std::string name = flag.substr(0, flag.find('='));
+    if (!has_flag(argc, argv, name.c_str())) args.insert(args.begin() + 1, flag.data());
+  }
+  return args;
+}
+
+// Registers the matrix, runs what the filter selects and says how it went: 0, 1 when a
+// benchmark failed (after every result was written), 2 when the filter selects nothing
+// (a typo in it must not pass for a run that found nothing wrong).
+int run_benchmarks(const ipcmeter::SuiteOptions& options, int argc, char** argv) {
+  std::vector<std::string> defaults;
+  std::vector<char*> args = benchmark_args(options, argc, argv, defaults);
+  bool user_set_repetitions = has_flag(argc, argv, "--benchmark_repetitions");
+  // Read before Initialize, which takes the flags it knows out of args.
+  std::string repetitions = flag_value(args, "--benchmark_repetitions");
+  // The sample floor tells the batches Google Benchmark reports from its search by min_time.
+  ipcmeter::set_sample_min_time(std::atof(flag_value(args, "--benchmark_min_time").c_str()));
+  int new_argc = static_cast<int>(args.size());
+  args.push_back(nullptr);
+
+  benchmark::Initialize(&new_argc, args.data());
+  if (benchmark::ReportUnrecognizedArguments(new_argc, args.data())) return 2;
+  ipcmeter::add_run_context(options);
+  ipcmeter::register_suite(options, user_set_repetitions);
+  const std::string filter = benchmark::GetBenchmarkFilter();
+  ipcmeter::Progress& progress = ipcmeter::Progress::instance();
+  progress.start(filter, repetitions.empty() ? 1 : std::atoi(repetitions.c_str()));
+  FailureKeeper reporter(benchmark::CreateDefaultDisplayReporter());
+  // The progress count applies the filter as Google Benchmark does: when it selects nothing,
+  // the one line here says so rather than Google Benchmark's own.
+  std::size_t selected =
+      progress.selected_repetitions() > 0 ? benchmark::RunSpecifiedBenchmarks(&reporter) : 0;
+  if (selected > 0) progress.finish();
+  benchmark::Shutdown();
+  std::vector<std::string> failures = reporter.failures();
+  // A lost rank ended the run: its one line is on stderr already.
+  if (!ipcmeter::RankSession::lost().empty()) return 1;
+  if (selected == 0) {
+    fmt::print(stderr,
+               "ipcmeter-bench: --benchmark_filter={} selects no benchmark "
+               "(--benchmark_list_tests=true lists them, --list the axes)\n",
+               filter);
+    return 2;
+  }
+  if (failures.empty()) return 0;
+  fmt::print(stderr, "ipcmeter-bench: {} benchmark(s) failed:\n", failures.size());
+  for (const auto& failure : failures) fmt::print(stderr, "  {}\n", failure);
+  return 1;
 }
 
 }  // namespace
@@ -145,66 +235,17 @@ int main(int argc, char** argv) {
     ipcmeter::RankSession ranks(argc, argv);
     ipcmeter::install_process_guard();
     ipcmeter::SuiteOptions options = ipcmeter::parse_suite_options(argc, argv);
+    for (const auto& note : options.notes) fmt::print(stderr, "ipcmeter-bench: {}\n", note);
     if (options.list) {
       list_axes();
       return 0;
     }
     // What dead runs left (a SIGKILL skips every clean-up): swept before this run makes its
     // own names, and said, so a user sees what was in /dev/shm and the temp dir.
-    std::vector<std::string> removed = ipcmeter::remove_dead_owners_leftovers();
-    if (options.clean) {
-      for (const auto& path : removed) fmt::print("removed {}\n", path);
-      fmt::print("ipcmeter-bench: removed {} leftover{} of dead runs\n", removed.size(),
-                 removed.size() == 1 ? "" : "s");
-      return 0;
-    }
-    if (!removed.empty())
-      fmt::print(stderr, "ipcmeter-bench: removed {} leftover{} of dead runs: {}\n", removed.size(),
-                 removed.size() == 1 ? "" : "s", fmt::join(removed, " "));
+    report_sweep(ipcmeter::remove_dead_owners_leftovers(), options.clean);
+    if (options.clean) return 0;
     if (has_flag(argc, argv, "--help")) std::fputs(ipcmeter::usage_text().c_str(), stdout);
-
-    // Every figure is a median of several samples, each taken at a random point of the run
-    // (Google Benchmark's random interleaving: the repetitions of all benchmarks shuffled
-    // together), so a figure's spread shows how much the machine moved under it, and a
-    // host that changes mid-run moves a few samples of everything rather than all samples
-    // of a few figures. Quick: 3 samples of 0.03 s, the matrix in about 3 minutes on 2
-    // cores; full: 5 samples of 0.5 s. The profile's values go in as if typed first, so a
-    // user's own flag still wins; the console shows the aggregates, the JSON every sample.
-    std::vector<std::string> defaults = {
-        options.profile == "full" ? "--benchmark_min_time=0.5" : "--benchmark_min_time=0.03",
-        options.profile == "full" ? "--benchmark_repetitions=5" : "--benchmark_repetitions=3",
-        "--benchmark_enable_random_interleaving=true",
-        "--benchmark_display_aggregates_only=true"};
-    bool user_set_repetitions = has_flag(argc, argv, "--benchmark_repetitions");
-    std::vector<char*> args(argv, argv + argc);
-    for (auto& flag : defaults) {
-      std::string name = flag.substr(0, flag.find('='));
-      if (!has_flag(argc, argv, name.c_str())) args.insert(args.begin() + 1, flag.data());
-    }
-    // Read before Initialize, which takes the flags it knows out of args.
-    std::string repetitions = flag_value(args, "--benchmark_repetitions");
-    // The sample floor tells the batches Google Benchmark reports from its search by min_time.
-    ipcmeter::set_sample_min_time(std::atof(flag_value(args, "--benchmark_min_time").c_str()));
-    int new_argc = static_cast<int>(args.size());
-    args.push_back(nullptr);
-
-    benchmark::Initialize(&new_argc, args.data());
-    if (benchmark::ReportUnrecognizedArguments(new_argc, args.data())) return 2;
-    ipcmeter::add_run_context(options);
-    ipcmeter::register_suite(options, user_set_repetitions);
-    ipcmeter::Progress::instance().start(benchmark::GetBenchmarkFilter(),
-                                         repetitions.empty() ? 1 : std::atoi(repetitions.c_str()));
-    FailureKeeper reporter(benchmark::CreateDefaultDisplayReporter());
-    benchmark::RunSpecifiedBenchmarks(&reporter);
-    ipcmeter::Progress::instance().finish();
-    benchmark::Shutdown();
-    std::vector<std::string> failures = reporter.failures();
-    // A lost rank ended the run: its one line is on stderr already.
-    if (!ipcmeter::RankSession::lost().empty()) return 1;
-    if (failures.empty()) return 0;
-    fmt::print(stderr, "ipcmeter-bench: {} benchmark(s) failed:\n", failures.size());
-    for (const auto& failure : failures) fmt::print(stderr, "  {}\n", failure);
-    return 1;
+    return run_benchmarks(options, argc, argv);
   } catch (const std::exception& error) {
     fmt::print(stderr, "ipcmeter-bench: {}\n", error.what());
     return 2;

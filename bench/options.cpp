@@ -3,6 +3,7 @@
 
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -11,8 +12,8 @@
 #include "harness/medium.hpp"
 #include "harness/message.hpp"
 #include "harness/placement.hpp"
-#include "harness/watchdog.hpp"
 #include "harness/ranks.hpp"
+#include "harness/watchdog.hpp"
 #include "harness/workloads/workload.hpp"
 #include "transports/errors.hpp"
 
@@ -169,15 +170,46 @@ std::map<std::string, std::string> take_flags(int& argc, char** argv) {
   return given;
 }
 
-// Names from a flag, each checked against what exists, or `fallback` when not given.
+// Each item once, in the order first named, and a note for each named again: the matrix
+// would register the same benchmark twice (run twice, and counted twice by the progress
+// line, which would then never reach its total).
+template <typename Item, typename Describe>
+std::vector<Item> once_each(const std::vector<Item>& items, const std::string& flag,
+                            Describe describe, std::vector<std::string>& notes) {
+  std::vector<Item> kept;
+  for (const Item& item : items) {
+    if (std::find(kept.begin(), kept.end(), item) == kept.end()) {
+      kept.push_back(item);
+      continue;
+    }
+    std::string note =
+        fmt::format("{} names {} more than once: measured once", flag, describe(item));
+    if (std::find(notes.begin(), notes.end(), note) == notes.end()) notes.push_back(note);
+  }
+  return kept;
+}
+
+// Names from a flag, each checked against what exists and kept once, or `fallback` when not
+// given.
 std::vector<std::string> names_from(const std::map<std::string, std::string>& given,
                                     const std::string& flag, std::vector<std::string> fallback,
-                                    void (*check)(const std::string&)) {
+                                    void (*check)(const std::string&),
+                                    std::vector<std::string>& notes) {
   auto it = given.find(flag);
   if (it == given.end()) return fallback;
   std::vector<std::string> names = split_list(it->second, flag);
   for (const auto& name : names) check(name);
-  return names;
+  return once_each(
+      names, flag, [](const std::string& name) { return name; }, notes);
+}
+
+// Google Benchmark's flags that it would take silently wrong: --benchmark_repetitions=0 (or
+// a negative count) runs nothing and exits 0.
+void check_benchmark_flags(int argc, char** argv) {
+  const std::string repetitions = "--benchmark_repetitions=";
+  for (int i = 1; i < argc; ++i)
+    if (std::string arg = argv[i]; arg.rfind(repetitions, 0) == 0)
+      parse_count(arg.substr(repetitions.size()), "--benchmark_repetitions");
 }
 
 }  // namespace
@@ -216,27 +248,22 @@ std::string usage_text() {
   return text;
 }
 
-SuiteOptions parse_suite_options(int& argc, char** argv) {
-  SuiteOptions options;
-  std::map<std::string, std::string> given = take_flags(argc, argv);
-  options.list = given.count("--list") > 0;
-  options.clean = given.count("--clean") > 0;
-  auto value = [&](const std::string& flag, const std::string& fallback) {
-    auto it = given.find(flag);
-    return it == given.end() ? fallback : it->second;
-  };
+namespace {
 
-  options.profile = value("--profile", "quick");
-  if (options.profile != "quick" && options.profile != "full")
-    throw UsageError(fmt::format("unknown profile '{}' (known: quick, full)", options.profile));
-  options.pinning = parse_pinning(value("--pin", "auto"));
-  options.workloads = names_from(given, "--workloads", workload_names(),
-                                 [](const std::string& name) { find_workload(name); });
-  options.transports =
-      names_from(given, "--transports", options.profile == "full" ? medium_names("link") : quick_links(),
-                 [](const std::string& name) { find_medium(name, "link"); });
+using GivenFlags = std::map<std::string, std::string>;
+
+// --workloads, --transports, --dicts, --placements: each name checked, each kept once.
+void parse_axes(const GivenFlags& given, SuiteOptions& options) {
+  std::vector<std::string>& notes = options.notes;
+  options.workloads = names_from(
+      given, "--workloads", workload_names(), [](const std::string& name) { find_workload(name); },
+      notes);
+  options.transports = names_from(
+      given, "--transports", options.profile == "full" ? medium_names("link") : quick_links(),
+      [](const std::string& name) { find_medium(name, "link"); }, notes);
   options.transports_named = given.count("--transports") > 0;
-  std::vector<std::string> default_dicts = options.profile == "full" ? medium_names("dict") : kQuickDicts;
+  std::vector<std::string> default_dicts =
+      options.profile == "full" ? medium_names("dict") : kQuickDicts;
   if (given.count("--transports")) {
     // Naming transports picks the managers over them.
     default_dicts.clear();
@@ -244,25 +271,39 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
       for (const auto& dict : medium_names("dict"))
         if (dict == fmt::format("dict-manager-{}", name)) default_dicts.push_back(dict);
   }
-  options.dicts = names_from(given, "--dicts", default_dicts,
-                             [](const std::string& name) { find_medium(name, "dict"); });
-  options.placements =
-      names_from(given, "--placements", available_placement_names(), [](const std::string& name) {
+  options.dicts = names_from(
+      given, "--dicts", default_dicts, [](const std::string& name) { find_medium(name, "dict"); },
+      notes);
+  options.placements = names_from(
+      given, "--placements", available_placement_names(),
+      [](const std::string& name) {
         const Placement& placement = find_placement(name);
         if (placement.remote)
           if (std::string why = placement.remote->unavailable(); !why.empty())
             throw UsageError("placement " + name + ": " + why);
-      });
+      },
+      notes);
+}
 
-  if (auto it = given.find("--sizes"); it != given.end())
-    for (const auto& item : split_list(it->second, "--sizes"))
-      options.segments["size"].push_back(parse_size(item));
+// --sizes, --producers, --clients, --depths: each value parsed, in range, kept once.
+void parse_segment_values(const GivenFlags& given, SuiteOptions& options) {
+  std::vector<std::string>& notes = options.notes;
+  if (auto it = given.find("--sizes"); it != given.end()) {
+    std::vector<std::uint64_t> bytes;
+    for (const auto& item : split_list(it->second, "--sizes")) bytes.push_back(parse_size(item));
+    options.segments["size"] = once_each(
+        bytes, "--sizes", [](std::uint64_t b) { return fmt::format("{} bytes", b); }, notes);
+  }
   const std::pair<const char*, const char*> counted[] = {
       {"--producers", "producers"}, {"--clients", "clients"}, {"--depths", "depth"}};
   for (const auto& [flag, key] : counted)
-    if (auto it = given.find(flag); it != given.end())
+    if (auto it = given.find(flag); it != given.end()) {
+      std::vector<std::uint64_t> counts;
       for (const auto& item : split_list(it->second, flag))
-        options.segments[key].push_back(parse_count(item, flag));
+        counts.push_back(parse_count(item, flag));
+      options.segments[key] = once_each(
+          counts, flag, [](std::uint64_t n) { return std::to_string(n); }, notes);
+    }
   // A value no segment accepts is an error here, not a silently empty matrix: the workloads'
   // segments, and a queue's depth (the medium's segment, the same for every queue).
   std::vector<Segment> segments = {depth_segment(1)};
@@ -274,21 +315,49 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
         if (v < segment.min || v > segment.max)
           throw UsageError(fmt::format("{} {} is out of range ({} to {}{})", segment.noun, v,
                                        segment.min, segment.max, segment.note));
+}
+
+// --inject=FAULT:N.
+void parse_injection(const std::string& text, SuiteOptions& options) {
+  auto colon = text.find(':');
+  if (colon == std::string::npos)
+    throw UsageError(fmt::format("bad --inject '{}' (expected FAULT:N, e.g. corrupt:1000)", text));
+  options.fault = parse_fault(text.substr(0, colon));
+  if (options.fault == Fault::none)
+    throw UsageError(
+        fmt::format("--inject '{}' injects nothing: name a fault (exit, crash, hang, "
+                    "corrupt, announce)",
+                    text));
+  options.fault_after = parse_count(text.substr(colon + 1), "--inject");
+}
+
+}  // namespace
+
+SuiteOptions parse_suite_options(int& argc, char** argv) {
+  SuiteOptions options;
+  GivenFlags given = take_flags(argc, argv);
+  check_benchmark_flags(argc, argv);
+  options.list = given.count("--list") > 0;
+  options.clean = given.count("--clean") > 0;
+  auto value = [&](const std::string& flag, const std::string& fallback) {
+    auto it = given.find(flag);
+    return it == given.end() ? fallback : it->second;
+  };
+
+  options.profile = value("--profile", "quick");
+  if (options.profile != "quick" && options.profile != "full")
+    throw UsageError(fmt::format("unknown profile '{}' (known: quick, full)", options.profile));
+  options.pinning = parse_pinning(value("--pin", "auto"));
+  parse_axes(given, options);
+  parse_segment_values(given, options);
   // Hybrid (spin 50 us, then block) lies between the two; the quick profile leaves it to full.
   std::string default_waits = options.profile == "full" ? "block,spin,hybrid" : "block,spin";
+  std::vector<WaitStrategy> waits;
   for (const auto& item : split_list(value("--waits", default_waits), "--waits"))
-    options.waits.push_back(parse_wait(item));
+    waits.push_back(parse_wait(item));
+  options.waits = once_each(waits, "--waits", wait_name, options.notes);
   if (given.count("--timeout")) options.timeout = parse_timeout(given["--timeout"]);
-  if (auto it = given.find("--inject"); it != given.end()) {
-    auto colon = it->second.find(':');
-    if (colon == std::string::npos)
-      throw UsageError(fmt::format("bad --inject '{}' (expected FAULT:N, e.g. corrupt:1000)", it->second));
-    options.fault = parse_fault(it->second.substr(0, colon));
-    if (options.fault == Fault::none)
-      throw UsageError(fmt::format("--inject '{}' injects nothing: name a fault (exit, crash, hang, "
-                                   "corrupt, announce)", it->second));
-    options.fault_after = parse_count(it->second.substr(colon + 1), "--inject");
-  }
+  if (auto it = given.find("--inject"); it != given.end()) parse_injection(it->second, options);
   return options;
 }
 

@@ -33,10 +33,15 @@ struct SuiteOptions {
   // --inject=FAULT:N (the fault campaign): every run's peers strike at their Nth operation.
   Fault fault = Fault::none;
   std::uint64_t fault_after = 0;  // --clean: sweep dead runs' leftovers, then exit
+  // What the user is told on stderr before anything runs (a value named twice and measured
+  // once), one line each.
+  std::vector<std::string> notes;
 };
 
 // Takes the suite's flags out of argv (leaving the program name and Google Benchmark's
-// flags), fills in the profile's defaults and checks every value; UsageError on bad input.
+// flags), fills in the profile's defaults and checks every value, and those Google Benchmark
+// flags it would take silently wrong (--benchmark_repetitions=0 runs nothing); UsageError on
+// bad input. A value named twice is kept once, with a note.
 SuiteOptions parse_suite_options(int& argc, char** argv);
 
 // "64", "4K", "64KiB", "1M", "1MiB" -> bytes; UsageError otherwise.

@@ -21,6 +21,8 @@ class Progress {
   void expect(const std::string& full_name, int repetitions);
   // Before the run: counts what the filter selects, and starts the clock.
   void start(const std::string& filter, int default_repetitions);
+  // After start(): the repetitions the filter selected (0: it matches no benchmark).
+  long selected_repetitions() const { return total_; }
   // After each call of a benchmark function. A call with the same iteration count as the
   // benchmark's previous one is a new repetition (Google Benchmark only grows the count
   // while it searches for it, then repeats it); a larger one continues the search.

@@ -5,6 +5,7 @@
 
 #include "harness/watchdog.hpp"
 #include "transports/errors.hpp"
+#include "transports/run_token.hpp"
 
 namespace ipcmeter {
 namespace {
@@ -28,6 +29,10 @@ void release(ControlChannel& control) noexcept {
 }  // namespace
 
 PeerGroup::PeerGroup(const Placement& placement, int peers) : placement_(placement) {
+  // Each run's peers share a token of their own (run_token.hpp), fresh before any of them
+  // is started or connects: a token that leaked from one run lets nobody into the next.
+  // The medium, made just before, presents and checks it only once the peers are started.
+  renew_run_token();
   slots_.reserve(static_cast<std::size_t>(peers));
   for (int i = 0; i < peers; ++i) {
     // A peer on another host gets its control channel from its placement (a TCP connection).

@@ -1,17 +1,18 @@
 // The child table and signal handlers; everything the handler touches is async-signal-safe.
 #include "harness/process_guard.hpp"
 
-#include <cerrno>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <mutex>
 
 #include "harness/watchdog.hpp"
 #include "transports/errors.hpp"
 #include "transports/interrupt.hpp"
 #include "transports/named_resources.hpp"
+#include "transports/stranded_locks.hpp"
 
 namespace ipcmeter {
 namespace {
@@ -46,6 +47,14 @@ void kill_registered_children() noexcept {
     pid_t pid = child.load();
     if (pid > 0) ::kill(pid, SIGKILL);
   }
+}
+
+bool registered_children_ended() noexcept {
+  for (auto& child : children) {
+    pid_t pid = child.load();
+    if (pid > 0 && !process_has_ended(pid)) return false;
+  }
+  return true;
 }
 
 void install_process_guard() {

@@ -21,9 +21,14 @@ void install_process_guard();
 // Puts a forked child's signal dispositions back to default before it runs a peer.
 void reset_signals_in_child() noexcept;
 
+// The child table: a child is in it from its start until just before it is reaped, so a pid
+// in it is always an unreaped child of ours, never a pid the kernel has given to another
+// process since (unregister first, then waitpid).
 void register_child(pid_t pid) noexcept;
 void unregister_child(pid_t pid) noexcept;
 // SIGKILLs every registered child (a stopped one too). Async-signal-safe.
 void kill_registered_children() noexcept;
+// Whether every registered child has ended (exited, or a zombie). Async-signal-safe.
+bool registered_children_ended() noexcept;
 
 }  // namespace ipcmeter

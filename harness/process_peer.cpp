@@ -42,8 +42,8 @@ ProcessPeer::ProcessPeer(pid_t pid) : pid_(pid) {
     pidfd_ = open_pidfd(pid);
   } catch (...) {
     ::kill(pid, SIGKILL);
+    unregister_child(pid);  // first: once reaped, its pid may be another process's
     ::waitpid(pid, nullptr, 0);
-    unregister_child(pid);
     throw;
   }
 }
@@ -51,10 +51,10 @@ ProcessPeer::ProcessPeer(pid_t pid) : pid_(pid) {
 ProcessPeer::~ProcessPeer() {
   if (!reaped_) {
     stop();
+    unregister_child(pid_);  // first: once reaped, its pid may be another process's
     int status;
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
-    unregister_child(pid_);
   }
 }
 
@@ -78,6 +78,9 @@ int ProcessPeer::wait(std::chrono::milliseconds grace) {
     }
     if (errno != EINTR) throw SystemError("poll", fmt::format("peer {}", pid_));
   }
+  // Out of the child table before it is reaped: from the reaping on, its pid may be given
+  // to another process, which a signal handler killing the table's children must not hit.
+  unregister_child(pid_);
   int status = 0;
   pid_t result;
   do {
@@ -85,7 +88,6 @@ int ProcessPeer::wait(std::chrono::milliseconds grace) {
   } while (result < 0 && errno == EINTR);
   if (result < 0) throw SystemError("waitpid", fmt::format("peer {}", pid_));
   reaped_ = true;
-  unregister_child(pid_);
   code_ = decode(status);
   return code_;
 }

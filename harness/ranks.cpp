@@ -196,7 +196,7 @@ Fd accept_tcp(int listener) {
         if (n <= 0) break;
         got += static_cast<std::size_t>(n);
       }
-      if (got != kRunTokenSize || std::string(token, kRunTokenSize) != run_token())
+      if (got != kRunTokenSize || !is_run_token(std::string_view(token, kRunTokenSize)))
         throw std::runtime_error("a connection to the leader did not present the run's token "
                                  "(not one of the ranks): refused");
       return connection;
@@ -399,12 +399,15 @@ int run_one(const std::string& job, Fd control) {
   return code;
 }
 
-// A rank: the control channel of the next run, to the address the leader listens on.
+// A rank: the control channel of the next run, to the address the leader listens on, and
+// that run's token (run_token.hpp), which the connection presents first.
 Fd connect_control(const std::string& job) {
   char address[64] = {};
+  char token[kRunTokenSize + 1] = {};
   int port = 0;
-  if (std::sscanf(job.c_str(), "connect %63s %d", address, &port) != 2)
-    throw std::runtime_error("bad job '" + job + "'");
+  if (std::sscanf(job.c_str(), "connect %63s %d %32s", address, &port, token) != 3)
+    throw std::runtime_error("bad job (a connect without its address, port and token)");
+  adopt_run_token(token);
   return connect_tcp(address, port);
 }
 
@@ -620,7 +623,9 @@ Fd open_control(int rank) {
   const State& s = state();
   int port = 0;
   Fd listener = listen_tcp(s.leader_address, 1, port);
-  send_job(rank, std::string(kJobConnect) + " " + s.leader_address + " " + std::to_string(port));
+  // The run's token goes with it (over MPI, as at start-up): each run has a fresh one.
+  send_job(rank, std::string(kJobConnect) + " " + s.leader_address + " " + std::to_string(port) +
+                     " " + run_token());
   Ready ready = wait_for_rank(rank, kConnectTimeout, listener.get());
   if (ready == Ready::also) return accept_tcp(listener.get());
   if (ready == Ready::timeout)

@@ -72,7 +72,8 @@ Fd open_control(int rank);
 }  // namespace ranks
 
 // The jobs and replies between the leader and a rank (text, over MPI).
-constexpr const char* kJobConnect = "connect";  // "connect <address> <port>": the control channel
+// "connect <address> <port> <token>": the control channel, and the run's token
+constexpr const char* kJobConnect = "connect";
 constexpr const char* kJobRun = "run";          // "run\n<peer argument>\n...": one run's peer
 constexpr const char* kJobExit = "exit";        // the session ends
 constexpr const char* kReplyEnded = "ended";    // "ended <code>": the peer's run_peer returned

@@ -246,9 +246,7 @@ class Measurement {
     lead(hooks);
     if (auto reason = tear_down(watchdog.fired())) {
       // A lock the watchdog had to release explains the timeout better than the peer's end.
-      if (pid_t owner = watchdog.released_lock_owner())
-        *reason += fmt::format("; lock owner died: process {} ended holding a shared lock, which "
-                               "the watchdog released", owner);
+      if (std::string note = watchdog.released_lock_note(); !note.empty()) *reason += "; " + note;
       throw RunFailure(fmt::format("{}: {}", spec_.describe(), *reason));
     }
     return std::move(result_);

@@ -51,7 +51,8 @@ void on_watchdog_signal(int) noexcept {
 void WatchdogGuard::expire() noexcept {
   fired_.store(true, std::memory_order_release);
   on_expire_();
-  if (pid_t owner = release_stranded_locks()) released_lock_owner_.store(owner);
+  if (pid_t owner = release_stranded_locks(registered_children_ended()))
+    released_lock_owner_.store(owner);
   auto past = static_cast<std::int64_t>(now_ns()) - deadline_ns_;
   if (past >= kKillGraceNs) kill_registered_children();
   if (past >= kKillGraceNs + kExitGraceNs) {
@@ -102,6 +103,16 @@ bool WatchdogGuard::fired() const { return fired_.load(std::memory_order_acquire
 
 pid_t WatchdogGuard::released_lock_owner() const {
   return released_lock_owner_.load(std::memory_order_acquire);
+}
+
+std::string WatchdogGuard::released_lock_note() const {
+  pid_t owner = released_lock_owner();
+  if (owner == 0) return "";
+  if (owner == kUnrecordedOwner)
+    return "lock owner died: a process ended holding a shared lock before it recorded itself as "
+           "the owner; the watchdog released it once no live process could hold it";
+  return "lock owner died: process " + std::to_string(owner) +
+         " ended holding a shared lock, which the watchdog released";
 }
 
 }  // namespace ipcmeter

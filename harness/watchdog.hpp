@@ -4,7 +4,9 @@
 //      thread's blocked call returns EINTR; the run's action also kills its peers), and again
 //      every 50 ms: a signal that lands just before a blocking call is lost, the next one is
 //      not. From then on, each tick also releases locks that a dead process left held
-//      (stranded_locks.hpp), which a signal cannot reach;
+//      (stranded_locks.hpp), which a signal cannot reach: one whose recorded owner has
+//      ended, or one that records no owner once every child the process guard knows has
+//      ended (the run's peers were killed at the deadline);
 //   2. kKillGrace later, still not disarmed: every child the process guard knows is
 //      SIGKILLed too (a stopped one as well), so calls blocked on them see EOF or EPIPE;
 //   3. kExitGrace after that: the thread is stuck where nothing reaches it (a lock whose
@@ -47,8 +49,11 @@ class WatchdogGuard {
   WatchdogGuard& operator=(const WatchdogGuard&) = delete;
 
   bool fired() const;
-  // The pid of a dead process whose hold on a shared lock stage 1 released (0 if none).
+  // The pid of a dead process whose hold on a shared lock stage 1 released: 0 if none,
+  // kUnrecordedOwner (stranded_locks.hpp) for a lock that recorded no owner.
   pid_t released_lock_owner() const;
+  // What the run's one line adds about such a lock ("lock owner died: ..."); empty if none.
+  std::string released_lock_note() const;
 
  private:
   friend void on_watchdog_signal(int) noexcept;

@@ -4,6 +4,7 @@ flow, across transports and process placements, each checked for detection, hang
 
     python3 scripts/fault-campaign.py                      # 112 faults, release build
     python3 scripts/fault-campaign.py --faults 16 --bench build/debug/bench/ipcmeter-bench
+    python3 scripts/fault-campaign.py --faults 1000 --load cpu,memory --memory-margin 1024
 
 Faults (round-robin over the kinds, transport, placement and moment drawn at random):
   kill-peer     SIGKILL a peer process in the middle of its run (inside queue operations too:
@@ -35,7 +36,12 @@ signal, a successful retry, or a sweep that removed everything); a "hang" is a r
 outlived the timeout plus the watchdog's grace plus 3 s; "leftovers" are shm names of the
 run's processes, entries in the run's private temp dir, and processes of the run still alive
 once it is over. Exit status 0 when every fault was detected with no hang and no leftover.
-Standard library only.
+
+--load runs the whole campaign under a stated load that the script starts and always stops
+(scripts/campaign_load.py): `cpu`, a busy loop pinned to each CPU at the campaign's own
+priority; `memory`, a helper holding all of MemAvailable but --memory-margin MiB (default 1024)
+in pages it has written, giving pages back when another process needs them. The tally says
+the load and the campaign's run time. Standard library only.
 """
 import argparse
 import json
@@ -47,6 +53,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from campaign_load import Load
 
 KINDS = ["kill-peer", "stop-peer", "kill-suite", "int-suite", "kill-manager", "corrupt", "precreate"]
 # Transports that cross processes, as stream (or pingpong, for the alternating one) links.
@@ -106,7 +114,9 @@ def alive(pid):
 
 
 def owner_of(name):
-    """The pid in an ipcm name (as transports/leftovers.cpp reads it), or 0."""
+    """The pid in an ipcm name (the first field of its creator's stamp,
+    "ipcm-<kind>-<pid>-ns<inode>-t<ticks>-<random>", as transports/leftovers.cpp reads it;
+    an older form has the pid alone), or 0."""
     if not name.startswith("ipcm-"):
         return 0
     for field in name[5:].split("-"):
@@ -119,6 +129,16 @@ def owner_of(name):
 
 def shm_names_of(pids):
     return sorted(n for n in os.listdir("/dev/shm") if owner_of(n) in pids)
+
+
+def creator_stamp(pid):
+    """The stamp process `pid` puts in the names it makes (transports/creator_stamp.hpp): its
+    pid, its pid namespace's inode and its start time in clock ticks since boot (field 22 of
+    /proc/<pid>/stat, which an exec keeps)."""
+    namespace = os.stat(f"/proc/{pid}/ns/pid").st_ino
+    with open(f"/proc/{pid}/stat") as f:
+        ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+    return f"{pid}-ns{namespace}-t{ticks}"
 
 
 def splitmix(state):
@@ -215,7 +235,8 @@ class Campaign:
         if not stopped:
             return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT,
                                     start_new_session=True).pid, out
-        # Stopped before exec, so that its pid (part of every name it makes) is known
+        # Stopped before exec, so that its stamp (pid, pid namespace and start time, part of
+        # every name it makes; exec keeps them) is known
         # before it makes any: the precreate fault takes the first one.
         pid = os.fork()
         if pid == 0:
@@ -342,9 +363,10 @@ class Campaign:
             pid, out = self.start(self.command(medium, placement, size, min_time), env_extra, stopped=True)
             state = row["seed"]
             suffix = "-ab" if medium == "queue-boost" else ""
+            stamp = creator_stamp(pid)
             for _ in range(2):  # the first two names it will try
                 state, value = splitmix(state)
-                name = f"ipcm-{SHM_KIND[medium]}-{pid}-{value:016x}{suffix}"
+                name = f"ipcm-{SHM_KIND[medium]}-{stamp}-{value:016x}{suffix}"
                 with open(f"/dev/shm/{name}", "w") as f:
                     f.write("another program's object\n")
                 taken.append(name)
@@ -458,10 +480,11 @@ class Campaign:
     def passed(row):
         return row["landed"] and row["detected"] and not row["hang"] and not row["leftovers"]
 
-    def tally(self):
+    def tally(self, load="none", seconds=0.0):
         lines = [f"fault campaign: {len(self.rows)} faults in {self.bench_runs} runs of "
                  f"{os.path.relpath(self.bench)}, seed {self.args.seed}, timeout {self.args.timeout} s "
-                 f"+ {GRACE_S:g} s grace",
+                 f"+ {GRACE_S:g} s grace, run time {seconds:.0f} s",
+                 f"load: {load}",
                  "",
                  "| fault | injected | detected | hangs past the deadline | leftovers (shm, dirs, processes) "
                  "| retried (landed too late) | never landed |",
@@ -492,6 +515,10 @@ def main():
     parser.add_argument("--min-time", dest="min_time", type=float, default=0.3)
     parser.add_argument("--json", help="write every fault's row here")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--load", default="none", choices=["none", "cpu", "memory", "cpu,memory"],
+                        help="run under a CPU hog on every CPU and/or memory nearly full (see above)")
+    parser.add_argument("--memory-margin", dest="memory_margin", type=int, default=1024,
+                        help="MiB of MemAvailable the memory load leaves free (default 1024)")
     args = parser.parse_args()
     if args.seed is None:
         args.seed = random.randrange(1 << 30)
@@ -501,12 +528,24 @@ def main():
     if args.faults < 1:
         print("fault-campaign: --faults must be at least 1", file=sys.stderr)
         return 2
+    if args.memory_margin < 256:
+        print("fault-campaign: --memory-margin must be at least 256 (MiB)", file=sys.stderr)
+        return 2
+    # SIGTERM ends the campaign as Ctrl-C does: the load is stopped and the tally printed.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     campaign = Campaign(args)
+    load = Load([] if args.load == "none" else args.load.split(","), args.memory_margin)
+    start = time.monotonic()
     try:
-        campaign.run()
+        with load:
+            start = time.monotonic()  # the campaign's own time, not the load's filling
+            campaign.run()
     except KeyboardInterrupt:
         print("fault-campaign: interrupted; the tally covers the faults so far", file=sys.stderr)
-    print(campaign.tally())
+    except RuntimeError as error:  # the load could not be started: nothing was run
+        print(f"fault-campaign: {error}", file=sys.stderr)
+        return 2
+    print(campaign.tally(load.describe(), time.monotonic() - start))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(campaign.rows, f, indent=1)

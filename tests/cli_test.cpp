@@ -119,6 +119,8 @@ TEST_F(Cli, BadInputGivesOneLineAndNonZeroExit) {
       {"--transports=queue-manager-carrier-pigeon"},
       {"--inject=none:5"},
       {"--inject=announce"},
+      {"--benchmark_repetitions=0"},
+      {"--benchmark_repetitions=-1"},
   };
   for (const auto& args : bad_inputs) {
     Outcome outcome = run_bench(args, dir_);
@@ -139,6 +141,56 @@ TEST_F(Cli, BadDepthsSayWhatIsWrongWithExitStatus2) {
     EXPECT_EQ(outcome.exit_code, 2) << arg;
     EXPECT_EQ(outcome.err, "ipcmeter-bench: " + expected + "\n") << arg;
   }
+}
+
+// Input that Google Benchmark would take and run nothing with, exiting 0 as if all went well:
+// one line and exit status 2 instead.
+TEST_F(Cli, InputThatWouldRunNothingIsAnErrorWithExitStatus2) {
+  Outcome outcome = run_bench({"--benchmark_repetitions=0"}, dir_);
+  EXPECT_EQ(outcome.exit_code, 2);
+  EXPECT_EQ(
+      outcome.err,
+      "ipcmeter-bench: bad --benchmark_repetitions value '0' (expected a whole number above 0)\n");
+  // A filter that matches nothing, run or listed. The sweep of dead runs comes first and may
+  // say what it left alone (another program's names in /dev/shm): the filter's line is last.
+  const std::string line =
+      "ipcmeter-bench: --benchmark_filter=zzz selects no benchmark "
+      "(--benchmark_list_tests=true lists them, --list the axes)\n";
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--benchmark_filter=zzz", "--benchmark_min_time=0.01"},
+           {"--benchmark_filter=zzz", "--benchmark_list_tests=true"}}) {
+    outcome = run_bench(args, dir_);
+    EXPECT_EQ(outcome.exit_code, 2) << args.back();
+    EXPECT_EQ(outcome.out, "") << args.back();
+    ASSERT_GE(outcome.err.size(), line.size()) << outcome.err;
+    EXPECT_EQ(outcome.err.substr(outcome.err.size() - line.size()), line) << outcome.err;
+    EXPECT_EQ(outcome.err.find("Failed to match"), std::string::npos) << outcome.err;
+  }
+}
+
+// A value named twice would register its benchmarks twice (each run twice, and a progress
+// count that never completes): each is measured once, with a note.
+TEST_F(Cli, ValuesNamedTwiceAreMeasuredOnceWithANote) {
+  Outcome outcome =
+      run_bench({"--workloads=stream,stream", "--transports=pipe,pipe", "--placements=fork,fork",
+                 "--sizes=64,64B", "--waits=block,block", "--benchmark_filter=^stream/",
+                 "--benchmark_min_time=0.01", "--benchmark_repetitions=1"},
+                dir_);
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  for (const char* note :
+       {"--workloads names stream", "--transports names pipe", "--placements names fork",
+        "--sizes names 64 bytes", "--waits names block"})
+    EXPECT_NE(outcome.err.find(std::string("ipcmeter-bench: ") + note +
+                               " more than once: measured once\n"),
+              std::string::npos)
+        << note << "\n"
+        << outcome.err;
+  const std::string name = "stream/transport:pipe/placement:fork/wait:block/size:64/manual_time ";
+  auto first = outcome.out.find(name);
+  EXPECT_NE(first, std::string::npos) << outcome.out;
+  EXPECT_EQ(outcome.out.find(name, first + 1), std::string::npos) << outcome.out;
+  EXPECT_NE(outcome.err.find("[ipcmeter] 1/1 repetitions (100%)"), std::string::npos)
+      << outcome.err;
 }
 
 // The names the quick profile registers (listed, never run): which queues sweep depth where.

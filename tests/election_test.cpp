@@ -467,6 +467,9 @@ TEST_F(ElectionCli, BadFilesAndFlagsGiveOneLineNamingTheLineAndExitTwo) {
       {{write("twice.csv", twice)}, "state CA is listed twice"},
       {{dir_ + "/p.csv", "--votes", write("votes.csv", "A,Alpha,4\nB,Beta,2\n")}, "not 538"},
       {{dir_ + "/nonexistent.csv"}, "cannot be read"},
+      // A directory reads as an empty stream: said as what it is, not as a missing state.
+      {{dir_}, dir_ + ": is a directory, not a probabilities file"},
+      {{dir_ + "/p.csv", "--votes", dir_}, dir_ + ": is a directory, not a votes file"},
       {{"--sims=0"}, "--sims"},
       {{"--kernel=quantum"}, "quantum"},
       {{"--frobnicate"}, "--frobnicate"},

@@ -1,7 +1,9 @@
 // The harness under faults: hung, vanished, crashed and lying peers, a process that dies
 // inside a queue's lock, and bad specs.
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <boost/interprocess/ipc/message_queue.hpp>
 #include <chrono>
@@ -9,11 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "harness/run.hpp"
 #include "harness/peer.hpp"
+#include "harness/run.hpp"
 #include "harness/watchdog.hpp"
 #include "tests/test_support.hpp"
 #include "transports/errors.hpp"
+#include "transports/fd.hpp"
 #include "transports/queue_boost_lock.hpp"
 #include "transports/registry.hpp"
 
@@ -129,47 +132,115 @@ INSTANTIATE_TEST_SUITE_P(Placements, HarnessFaults,
                          ::testing::Values("thread", "fork", "spawn"));
 
 // queue-boost's lock (Boost's, not robust) held by a process that died: the run's leader and
-// its peer block on it in the kernel. The watchdog releases it once its owner is dead, and the
-// run ends at its timeout naming the owner. Were it not released, the watchdog's hard exit
-// would end this test binary (status 124) two seconds later, a failure all the same.
+// its peer block on it in the kernel. The watchdog releases it once no live process can hold
+// it, and the run ends at its timeout with one line. Were it not released, the watchdog's hard
+// exit would end this test binary (status 124) two seconds later, a failure all the same.
+// "thread" too: once the lock is free the peer thread, which cannot be killed, would stream
+// on; it looks at the watchdog's flag once per operation, so the run ends all the same.
 class QueueBoostLock : public testing::NoLeftovers,
-                       public ::testing::WithParamInterface<std::string> {};
+                       public ::testing::WithParamInterface<std::string> {
+ protected:
+  // Runs a long stream while another process takes both queues' locks (each once its header
+  // is built: message_queue's open waits for that) and dies holding them, as a process killed
+  // inside send or receive would; `unrecorded`: killed before it recorded itself as their
+  // owner. Returns the run's failure; `took` is how long the run lasted.
+  std::string failure_with_stranded_locks(bool unrecorded, std::chrono::nanoseconds& took,
+                                          pid_t& taker) {
+    RunSpec run = spec();
+    pid_t leader = ::getpid();
+    taker = testing::fork_lock_taker([leader, unrecorded] {
+      static std::vector<std::unique_ptr<MessageQueueLock>> locks;  // mapped until the end
+      locks.clear();
+      auto names = testing::shared_memory_names_of("mq", leader);
+      if (names.size() != 2) return false;
+      for (const auto& name : names) {
+        boost::interprocess::message_queue built(boost::interprocess::open_only, name.c_str());
+        locks.push_back(std::make_unique<MessageQueueLock>(name));
+      }
+      for (auto& lock : locks) {
+        ::pthread_mutex_lock(&lock->mutex());
+        if (unrecorded) lock->mutex().__data.__owner = 0;
+      }
+      return true;
+    });
+    auto start = std::chrono::steady_clock::now();
+    std::string what = testing::failure_of(run);
+    took = std::chrono::steady_clock::now() - start;
+    int status = 0;
+    EXPECT_EQ(::waitpid(taker, &status, 0), taker);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the taker never took the locks";
+    return what;
+  }
+  RunSpec spec() const {
+    RunSpec run =
+        testing::spec_of("stream", "queue-boost", GetParam(), {{"size", 64}}, 1'000'000'000);
+    run.timeout = std::chrono::milliseconds(1000);
+    return run;
+  }
+};
 
 TEST_P(QueueBoostLock, AProcessDyingInsideTheQueuesLockEndsTheRunAtItsTimeout) {
-  RunSpec run = testing::spec_of("stream", "queue-boost", GetParam(), {{"size", 64}}, 1'000'000'000);
-  run.timeout = std::chrono::milliseconds(1000);
-  pid_t leader = ::getpid();
-  // It takes both queues' locks (each once its header is built: message_queue's open waits
-  // for that), then dies holding them, as a process killed inside send or receive would.
-  pid_t taker = testing::fork_lock_taker([leader] {
-    static std::vector<std::unique_ptr<MessageQueueLock>> locks;  // mapped until the end
-    locks.clear();
-    auto names = testing::shared_memory_names_of("mq", leader);
-    if (names.size() != 2) return false;
-    for (const auto& name : names) {
-      boost::interprocess::message_queue built(boost::interprocess::open_only, name.c_str());
-      locks.push_back(std::make_unique<MessageQueueLock>(name));
-    }
-    for (auto& lock : locks) ::pthread_mutex_lock(&lock->mutex());
-    return true;
-  });
-  auto start = std::chrono::steady_clock::now();
-  std::string what = failure_of(run);
-  auto took = std::chrono::steady_clock::now() - start;
-  int status = 0;
-  ASSERT_EQ(::waitpid(taker, &status, 0), taker);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the taker never took the locks";
-  EXPECT_NE(what.find(run.describe() + ": timed out after 1.0 s"), std::string::npos) << what;
+  std::chrono::nanoseconds took{};
+  pid_t taker = 0;
+  std::string what = failure_with_stranded_locks(false, took, taker);
+  EXPECT_NE(what.find(spec().describe() + ": timed out after 1.0 s"), std::string::npos) << what;
   EXPECT_NE(what.find("; lock owner died: process " + std::to_string(taker) + " ended holding"),
             std::string::npos)
       << what;
   // Released at stage 1, from the tick after the deadline: before stage 2 would even start.
-  EXPECT_LT(took, run.timeout + kKillGrace) << what;
+  EXPECT_LT(took, spec().timeout + kKillGrace) << what;
 }
 
-// Not "thread": a thread dies only with its process, and a thread peer, which cannot be killed,
-// goes on streaming once the lock is free (the flag is looked at only when a wait times out).
-INSTANTIATE_TEST_SUITE_P(Placements, QueueBoostLock, ::testing::Values("fork", "spawn"));
+TEST_P(QueueBoostLock, AProcessDyingBeforeItRecordedItselfAsTheOwnerEndsTheRunAtItsTimeout) {
+  std::chrono::nanoseconds took{};
+  pid_t taker = 0;
+  std::string what = failure_with_stranded_locks(true, took, taker);
+  EXPECT_NE(what.find(spec().describe() + ": timed out after 1.0 s"), std::string::npos) << what;
+  EXPECT_NE(what.find("; lock owner died: a process ended holding a shared lock before it "
+                      "recorded itself as the owner"),
+            std::string::npos)
+      << what;
+  // Released once the peers, killed at the deadline, have ended: before stage 2.
+  EXPECT_LT(took, spec().timeout + kKillGrace) << what;
+}
+
+INSTANTIATE_TEST_SUITE_P(Placements, QueueBoostLock, ::testing::Values("thread", "fork", "spawn"));
+
+// A run whose peer is a thread, its messages still flowing at the deadline, ends with its one
+// line. Run in a child of this test binary: were it not to end, the watchdog's hard exit would
+// end that child (status 124), which this test then reports.
+std::string failure_in_child(const RunSpec& run) {
+  int said[2];
+  if (::pipe2(said, O_CLOEXEC) != 0) throw SystemError("pipe2", "");
+  Fd read_end(said[0]), write_end(said[1]);
+  pid_t child = ::fork();
+  if (child < 0) throw SystemError("fork", "");
+  if (child == 0) {
+    std::string what = testing::failure_of(run);
+    ssize_t written = ::write(write_end.get(), what.data(), what.size());
+    ::_exit(written == static_cast<ssize_t>(what.size()) ? 0 : 1);
+  }
+  write_end.reset();
+  std::string what;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(read_end.get(), buffer, sizeof buffer)) > 0;)
+    what.append(buffer, static_cast<std::size_t>(n));
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return fmt::format("the run's process ended with status {}: {}", status, what);
+  return what;
+}
+
+TEST(ThreadPeers, ARunStillFlowingAtItsDeadlineEndsWithItsOneLine) {
+  for (const char* transport : {"pipe", "queue-mutex", "shm-spsc", "zmq-inproc"}) {
+    RunSpec run =
+        testing::spec_of("stream", transport, "thread", {{"size", 64}}, 1'000'000'000'000);
+    run.timeout = std::chrono::milliseconds(300);
+    std::string what = failure_in_child(run);
+    EXPECT_EQ(what.rfind(run.describe() + ": timed out after 0.3 s", 0), 0u) << what;
+  }
+}
 
 TEST(RunSpecValidation, RejectsBadSpecsWithOneLine) {
   using testing::usage_error_of;

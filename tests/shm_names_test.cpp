@@ -14,6 +14,7 @@
 
 #include "tests/test_support.hpp"
 #include "transports/address.hpp"
+#include "transports/creator_stamp.hpp"
 #include "transports/dict.hpp"
 #include "transports/errors.hpp"
 #include "transports/named_resources.hpp"
@@ -68,10 +69,12 @@ TEST_F(ShmNames, EverySharedMemoryTransportCreatesOwnerOnlyObjects) {
   EXPECT_EQ(mode_of(names[0]), 0600u) << names[0];
 }
 
-TEST_F(ShmNames, NamesCarryThePidAndSixtyFourRandomBits) {
-  // "ipcm-spsc-<pid>-" and 16 lower-case hex digits (no std::regex: GCC 12's <regex> trips
-  // -Wmaybe-uninitialized in the sanitizer build).
-  const std::string prefix = "ipcm-spsc-" + std::to_string(::getpid()) + "-";
+TEST_F(ShmNames, NamesCarryTheCreatorsStampAndSixtyFourRandomBits) {
+  // "ipcm-spsc-<pid>-ns<pid namespace>-t<start ticks>-" and 16 lower-case hex digits (no
+  // std::regex: GCC 12's <regex> trips -Wmaybe-uninitialized in the sanitizer build).
+  const CreatorStamp me = own_creator_stamp();
+  const std::string prefix =
+      fmt::format("ipcm-spsc-{}-ns{}-t{}-", ::getpid(), me.pid_namespace, me.start_ticks);
   std::set<std::string> seen;
   for (int i = 0; i < 100; ++i) {
     std::string name = unique_shared_memory_name("spsc");

@@ -1,13 +1,14 @@
 // Leftovers of runs that died without cleaning up (SIGKILL, a power cut): shared-memory names
 // under /dev/shm and private socket directories under the temp base. Every name the suite
-// creates carries its creator's pid ("ipcm-<kind>-<pid>-<random>", "ipcm-<pid>-XXXXXX"), so a
-// leftover is one whose creator no longer exists.
+// creates carries its creator's stamp ("ipcm-<kind>-<pid>-ns<inode>-t<ticks>-<random>",
+// "ipcm-<pid>-ns<inode>-t<ticks>-XXXXXX"; creator_stamp.hpp), and a leftover is a name whose
+// creator is proved dead by it. Anything else is left alone, and said.
 #pragma once
-
-#include <sys/stat.h>
 
 #include <string>
 #include <vector>
+
+#include "transports/creator_stamp.hpp"
 
 namespace ipcmeter {
 
@@ -16,18 +17,33 @@ struct SweepPlaces {
   std::string temp;                        // where private dirs live: temp_base()
 };
 
-// The pid an ipcm name says created it, or 0 if the name is not one of the suite's.
-int owner_of_name(const std::string& name);
+// What a name says of its creator.
+struct NameOwner {
+  enum class Form {
+    not_ours,   // not a name the suite makes
+    stamped,    // the creator's whole stamp
+    unstamped,  // an older suite's form: a pid only ("ipcm-<kind>-<pid>-<random>")
+  } form = Form::not_ours;
+  CreatorStamp creator;  // stamped: all of it; unstamped: the pid only
+};
+NameOwner owner_of_name(const std::string& name);
 
-// The name's creator is gone: no process has its pid, or the one that has it started after
-// the name was last changed (the pid was reused: pid_max is often only 32768).
-bool creator_is_dead(int pid, const struct stat& name);
+// A name the sweep saw but could not prove its creator dead, and why ("another pid
+// namespace", ...).
+struct KeptName {
+  std::string path;
+  std::string why;
+};
 
-// Removes every ipcm shared-memory name and private directory of this user whose creator is
-// dead, and returns their paths. A name whose creator lives (this run, another suite running
-// at the same time), or that belongs to another user, is left alone; so is a name whose pid
-// has been reused by a live process (left for a later sweep rather than risk a live run's).
-std::vector<std::string> remove_dead_owners_leftovers(const SweepPlaces& places);
-std::vector<std::string> remove_dead_owners_leftovers();  // /dev/shm and temp_base()
+struct SweepResult {
+  std::vector<std::string> removed;
+  std::vector<KeptName> kept;  // left alone, to be said; a live creator's names are not here
+};
+
+// Removes every suite name of this user whose creator its stamp proves dead, and lists what it
+// could not judge. A name whose creator lives (this run, another suite running at the same
+// time), that belongs to another user, or that is not the suite's is left alone silently.
+SweepResult remove_dead_owners_leftovers(const SweepPlaces& places);
+SweepResult remove_dead_owners_leftovers();  // /dev/shm and temp_base()
 
 }  // namespace ipcmeter

@@ -26,10 +26,14 @@ bool Liveness::gone() const {
     int ready = ::poll(entries, n, 0);
     if (ready < 0 && errno != EINTR) throw SystemError("poll", "liveness fds");
     for (std::size_t i = 0; ready > 0 && i < n; ++i)
-      if (entries[i].revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)) return true;
+      if (hung_up(entries[i])) return true;
     done += n;
   }
   return false;
+}
+
+void Liveness::add_to(std::vector<pollfd>& entries) const {
+  for (const Fd& fd : fds_) entries.push_back({fd.get(), POLLRDHUP, 0});
 }
 
 }  // namespace ipcmeter

@@ -4,6 +4,8 @@
 // own peers' ends and nobody else's: no process-wide flag, nothing for anyone to clear.
 #pragma once
 
+#include <poll.h>
+
 #include <span>
 #include <vector>
 
@@ -23,6 +25,12 @@ class Liveness {
   // True once a watched fd has hung up. A poll(2) with no wait: call it when there is nothing
   // to move (after a timed-out wait), never per message.
   bool gone() const;
+  // For a wait on something else that must end too when the other side does (an accept):
+  // adds the watched fds to a poll set, asking for hang-ups only; hung_up reads an answer.
+  void add_to(std::vector<pollfd>& entries) const;
+  static bool hung_up(const pollfd& entry) {
+    return (entry.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)) != 0;
+  }
 
  private:
   std::vector<Fd> fds_;

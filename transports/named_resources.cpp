@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "transports/creator_stamp.hpp"
 #include "transports/errors.hpp"
 
 namespace ipcmeter {
@@ -84,12 +85,13 @@ bool seeded_random(std::uint64_t& value) {
 
 std::string unique_shared_memory_name(const std::string& kind) {
   // 64 random bits from the kernel: another local user cannot guess the next name and take
-  // it first. The pid stays in front, so a leftover is traced to the run that made it.
+  // it first. The creator's stamp stays in front, so a leftover is traced to the run that
+  // made it, and proved dead or not (leftovers.hpp).
   std::uint64_t random = 0;
   if (!seeded_random(random) &&
       ::getrandom(&random, sizeof random, 0) != static_cast<ssize_t>(sizeof random))
     throw SystemError("getrandom", "");
-  return fmt::format("ipcm-{}-{}-{:016x}", kind, ::getpid(), random);
+  return fmt::format("ipcm-{}-{}-{:016x}", kind, stamp_text(own_creator_stamp()), random);
 }
 
 std::string temp_base() {
@@ -112,8 +114,8 @@ SharedMemoryName::~SharedMemoryName() {
 }
 
 PrivateDir::PrivateDir() : creator_pid_(::getpid()) {
-  // The pid in the name traces a leftover to its run (see leftovers.hpp).
-  std::string pattern = temp_base() + "/ipcm-" + std::to_string(::getpid()) + "-XXXXXX";
+  // The creator's stamp in the name traces a leftover to its run (see leftovers.hpp).
+  std::string pattern = temp_base() + "/ipcm-" + stamp_text(own_creator_stamp()) + "-XXXXXX";
   // mkdtemp creates the directory with mode 0700: only this user can reach the sockets.
   if (::mkdtemp(pattern.data()) == nullptr) throw SystemError("mkdtemp", pattern);
   path_ = pattern;

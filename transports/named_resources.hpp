@@ -17,9 +17,9 @@ void unregister_name(int slot) noexcept;
 // from a signal handler: it uses only unlink, rmdir and shm_unlink.
 void remove_all_registered_names() noexcept;
 
-// A 0700 directory of its own for one link's socket files, removed with everything the
-// link put in it. Removal happens only in the process that created it, so a forked child
-// that unwinds never deletes its parent's sockets.
+// A 0700 directory of its own for one link's socket files ("ipcm-<creator's stamp>-XXXXXX"
+// under temp_base()), removed with everything the link put in it. Removal happens only in the
+// process that created it, so a forked child that unwinds never deletes its parent's sockets.
 class PrivateDir {
  public:
   PrivateDir();
@@ -57,9 +57,10 @@ class SharedMemoryName {
   int creator_pid_;
 };
 
-// A fresh shared-memory name: "ipcm-<kind>-<pid>-<16 random hex digits>". The creator's pid
-// in it is how a leftover is traced to the run that made it; the random part keeps another
-// user from taking it first. Create with create_shared_memory (shm_create.hpp).
+// A fresh shared-memory name: "ipcm-<kind>-<pid>-ns<inode>-t<ticks>-<16 random hex digits>".
+// The creator's stamp in it (creator_stamp.hpp) is how a leftover is traced to the run that
+// made it and proved dead; the random part keeps another user from taking it first. Create
+// with create_shared_memory (shm_create.hpp).
 std::string unique_shared_memory_name(const std::string& kind);
 
 // The base directory for private dirs: $IPCMETER_TMPDIR, else $TMPDIR, else /tmp.

@@ -24,6 +24,11 @@ std::string fresh_token() {
   return text;
 }
 
+bool well_formed(const std::string& token) {
+  return token.size() == kRunTokenSize &&
+         token.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
 std::string given_or_fresh() {
   const char* given = ::getenv(kRunTokenVariable);
   if (given == nullptr) return fresh_token();
@@ -31,9 +36,7 @@ std::string given_or_fresh() {
   ::unsetenv(kRunTokenVariable);
   // Not a token: a fresh one instead, which no connection will present, so the run fails
   // with the token's error rather than this process at start-up.
-  if (token.size() != kRunTokenSize || token.find_first_not_of("0123456789abcdef") != std::string::npos)
-    return fresh_token();
-  return token;
+  return well_formed(token) ? token : fresh_token();
 }
 
 std::string& token_storage() {
@@ -45,10 +48,23 @@ std::string& token_storage() {
 
 const std::string& run_token() { return token_storage(); }
 
+void renew_run_token() { token_storage() = fresh_token(); }
+
 void adopt_run_token(const std::string& token) {
-  if (token.size() != kRunTokenSize || token.find_first_not_of("0123456789abcdef") != std::string::npos)
-    throw std::runtime_error("the leader's run token is not 32 hex digits");
+  if (!well_formed(token)) throw std::runtime_error("the leader's run token is not 32 hex digits");
   token_storage() = token;
+}
+
+bool is_run_token(std::string_view presented) {
+  const std::string& token = run_token();
+  if (presented.size() != token.size()) return false;  // the size is no secret: 32, always
+  unsigned char difference = 0;
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    difference |= static_cast<unsigned char>(presented[i] ^ token[i]);
+    // Opaque to the optimiser, so it cannot turn the loop into one that stops early.
+    asm volatile("" : "+r"(difference));
+  }
+  return difference == 0;
 }
 
 namespace {

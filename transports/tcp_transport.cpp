@@ -4,8 +4,9 @@
 // on 127.0.0.1, or on the address the placement gives when the peer may be on another host
 // (an MPI rank), never on every interface. Side a accepts (one connection per producer for
 // fan-in), side b connects by host and port. The baseline every user compares the other
-// transports against, and the one that can cross hosts. Not authenticated beyond the run's token,
-// which every connection presents first (run_token.hpp).
+// transports against, and the one that can cross hosts. Not authenticated beyond the run's
+// token, which every connection presents first: side a drops one that does not within
+// kTokenDeadline and goes on accepting (token_gate.hpp).
 #include <arpa/inet.h>
 #include <fmt/core.h>
 #include <netinet/in.h>
@@ -23,6 +24,8 @@
 #include "transports/interrupt.hpp"
 #include "transports/registry.hpp"
 #include "transports/run_token.hpp"
+#include "transports/tcp_listener.hpp"
+#include "transports/token_gate.hpp"
 
 namespace ipcmeter {
 namespace {
@@ -34,64 +37,26 @@ void set_no_delay(int fd, const std::string& name) {
 }
 
 Link create_listener(const TransportOptions& options) {
-  run_token();  // fixed now, in the creator: a peer forked later shares it
-  Fd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!listener.valid()) throw SystemError("socket", "tcp");
   const std::string host = options.host.empty() ? "127.0.0.1" : options.host;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;  // port 0: the kernel picks a free one
-  if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1)
-    throw UsageError("tcp: bad host '" + host + "' (expected an IPv4 address)");
-  socklen_t length = sizeof address;
-  if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
-    throw SystemError("bind", "tcp " + host + ":0");
-  if (::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0)
-    throw SystemError("getsockname", "tcp listener");
   // The backlog holds every producer's connection until side a accepts them.
-  if (::listen(listener.get(), std::max(options.senders, 4)) != 0)
-    throw SystemError("listen", "tcp listener");
-  std::string text = format_address(
-      "tcp", {{"host", host},
-              {"port", std::to_string(ntohs(address.sin_port))},
-              {"listen-fd", std::to_string(listener.get())},
-              {"wait", wait_name(options.wait)},
-              {"senders", std::to_string(options.senders)}});
+  TcpListener listener = listen_on_free_port(host, std::max(options.senders, 4), "tcp");
+  std::string text = format_address("tcp", {{"host", host},
+                                            {"port", std::to_string(listener.port)},
+                                            {"listen-fd", std::to_string(listener.fd.get())},
+                                            {"wait", wait_name(options.wait)},
+                                            {"senders", std::to_string(options.senders)}});
   std::vector<Fd> fds;
-  fds.push_back(std::move(listener));
+  fds.push_back(std::move(listener.fd));
   // The peer connects by host and port, so it inherits nothing.
   return Link(text, std::move(fds), {});
 }
 
-// The first bytes of every connection are the run's token (run_token.hpp): a connection
-// from anything else fails the run rather than joining it.
+// The first bytes of every connection are the run's token (run_token.hpp): side a takes no
+// connection without it (token_gate.hpp).
 void present_token(int fd, const std::string& name) {
   std::string token = run_token();
   iovec part{token.data(), token.size()};
   write_all(fd, &part, 1, /*is_socket=*/true, WaitStrategy::block, name);
-}
-
-void check_token(int fd, const std::string& name) {
-  std::string token(kRunTokenSize, '\0');
-  // A connection that ends before its token is a peer gone (PeerClosed), as for any read.
-  read_exact(fd, std::as_writable_bytes(std::span(token)), WaitStrategy::block, name);
-  if (token != run_token())
-    throw std::runtime_error(fmt::format("{}: a connection did not present the run's token "
-                                         "(another program connected to the run's port?): refused",
-                                         name));
-}
-
-Fd accept_one(int listener, const std::string& name) {
-  for (;;) {
-    int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd >= 0) {
-      Fd connection(fd);
-      set_no_delay(connection.get(), name);
-      check_token(connection.get(), name);
-      return connection;
-    }
-    if (errno != EINTR) throw SystemError("accept", name);
-    throw_if_interrupted("accept");
-  }
 }
 
 Fd connect_to(const Address& address) {
@@ -124,19 +89,24 @@ Fd connect_to(const Address& address) {
   return fd;
 }
 
-std::unique_ptr<Endpoint> open_tcp(const std::string& text, Side side, Liveness) {
+// Side a waits for its peers' connections only while they live: `peers` hangs up when they end.
+std::unique_ptr<Endpoint> open_tcp(const std::string& text, Side side, Liveness peers) {
   Address address = Address::parse(text);
   std::size_t senders = address.fields.count("senders") ? address.number("senders") : 1;
   if (side == Side::b)
     return make_framed_stream_endpoint(connect_to(address), Fd(), /*is_socket=*/true,
                                        address.wait(), text);
-  int listener = parse_fd(address.field("listen-fd"), text);
+  TokenGate gate(parse_fd(address.field("listen-fd"), text), peers, text);
+  auto admit = [&] {
+    Fd connection = gate.next();
+    set_no_delay(connection.get(), text);
+    return connection;
+  };
   if (senders == 1)
-    return make_framed_stream_endpoint(accept_one(listener, text), Fd(), /*is_socket=*/true,
-                                       address.wait(), text);
+    return make_framed_stream_endpoint(admit(), Fd(), /*is_socket=*/true, address.wait(), text);
   // Fan-in: one connection per producer, accepted here, read as they are ready.
   std::vector<Fd> connections;
-  for (std::size_t i = 0; i < senders; ++i) connections.push_back(accept_one(listener, text));
+  for (std::size_t i = 0; i < senders; ++i) connections.push_back(admit());
   return make_fan_in_stream_endpoint(std::move(connections), address.wait(), text);
 }
 
@@ -151,7 +121,8 @@ Transport tcp_transport() {
   return transport;
 }
 
-// A socket's end-of-file tells each side of the other's end: no liveness fd needed.
+// A socket's end-of-file tells each side of the other's end; liveness only ends side a's
+// wait for a connection from a peer that died before it connected.
 const Registry<Transport>::Add registered{tcp_transport};
 
 }  // namespace

@@ -2,11 +2,8 @@
 // Every endpoint owns its own context, except inproc, whose two sides must share one: the
 // Link owns it, which is why inproc is for threads only. A forked child therefore never
 // touches a context created before the fork (contexts do not survive fork).
-#include <arpa/inet.h>
 #include <fmt/core.h>
-#include <netinet/in.h>
 #include <sched.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -17,10 +14,12 @@
 
 #include "transports/address.hpp"
 #include "transports/errors.hpp"
+#include "transports/fd.hpp"
 #include "transports/interrupt.hpp"
 #include "transports/named_resources.hpp"
 #include "transports/registry.hpp"
-#include "transports/run_token.hpp"
+#include "transports/tcp_listener.hpp"
+#include "transports/zmq_token_check.hpp"
 
 namespace ipcmeter {
 namespace {
@@ -30,6 +29,8 @@ namespace {
 // timed-out wait and every kSpinsPerLivenessCheck misses while spinning.
 constexpr int kWakeCheckMs = 50;
 constexpr unsigned kSpinsPerLivenessCheck = 4096;
+// Connections zmq-tcp's listener holds before ZeroMQ accepts them (it accepts at once).
+constexpr int kTcpBacklog = 16;
 
 struct SharedContext : Link::Resource {
   zmq::context_t context{1};
@@ -55,21 +56,25 @@ void place_io_thread(zmq::context_t& context) {
     if (CPU_ISSET(cpu, &allowed)) context.set(zmq::ctxopt::thread_affinity_cpu_add, cpu);
 }
 
+// zmq-tcp's connection crosses a TCP port that any local program can reach: the connecting
+// side presents the run's token and the binding side requires it (zmq_token_check.hpp), on
+// the listener the link bound when it was made (`listener`, side a only).
+struct Tokened {
+  bool on = false;
+  int listener = -1;
+};
+
 class ZmqEndpoint final : public Endpoint {
  public:
-  // `tokened`: the connection crosses a TCP port that any local program can reach, so the
-  // connecting side presents the run's token first and the binding side checks it before
-  // its first message (run_token.hpp).
-  ZmqEndpoint(zmq::context_t* shared, zmq::socket_type type, const std::string& endpoint,
-              bool bind, WaitStrategy wait, std::string name, Liveness other_side,
-              bool tokened = false)
-      : name_(std::move(name)), wait_(wait), other_side_(std::move(other_side)),
-        awaiting_token_(tokened && bind) {
+  ZmqEndpoint(zmq::context_t* shared, zmq::socket_type type, const std::string& endpoint, bool bind,
+              WaitStrategy wait, std::string name, Liveness other_side, Tokened tokened = {})
+      : name_(std::move(name)), wait_(wait), other_side_(std::move(other_side)) {
     if (shared == nullptr) {
       own_context_.emplace();
       place_io_thread(*own_context_);
     }
     zmq::context_t& context = shared ? *shared : *own_context_;
+    if (tokened.on && bind) token_check_.emplace(context);  // serving before the bind
     socket_.emplace(context, type);
     // Linger 0: closing never waits for undelivered messages (the harness releases a peer
     // only after the leader has received everything, so nothing wanted is dropped).
@@ -80,6 +85,16 @@ class ZmqEndpoint final : public Endpoint {
     // (a 64-byte stream once measured 5 messages/s). Retry every millisecond instead.
     socket_->set(zmq::sockopt::reconnect_ivl, 1);
     socket_->set(zmq::sockopt::sndtimeo, kWakeCheckMs);
+    Fd listener;
+    if (tokened.on && bind) {
+      require_run_token(*socket_);
+      // The port was bound when the link was made (create_tcp), before any peer learnt it:
+      // ZeroMQ takes over a copy of that listener (ZMQ_USE_FD) rather than bind it anew.
+      listener = duplicate(tokened.listener, name_);
+      socket_->set(zmq::sockopt::use_fd, listener.get());
+    } else if (tokened.on) {
+      present_run_token(*socket_);
+    }
     try {
       if (bind)
         socket_->bind(endpoint);
@@ -89,14 +104,10 @@ class ZmqEndpoint final : public Endpoint {
       throw std::runtime_error(
           fmt::format("zmq {}({}): {}", bind ? "bind" : "connect", endpoint, error.what()));
     }
-    if (tokened && !bind) {
-      const std::string& token = run_token();
-      send(std::as_bytes(std::span(token.data(), token.size())));
-    }
+    listener.release();  // ZeroMQ's now: it closes it with the socket
   }
 
   void send(std::span<const std::byte> message) override {
-    if (awaiting_token_) [[unlikely]] take_token();
     SpinBudget budget(wait_);
     for (unsigned misses = 1;; ++misses) {
       bool spin = wait_ != WaitStrategy::block && budget.keep_spinning();
@@ -113,7 +124,6 @@ class ZmqEndpoint final : public Endpoint {
   }
 
   std::size_t recv(std::span<std::byte> buffer) override {
-    if (awaiting_token_) [[unlikely]] take_token();
     SpinBudget budget(wait_);
     // Once the other side is gone, one full timeout with nothing arriving ends the stream.
     bool last_chance = false;
@@ -138,8 +148,6 @@ class ZmqEndpoint final : public Endpoint {
   }
 
   bool poll(std::chrono::nanoseconds timeout) override {
-    // The token is the first message: a poll that sees only it has seen nothing yet.
-    if (awaiting_token_) [[unlikely]] take_token();
     unsigned looks = 0;
     auto readable_within = [&](long ms) {
       zmq::pollitem_t item{static_cast<void*>(*socket_), 0, ZMQ_POLLIN, 0};
@@ -162,6 +170,7 @@ class ZmqEndpoint final : public Endpoint {
 
   void close() override {
     socket_.reset();
+    token_check_.reset();
     own_context_.reset();
   }
 
@@ -184,22 +193,6 @@ class ZmqEndpoint final : public Endpoint {
     }
   }
 
-  // Receives the first message and insists that it is the run's token.
-  void take_token() {
-    awaiting_token_ = false;
-    char token[kRunTokenSize + 1] = {};
-    std::size_t size = 0;
-    try {
-      size = recv(std::as_writable_bytes(std::span(token, sizeof token)));
-    } catch (const std::length_error&) {
-      size = 0;  // longer than a token: not one
-    }
-    if (std::string(token, std::min(size, kRunTokenSize)) != run_token() || size != kRunTokenSize)
-      throw std::runtime_error(fmt::format("{}: the connection did not present the run's token "
-                                           "(another program connected to the run's port?): "
-                                           "refused", name_));
-  }
-
   // A spinning wait gives the core away at every miss: the message it waits for is moved by
   // the context's I/O thread, which shares this core (place_io_thread). With a pause instead,
   // a 64-byte round trip measured 141 us p50 and 3.3 ms p99 here (the I/O thread waited for
@@ -214,26 +207,9 @@ class ZmqEndpoint final : public Endpoint {
   WaitStrategy wait_;
   Liveness other_side_;
   std::optional<zmq::context_t> own_context_;  // declared first: destroyed after the socket
+  std::optional<ZapTokenCheck> token_check_;   // ends the context's work, after the socket
   std::optional<zmq::socket_t> socket_;
-  bool awaiting_token_;
 };
-
-// A free port on `host` (loopback, or the address a peer on another host reaches), found by
-// binding port 0 and letting it go. Another program could take it before side a binds; the
-// bind error then says so.
-int free_port(const std::string& host) {
-  Fd probe(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!probe.valid()) throw SystemError("socket", "tcp probe");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1)
-    throw UsageError("zmq-tcp: bad host '" + host + "' (expected an IPv4 address)");
-  socklen_t length = sizeof address;
-  if (::bind(probe.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(probe.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0)
-    throw SystemError("bind", host + ":0");
-  return ntohs(address.sin_port);
-}
 
 Link create_inproc(const TransportOptions& options) {
   auto context = std::make_unique<SharedContext>();
@@ -261,12 +237,21 @@ Link create_ipc(const std::string& scheme, const TransportOptions& options) {
   return Link(address, {}, {}, std::move(resources));
 }
 
+// The port is bound and listening now, before any peer learns it (tcp_listener.hpp); side a's
+// socket takes the listener over. A forked peer inherits a copy it never uses.
 Link create_tcp(const TransportOptions& options) {
-  run_token();  // fixed now, in the creator: a peer forked later shares it
   const std::string host = options.host.empty() ? "127.0.0.1" : options.host;
-  std::string endpoint = fmt::format("tcp://{}:{}", host, free_port(host));
-  return Link(format_address("zmq-tcp", {{"endpoint", endpoint}, {"wait", wait_name(options.wait)}}),
-              {}, {});
+  TcpListener listener = listen_on_free_port(host, kTcpBacklog, "zmq-tcp");
+  // ZeroMQ's I/O thread accepts from it; one connection aborted before its accept must not
+  // block that thread.
+  set_nonblocking(listener.fd.get(), "zmq-tcp listener");
+  std::string address =
+      format_address("zmq-tcp", {{"endpoint", fmt::format("tcp://{}:{}", host, listener.port)},
+                                 {"listen-fd", std::to_string(listener.fd.get())},
+                                 {"wait", wait_name(options.wait)}});
+  std::vector<Fd> fds;
+  fds.push_back(std::move(listener.fd));
+  return Link(address, std::move(fds), {});
 }
 
 std::unique_ptr<Endpoint> open_pair(const std::string& text, Side side, Liveness other_side,
@@ -279,9 +264,12 @@ std::unique_ptr<Endpoint> open_pair(const std::string& text, Side side, Liveness
         address.field("endpoint"), side == Side::a, address.wait(), text, std::move(other_side));
   zmq::context_t* context =
       shared_context ? static_cast<zmq::context_t*>(address.pointer("context")) : nullptr;
+  Tokened token;
+  token.on = tokened;
+  if (tokened && side == Side::a) token.listener = parse_fd(address.field("listen-fd"), text);
   return std::make_unique<ZmqEndpoint>(context, zmq::socket_type::pair, address.field("endpoint"),
                                        side == Side::a, address.wait(), text, std::move(other_side),
-                                       tokened);
+                                       token);
 }
 
 const std::vector<WaitStrategy> kAllWaits = {WaitStrategy::block, WaitStrategy::spin,

@@ -22,6 +22,8 @@
 #include "harness/run.hpp"
 #include "harness/segment.hpp"
 #include "harness/warm_up.hpp"
+#include "transports/errors.hpp"
+#include "transports/interrupt.hpp"
 
 namespace ipcmeter {
 
@@ -64,12 +66,18 @@ class PeerSide {
   std::uint64_t completed = 0;  // what it completed (and verified, if it reads); run() sets it
   Counters counters;            // the peer's own figures
 
-  // Call once per operation: where an injected fault (tests and the fault campaign) strikes.
-  // One predictable branch when there is none. True when this operation's message is to
-  // be corrupted (the corrupt fault): the caller sends corrupt(message) instead.
+  // Call once per operation: where an injected fault (tests and the fault campaign) strikes,
+  // and where a peer thread looks at the watchdog's flag. One predictable branch each. True
+  // when this operation's message is to be corrupted (the corrupt fault): the caller sends
+  // corrupt(message) instead.
   bool tick() {
     if (spec.run.fault != Fault::none && operations_++ == spec.run.fault_after) [[unlikely]]
       return strike();
+    // A thread cannot be killed, and one whose messages still flow never blocks where the
+    // watchdog's signal would wake it: it stops here, so a run still flowing at its deadline
+    // ends with its one line (a peer process is SIGKILLed instead).
+    if (in_thread_ && interrupt_requested()) [[unlikely]]
+      stop_for_watchdog();
     return false;
   }
   // A copy of the message with one bit flipped (which one follows from the fault's point).
@@ -77,8 +85,12 @@ class PeerSide {
 
  private:
   bool strike();  // returns only for the corrupt fault
+  [[noreturn, gnu::cold]] static void stop_for_watchdog() {
+    throw Interrupted("a peer thread's operation interrupted by the watchdog");
+  }
   std::vector<std::byte> corrupted_;
   std::uint64_t operations_ = 0;
+  bool in_thread_ = !spec.own_process;
 };
 
 // Thrown by a thread peer's fault to model a peer that vanishes without a word.
