@@ -67,7 +67,22 @@ void add_run_context(const SuiteOptions& options) {
       "iteration = one message (stream) or one round trip (pingpong); rtt_* are full "
       "round-trip times in ns; leader/peer_cpu_ns_per_iter are CPU time per iteration of the "
       "benchmark side (stream consumer, pingpong initiator) and of the peer (thread CPU clock, "
-      "or the whole process for fork/spawn)");
+      "or the whole process for fork/spawn); cold_rtt_ns / cold_first_ns are what the first "
+      "round trip / message of the warm-up cost (never in the other figures); sample_iterations "
+      "and sample_s are what a sample rested on (Google Benchmark's iterations field is the batch "
+      "it asked for; the time per iteration is the sample's), sample_short 1 when it fell short of "
+      "the sample floor; floor/<name> is the raw floor of the figure <name>");
+  benchmark::AddCustomContext(
+      "ipcmeter_warm_up",
+      "before timing, each run moves 16 messages (or a queue's depth + 1) of its workload's "
+      "shape, and shared memory is prefaulted on open");
+  benchmark::AddCustomContext(
+      "ipcmeter_sample_floor",
+      "each reported sample rests on >= 100 messages or operations (50 round trips) and >= 20 ms");
+  benchmark::AddCustomContext(
+      "ipcmeter_zmq_io_threads",
+      "one per context, pinned to its application thread's CPU when that thread is pinned "
+      "(ZMQ_THREAD_AFFINITY_CPU_ADD); spinning waits yield the CPU at each miss");
 }
 
 }  // namespace ipcmeter

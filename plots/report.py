@@ -303,13 +303,6 @@ def _series(results, key):
 def _log_batch_axis(ax, xlabel="simulations per edit"):
     from matplotlib.ticker import FuncFormatter, NullFormatter
     ax.set_xscale("log")
-    ticks = [0.5, harness_cost.FLAG_LOW, 1, harness_cost.FLAG_HIGH, 2, 3, 4]
-    low = min(0.5, min(p.ratio for p in pairs) / 1.1)
-    high = max(2.0, max(p.ratio for p in pairs) * 1.1)
-    ax.set_xlim(low, high)
-    ax.set_xticks([t for t in ticks if low <= t <= high])
-    ax.set_xticklabels([f"{t:.2f}".rstrip("0").rstrip(".") for t in ticks if low <= t <= high])
-    ax.minorticks_off()
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: tick_label(x)))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(xlabel)
