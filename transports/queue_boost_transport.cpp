@@ -93,6 +93,10 @@ class BoostQueueEndpoint final : public Endpoint {
     // Boost copies with memcpy, which forbids a null address even for 0 bytes.
     const char nothing = 0;
     const void* data = message.empty() ? &nothing : static_cast<const void*>(message.data());
+    // Room is there most of the time: the plain attempt first, since a blocking call's
+    // deadline costs a clock read and a calendar conversion (Boost's universal_time), which a
+    // 64 B stream paid on every message (1.0M against its raw floor's 1.8M messages/s).
+    if (out_->try_send(data, message.size(), kDataPriority)) return;
     SpinBudget budget(wait_);
     for (unsigned misses = 1;; ++misses) {
       bool blocking = wait_ == WaitStrategy::block || !budget.keep_spinning();
@@ -113,7 +117,8 @@ class BoostQueueEndpoint final : public Endpoint {
           fmt::format("{}: receive buffer smaller than the queue's message size", name_));
     SpinBudget budget(wait_);
     for (unsigned misses = 1;; ++misses) {
-      bool blocking = wait_ == WaitStrategy::block || !budget.keep_spinning();
+      // A message is there most of the time: the plain attempt first (see send).
+      bool blocking = misses > 1 && (wait_ == WaitStrategy::block || !budget.keep_spinning());
       bip::message_queue::size_type size = 0;
       unsigned priority = 0;
       bool received =
