@@ -174,10 +174,10 @@ class TcpChannel final : public ListenedChannel {
   sockaddr_in address_{};
 };
 
-const AddFloor pipe_floor{{"pipe", {WaitStrategy::block}, 0, measure<PipeChannel>}};
-const AddFloor socketpair_floor{{"socketpair", {WaitStrategy::block}, 0, measure<SocketpairChannel>}};
-const AddFloor unix_stream_floor{{"unix-stream", {WaitStrategy::block}, 0, measure<UnixStreamChannel>}};
-const AddFloor tcp_floor{{"tcp", {WaitStrategy::block}, 0, measure<TcpChannel>}};
+const AddFloor pipe_floor{{"pipe", {WaitStrategy::block}, measure<PipeChannel>}};
+const AddFloor socketpair_floor{{"socketpair", {WaitStrategy::block}, measure<SocketpairChannel>}};
+const AddFloor unix_stream_floor{{"unix-stream", {WaitStrategy::block}, measure<UnixStreamChannel>}};
+const AddFloor tcp_floor{{"tcp", {WaitStrategy::block}, measure<TcpChannel>}};
 
 }  // namespace
 }  // namespace ipcmeter::floors

@@ -1,5 +1,6 @@
 // The Boost.Interprocess message_queue floor (queue-boost's): two queues of `depth` slots
-// made before the fork, one each way, plain send and receive, as a C++ program uses them.
+// (the depth of the suite figure it pairs with) made before the fork, one each way, plain
+// send and receive, as a C++ program uses them.
 // Its warm-up is traffic alone: a queue hands out its slots in turn, so the floor's first
 // lap (depth + 1 messages, more than the suite's 16) touches every slot before timing.
 #include <boost/date_time/posix_time/posix_time_types.hpp>
@@ -15,8 +16,6 @@ namespace {
 
 namespace bip = boost::interprocess;
 
-// The suite's queue-boost default depth, which its floor figures name.
-constexpr std::uint64_t kDepth = 64;
 // A receive looks at the child this often, so that its death ends the floor.
 const auto kWaitCheck = boost::posix_time::milliseconds(100);
 
@@ -65,7 +64,7 @@ class QueueChannel {
 };
 
 const AddFloor queue_boost_floor{
-    {"queue-boost", {WaitStrategy::block}, kDepth, measure<QueueChannel>}};
+    {"queue-boost", {WaitStrategy::block}, measure<QueueChannel>}};
 
 }  // namespace
 }  // namespace ipcmeter::floors

@@ -155,7 +155,7 @@ class ShmChannel {
 };
 
 const AddFloor shm_floor{
-    {"shm-spsc", {WaitStrategy::block, WaitStrategy::spin}, 0, measure<ShmChannel>}};
+    {"shm-spsc", {WaitStrategy::block, WaitStrategy::spin}, measure<ShmChannel>}};
 
 }  // namespace
 }  // namespace ipcmeter::floors

@@ -89,8 +89,8 @@ struct ZmqTcpChannel : ZmqChannel {
   explicit ZmqTcpChannel(const FloorRun& run) : ZmqChannel(run, true) {}
 };
 
-const AddFloor zmq_ipc_floor{{"zmq-ipc", {WaitStrategy::block}, 0, measure<ZmqIpcChannel>}};
-const AddFloor zmq_tcp_floor{{"zmq-tcp", {WaitStrategy::block}, 0, measure<ZmqTcpChannel>}};
+const AddFloor zmq_ipc_floor{{"zmq-ipc", {WaitStrategy::block}, measure<ZmqIpcChannel>}};
+const AddFloor zmq_tcp_floor{{"zmq-tcp", {WaitStrategy::block}, measure<ZmqTcpChannel>}};
 
 }  // namespace
 }  // namespace ipcmeter::floors

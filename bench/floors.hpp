@@ -126,7 +126,6 @@ std::uint64_t measure(const FloorRun& run) {
 struct Floor {
   std::string transport;  // the suite transport it is the floor of
   std::vector<WaitStrategy> waits;
-  std::uint64_t depth = 0;  // the queue depth it runs at (named in the benchmark), 0: none
   std::function<std::uint64_t(const FloorRun&)> measure;
 };
 

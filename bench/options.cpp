@@ -262,6 +262,7 @@ void parse_axes(const GivenFlags& given, SuiteOptions& options) {
       given, "--transports", options.profile == "full" ? medium_names("link") : quick_links(),
       [](const std::string& name) { find_medium(name, "link"); }, notes);
   options.transports_named = given.count("--transports") > 0;
+  options.placements_named = given.count("--placements") > 0;
   std::vector<std::string> default_dicts =
       options.profile == "full" ? medium_names("dict") : kQuickDicts;
   if (given.count("--transports")) {

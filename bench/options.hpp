@@ -20,6 +20,7 @@ struct SuiteOptions {
   std::vector<std::string> workloads;
   std::vector<std::string> transports;  // the links (queue managers too) the link workloads measure
   bool transports_named = false;        // --transports given: no workload narrows them
+  bool placements_named = false;        // --placements given: the profile narrows none of them
   std::vector<std::string> dicts;       // the dictionaries the dict-* workloads measure
   std::vector<std::string> placements;
   std::vector<WaitStrategy> waits;

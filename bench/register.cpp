@@ -34,6 +34,16 @@ constexpr int kFloorRepetitions = 12;
 // Spinning doubles the matrix; the quick profile spins only at a latency size (64 B) and the
 // largest, enough to see where spinning stops paying.
 const std::vector<std::uint64_t> kQuickNonBlockingSizes = {64, 1048576};
+// A spawned process moves messages as a forked one does (start-up is where they differ, and
+// startup/ measures it): the quick profile spawns peers only for the message workloads at
+// 64 B with blocking waits, enough to show that, and saves the minute the rest would cost.
+const std::vector<std::uint64_t> kQuickSpawnSizes = {64};
+// A queue at its own default depth holds at most this many bytes per direction (the depth
+// is lowered for large messages: 8 slots of 1 MiB, the cap queue-boost itself applies when
+// made with no depth): on this machine a queue's every page costs 5-20 us to touch first
+// (transports/prefault.hpp), and 64 slots of 1 MiB each way took ~0.4 s per run to warm.
+// --depths, and the full profile's depth sweep, measure deeper queues of large messages.
+constexpr std::uint64_t kDefaultQueueBytes = std::uint64_t{8} << 20;
 // A queue's depth multiplies every queue benchmark it is swept for; the quick profile sweeps
 // it where it shows most plainly and costs least: a stream of small messages (the producer
 // runs ahead by at most `depth`), between threads and to a forked process. Everywhere else a
@@ -214,7 +224,7 @@ class Matrix {
       const MediumKind& kind = find_medium(medium, work.medium);
       for (const auto& placement : options_.placements)
         for (WaitStrategy wait : options_.waits) {
-          if (!in_profile(work, wait) || !in_profile_share(work, kind, wait)) continue;
+          if (!in_profile(work, wait, placement) || !in_profile_share(work, kind, wait)) continue;
           for (const auto& params : grid(work, wait, kind, placement)) {
             RunSpec spec = base_spec(work.name, medium, placement, wait);
             spec.params = params;
@@ -404,7 +414,12 @@ class Matrix {
   // The profile's choices, not validity: several peers spinning would outnumber the 2
   // cores here, so workloads with several peers block; the quick profile's paced loop
   // sleeps between frames, as a UI loop does.
-  bool in_profile(const Workload& work, WaitStrategy wait) const {
+  bool in_profile(const Workload& work, WaitStrategy wait, const std::string& placement) const {
+    if (placement == "spawn" && options_.profile == "quick" && !options_.placements_named) {
+      bool messages = work.frame.count() == 0 &&
+                      (work.warm_up == WarmUp::one_way || work.warm_up == WarmUp::round_trips);
+      if (!messages || wait != WaitStrategy::block) return false;
+    }
     if (wait == WaitStrategy::block) return true;
     if (!work.peers_key.empty() || work.blocking_only) return false;
     return !(work.frame.count() > 0 && options_.profile == "quick");
@@ -427,12 +442,15 @@ class Matrix {
                                           const std::map<std::string, std::uint64_t>& params) const {
     if (work.queue_depth > 0) return {work.queue_depth};
     if (auto it = options_.segments.find(depth.key); it != options_.segments.end()) return it->second;
-    if (!work.fills_queues) return {depth.fallback};
-    if (options_.profile == "full") return depth.full;
     auto size = params.find("size");
+    std::vector<std::uint64_t> own_default = {depth.fallback};
+    if (size != params.end() && size->second > 0)
+      own_default = {std::clamp<std::uint64_t>(kDefaultQueueBytes / size->second, 1, depth.fallback)};
+    if (!work.fills_queues) return own_default;
+    if (options_.profile == "full") return depth.full;
     bool swept = work.name == kQuickDepthWorkload && size != params.end() &&
                  size->second == kQuickDepthSize && contains(kQuickDepthPlacements, placement);
-    return swept ? depth.quick : std::vector<std::uint64_t>{depth.fallback};
+    return swept ? depth.quick : own_default;
   }
 
   std::vector<std::uint64_t> segment_values(const Segment& segment) const {
@@ -449,13 +467,14 @@ class Matrix {
     std::vector<std::map<std::string, std::uint64_t>> combinations = {{}};
     for (const auto& segment : work.segments) {
       std::vector<std::uint64_t> values = segment_values(segment);
-      // The quick profile measures spinning, and a spawned peer, at two sizes: a spawned
-      // process moves messages as a forked one does (start-up is where they differ, and
-      // startup/ measures it), and the time saved keeps the main command within 5 minutes.
-      bool spin_subset = segment.key == "size" && (wait != WaitStrategy::block || placement == "spawn") &&
-                         options_.profile == "quick" && !options_.segments.count("size");
-      if (spin_subset)
+      // The quick profile spins at two sizes, and spawns peers at one (kQuickSpawnSizes): the
+      // time saved keeps the main command within 5 minutes.
+      bool quick_sizes = segment.key == "size" && options_.profile == "quick" &&
+                         !options_.segments.count("size");
+      if (quick_sizes && wait != WaitStrategy::block)
         std::erase_if(values, [](std::uint64_t v) { return !contains(kQuickNonBlockingSizes, v); });
+      if (quick_sizes && placement == "spawn" && !options_.placements_named)
+        std::erase_if(values, [](std::uint64_t v) { return !contains(kQuickSpawnSizes, v); });
       std::vector<std::map<std::string, std::uint64_t>> next;
       for (const auto& combination : combinations)
         for (std::uint64_t value : values) {
@@ -481,15 +500,12 @@ class Matrix {
       if (!contains(kFloorSizes, size)) continue;
       RunSpec spec = base_spec(work.name, floor.transport, "fork", wait);
       spec.params = params;
-      if (kind.depth) {
-        if (params.at(kind.depth->key) != floor.depth) continue;  // the floor's own depth only
-      }
       floors::FloorRun run;
       run.shape = work.warm_up == WarmUp::one_way ? floors::Shape::stream : floors::Shape::round_trip;
       run.size = size;
       run.warm = warm_up_count(spec);
       run.wait = wait;
-      run.depth = floor.depth;
+      run.depth = kind.depth ? params.at(kind.depth->key) : 0;  // a queue's, as the suite's
       run.pinning = options_.pinning;
       std::string name = "floor/" + spec.name();
       enlist(name, Timer::manual, unit_for(work), sample_count(work),
