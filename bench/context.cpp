@@ -9,6 +9,8 @@
 
 #include <zmq.h>
 
+#include "bench/options.hpp"
+#include "harness/medium.hpp"
 #include "harness/ranks.hpp"
 
 #include <boost/version.hpp>
@@ -72,6 +74,13 @@ void add_run_context(const SuiteOptions& options) {
       "and sample_s are what a sample rested on (Google Benchmark's iterations field is the batch "
       "it asked for; the time per iteration is the sample's), sample_short 1 when it fell short of "
       "the sample floor; floor/<name> is the raw floor of the figure <name>");
+  // Which depth is each queue's own at a size, for the plots to draw a queue at its own
+  // depth as one line: "queue-boost=64 queue-mutex=3 ...; bytes=8388608" (options.hpp).
+  std::string depths;
+  for (const auto& kind : all_media())
+    if (kind.depth) depths += fmt::format("{}={} ", kind.name, kind.depth->fallback);
+  benchmark::AddCustomContext("ipcmeter_queue_own_depths",
+                              fmt::format("{}; bytes={}", depths, kDefaultQueueBytes));
   benchmark::AddCustomContext(
       "ipcmeter_warm_up",
       "before timing, each run moves 16 messages (or a queue's depth + 1) of its workload's "

@@ -1,6 +1,7 @@
 // The suite's own command-line flags (Google Benchmark's pass through untouched).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +14,18 @@
 #include "transports/wait.hpp"
 
 namespace ipcmeter {
+
+// A queue at its own default depth holds at most this many bytes per direction (the depth
+// is lowered for large messages: 8 slots of 1 MiB, the cap queue-boost itself applies when
+// made with no depth): on this machine a queue's every page costs 5-20 us to touch first
+// (transports/prefault.hpp), and 64 slots of 1 MiB each way took ~0.4 s per run to warm.
+// --depths, and the full profile's depth sweep, measure deeper queues of large messages.
+constexpr std::uint64_t kDefaultQueueBytes = std::uint64_t{8} << 20;
+// A queue's own depth for messages of `size` bytes, given its default depth.
+inline std::uint64_t own_depth(std::uint64_t default_depth, std::uint64_t size) {
+  std::uint64_t fits = size > 0 ? kDefaultQueueBytes / size : default_depth;
+  return std::max<std::uint64_t>(1, std::min(default_depth, fits));
+}
 
 struct SuiteOptions {
   std::string profile = "quick";  // quick: the whole matrix in minutes; full: longer, repeated

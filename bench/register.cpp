@@ -38,12 +38,6 @@ const std::vector<std::uint64_t> kQuickNonBlockingSizes = {64, 1048576};
 // startup/ measures it): the quick profile spawns peers only for the message workloads at
 // 64 B with blocking waits, enough to show that, and saves the minute the rest would cost.
 const std::vector<std::uint64_t> kQuickSpawnSizes = {64};
-// A queue at its own default depth holds at most this many bytes per direction (the depth
-// is lowered for large messages: 8 slots of 1 MiB, the cap queue-boost itself applies when
-// made with no depth): on this machine a queue's every page costs 5-20 us to touch first
-// (transports/prefault.hpp), and 64 slots of 1 MiB each way took ~0.4 s per run to warm.
-// --depths, and the full profile's depth sweep, measure deeper queues of large messages.
-constexpr std::uint64_t kDefaultQueueBytes = std::uint64_t{8} << 20;
 // A queue's depth multiplies every queue benchmark it is swept for; the quick profile sweeps
 // it where it shows most plainly and costs least: a stream of small messages (the producer
 // runs ahead by at most `depth`), between threads and to a forked process. Everywhere else a
@@ -445,7 +439,7 @@ class Matrix {
     auto size = params.find("size");
     std::vector<std::uint64_t> own_default = {depth.fallback};
     if (size != params.end() && size->second > 0)
-      own_default = {std::clamp<std::uint64_t>(kDefaultQueueBytes / size->second, 1, depth.fallback)};
+      own_default = {own_depth(depth.fallback, size->second)};
     if (!work.fills_queues) return own_default;
     if (options_.profile == "full") return depth.full;
     bool swept = work.name == kQuickDepthWorkload && size != params.end() &&

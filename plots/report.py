@@ -8,6 +8,7 @@ import math
 import os
 import sys
 import tempfile
+from typing import Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import answer  # noqa: E402
@@ -51,14 +52,40 @@ def write_atomic(path: str, write) -> None:
         raise
 
 
+# Each queue's own depth and the bytes a queue at its own depth holds at most, from the run's
+# context (ipcmeter_queue_own_depths, "queue-boost=64 queue-mutex=3 ...; bytes=8388608"),
+# set by main(); empty for a run that does not say.
+OWN_DEPTHS = {}
+OWN_DEPTH_BYTES = [0]
+
+
+def read_own_depths(ctx: dict) -> None:
+    text = str(ctx.get("ipcmeter_queue_own_depths", ""))
+    depths, _, limit = text.partition(";")
+    OWN_DEPTHS.clear()
+    OWN_DEPTHS.update((k, int(v)) for k, v in (item.split("=") for item in depths.split()) if v.isdigit())
+    OWN_DEPTH_BYTES[0] = int(limit.split("=")[1]) if "=" in limit else 0
+
+
+def own_depth(transport: str, size) -> Optional[int]:
+    """The depth a queue runs at when none is asked for, at this message size (bench/options.hpp)."""
+    default = OWN_DEPTHS.get(transport)
+    if default is None or not isinstance(size, int) or not OWN_DEPTH_BYTES[0]:
+        return default
+    return max(1, min(default, OWN_DEPTH_BYTES[0] // size))
+
+
 def split_identity(res: sm.Result, column: str = sm.SIZE_KEY):
     """(series, panel): transport names a line; other keys such as wait: get their own panel row."""
     ident = res.identity(column)
     placement = str(ident.pop(PLACEMENT_KEY, "-"))
     series = str(ident.pop(SERIES_KEY, None) or ident.pop(sm.TAGS_COLUMN, "-"))
-    # A queue's depth is part of what the line is (queue-boost depth:3), not a panel of its own.
+    # A queue at its own depth is the transport's line (its depth lower for large messages);
+    # another depth is a line of its own (queue-boost depth:3), not a panel.
     if DEPTH_KEY in ident:
-        series += f" depth:{ident.pop(DEPTH_KEY)}"
+        depth = ident.pop(DEPTH_KEY)
+        if depth != own_depth(series, res.fields.get(column)):
+            series += f" depth:{depth}"
     facet = " ".join(f"{k}:{v}" for k, v in ident.items())
     return series, (facet, placement)
 
@@ -154,6 +181,9 @@ def figure(plt, groups, styles, title, ylabel, draw, extra_handles=(), xlabel="m
             ax.xaxis.set_minor_locator(NullLocator())
             ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: tick_label(y)))
             ax.yaxis.set_minor_formatter(NullFormatter())
+            # Minor ticks unlabelled but laid out: measuring every one for the tight layout
+            # took most of the report's time (7 of 11 s); without them it takes 3.
+            ax.yaxis.set_minor_locator(NullLocator())
             ax.tick_params(labelbottom=True, labelleft=True)  # sharing hides them on inner panels
             ax.grid(True, which="both", alpha=0.3)
             if r == nrows - 1 or groups.get((facets[r + 1], column)) is None:
@@ -203,7 +233,8 @@ PLOTS = [
      "messages/s", line("items_per_second"),
      "Stream throughput in messages per second against message size, one panel per placement "
      "(and per wait strategy, when the run has several). Each point is the median of its samples; the bar "
-     "reaches from the lowest to the highest sample."),
+     "reaches from the lowest to the highest sample. A queue's line is at its own depth (at most 8 MiB a "
+     "direction: queue-boost holds 64 messages, 8 of 1 MiB); another depth is a line of its own."),
     ("bandwidth.png", "stream", "bytes_per_second", "stream: bandwidth (median)", "bytes/s",
      line("bytes_per_second"),
      "The same stream runs as bytes per second, showing where each transport's copy bandwidth saturates."),
@@ -628,6 +659,7 @@ def main(argv=None) -> int:
 
     results, failures = sm.collect(data)
     best = sm.pick_best(results)
+    read_own_depths(data.get("context", {}))
     # One style per transport across every figure, so 'pipe' looks the same everywhere (dict lines
     # are transport+placement); the marker changes once tab10's colours run out.
     groups = {fname: dict_grouped(best, needed) if fname == DICT_PNG else grouped(best, workload, needed)

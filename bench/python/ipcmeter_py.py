@@ -32,7 +32,7 @@ from multiprocessing import connection
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ELECTION = os.path.join(ROOT, "harness", "workloads", "election")
 PROFILES = {  # seconds per sample, samples per figure
-    "quick": (0.25, 3),
+    "quick": (0.15, 3),
     "full": (1.0, 5),
 }
 SIZE = 64  # bytes of payload per message, as the suite's size:64
