@@ -245,9 +245,26 @@ TEST_F(Cli, QuickProfileSweepsDepthOnlyWhereItSaysAndNamesItEverywhere) {
   // --depths sets the depths of every queue benchmark; naming a manager measures it fully.
   names = listed({"--workloads=stream,fanin", "--transports=queue-manager-pipe,pipe", "--depths=5,7"}, dir_);
   EXPECT_TRUE(has_line(names, "fanin/transport:queue-manager-pipe/placement:spawn/wait:block/producers:4/size:64/depth:7/manual_time"));
-  EXPECT_TRUE(has_line(names, stream + "queue-manager-pipe/placement:fork/wait:block/size:8/depth:5/manual_time"));
+  EXPECT_TRUE(has_line(names, stream + "queue-manager-pipe/placement:fork/wait:block/size:65536/depth:5/manual_time"));
   EXPECT_EQ(names.find("depth:3"), std::string::npos);
-  EXPECT_TRUE(has_line(names, stream + "pipe/placement:fork/wait:block/size:8/manual_time"));
+  EXPECT_TRUE(has_line(names, stream + "pipe/placement:fork/wait:block/size:65536/manual_time"));
+}
+
+// The quick profile's other economies (bench/register.cpp): a queue at its own depth holds
+// at most 8 MiB a direction, and spawned peers run the message workloads at 64 B, blocking.
+TEST_F(Cli, QuickProfileKeepsQueuesWithinTheirBytesAndSpawnsAtOneSize) {
+  std::string names = listed({"--workloads=stream,pingpong,dict-get"}, dir_);
+  const std::string boost = "stream/transport:queue-boost/placement:fork/wait:block/size:";
+  EXPECT_TRUE(has_line(names, boost + "1048576/depth:8/manual_time"));
+  EXPECT_FALSE(has_line(names, boost + "1048576/depth:64/manual_time"));
+  EXPECT_TRUE(has_line(names, boost + "65536/depth:64/manual_time"));
+  EXPECT_TRUE(has_line(names, "stream/transport:pipe/placement:spawn/wait:block/size:64/manual_time"));
+  EXPECT_FALSE(has_line(names, "stream/transport:pipe/placement:spawn/wait:block/size:1048576/manual_time"));
+  EXPECT_FALSE(has_line(names, "stream/transport:pipe/placement:spawn/wait:spin/size:64/manual_time"));
+  EXPECT_EQ(names.find("dict-get/transport:dict-shm/placement:spawn"), std::string::npos);
+  // Naming the placements measures them whole.
+  names = listed({"--workloads=stream", "--placements=spawn", "--transports=pipe"}, dir_);
+  EXPECT_TRUE(has_line(names, "stream/transport:pipe/placement:spawn/wait:spin/size:1048576/manual_time"));
 }
 
 TEST_F(Cli, HelpAndListStateTheDepths) {

@@ -84,7 +84,8 @@ Segment producers_segment() {
   producers.min = 1;
   producers.max = kMaxPeers;  // also below the 255 a message's producer tag can name
   producers.fallback = 1;
-  producers.quick = {1, 4};
+  // Quick: 4 (one producer is the stream); full: 1, 2 and 4.
+  producers.quick = {4};
   producers.full = {1, 2, 4};
   return producers;
 }

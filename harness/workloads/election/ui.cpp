@@ -306,8 +306,8 @@ Workload ui_workload() {
   work.frame = kFrame;
   work.latency = "edit";
   work.max_message = kMaxMessage;
-  // The documents' Pipe (a socketpair), the fastest link, and a ZeroMQ one.
-  work.quick_media = {"socketpair", "shm-spsc", "zmq-ipc"};
+  // The documents' Pipe (a socketpair) and the fastest link (the full profile: every one).
+  work.quick_media = {"socketpair", "shm-spsc"};
   // Quick: one cycle (half a second: a drag of six edits, then still frames); full: two, in
   // five samples. The Updater waits for edits, blocking: a spinning one would take the
   // core the UI loop needs.
