@@ -30,6 +30,18 @@ class Pair:
     def flagged(self) -> bool:
         return self.ratio is not None and not FLAG_LOW <= self.ratio <= FLAG_HIGH
 
+    @property
+    def beyond_spread(self) -> bool:
+        """Flagged, and every sample of one side beyond every sample of the other: a cost
+        the noise cannot explain. A flag whose samples overlap may be noise (the samples here
+        often spread by 20-60 %): more samples (--until-stable) tell."""
+        if not self.flagged:
+            return False
+        suite, floor = self.suite.samples.get(RATE, []), self.floor.samples.get(RATE, [])
+        if not suite or not floor:
+            return False
+        return min(floor) > max(suite) if self.ratio > 1 else max(floor) < min(suite)
+
 
 def _suite_name(floor_name: str) -> str:
     return floor_name[len(FLOOR_PREFIX):]

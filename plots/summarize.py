@@ -383,15 +383,16 @@ def harness_cost_table(results: List[Result]) -> Optional[Table]:
         if p.ratio is None:
             cost = p.note
         else:
-            cost = f"{p.ratio:.2f}" + (" FLAG" if p.flagged else "")
+            cost = f"{p.ratio:.2f}" + (" FLAG" if p.beyond_spread else " flag?" if p.flagged else "")
         cell = lambda r: _stream_cell(r) if r.error is None else "FAIL"  # noqa: E731
         rows.append([p.suite.workload, str(f.get("transport")), str(f.get("wait")), fmt_size(p.suite.size),
-                     cell(p.suite), cell(p.floor), cost])
+                     str(f.get("depth", "-")), cell(p.suite), cell(p.floor), cost])
     title = (f"harness cost: the suite's rate beside its raw floor's (the same mechanism in a hand-written"
              f" loop, bench/floors.hpp), fork; cost = floor / suite, flagged beyond"
-             f" {harness_cost.FLAG_HIGH:.2f} or below {harness_cost.FLAG_LOW:.2f}")
-    header = ["workload", "transport", "wait", "size", "suite (per s)", "floor (per s)", "cost"]
-    return Table(title, header, rows, 4)
+             f" {harness_cost.FLAG_HIGH:.2f} or below {harness_cost.FLAG_LOW:.2f}: FLAG when every sample of"
+             f" one side lies beyond every sample of the other, flag? when they overlap (maybe noise)")
+    header = ["workload", "transport", "wait", "size", "depth", "suite (per s)", "floor (per s)", "cost"]
+    return Table(title, header, rows, 5)
 
 
 def harness_cost_lines(results: List[Result]) -> List[str]:
@@ -399,11 +400,13 @@ def harness_cost_lines(results: List[Result]) -> List[str]:
     if not found:
         return ["no raw floors in this run (they are measured at 64 B and 1 MiB, fork)"]
     flags = [p for p in found if p.flagged]
+    beyond = [p for p in flags if p.beyond_spread]
     bimodal = [p for p in found if p.note == "bimodal"]
-    lines = [f"{len(found)} figures beside their raw floors: {len(flags)} flagged, {len(bimodal)} bimodal"
-             f" (clusters in the table above), the rest within {harness_cost.FLAG_LOW:.2f}"
-             f"-{harness_cost.FLAG_HIGH:.2f}"]
-    lines += [f"FLAG {p.suite.name}: cost {p.ratio:.2f}" for p in flags]
+    lines = [f"{len(found)} figures beside their raw floors: {len(flags)} flagged ({len(beyond)} beyond the"
+             f" spread of their samples), {len(bimodal)} bimodal (clusters in the table above), the rest within"
+             f" {harness_cost.FLAG_LOW:.2f}-{harness_cost.FLAG_HIGH:.2f}; README, 'Harness cost', explains each"
+             " flag that holds"]
+    lines += [f"{'FLAG' if p.beyond_spread else 'flag?'} {p.suite.name}: cost {p.ratio:.2f}" for p in flags]
     return lines
 
 

@@ -60,7 +60,18 @@ class HarnessCost(unittest.TestCase):
         self.assertEqual(p.note, "bimodal")
         self.assertFalse(p.flagged)
         table = sm.harness_cost_table(self.results(data))
-        self.assertIn("bi", table.rows[0][4])  # the suite's cell shows its two clusters
+        self.assertIn("bi", table.rows[0][5])  # the suite's cell shows its two clusters
+
+    def test_a_flag_whose_samples_overlap_is_told_from_one_beyond_the_spread(self):
+        data = run_of(pair("pipe", [100, 100, 100], [160, 161, 159]),        # apart: FLAG
+                      pair("tcp", [100, 60, 140], [160, 120, 200]))           # 1.6, overlapping
+        by_transport = {p.suite.fields["transport"]: p for p in harness_cost.pairs(self.results(data))}
+        self.assertTrue(by_transport["pipe"].beyond_spread)
+        self.assertTrue(by_transport["tcp"].flagged)
+        self.assertFalse(by_transport["tcp"].beyond_spread)
+        text = sm.format_report(data)
+        self.assertIn("1.60 flag?", text)
+        self.assertIn("flag? stream/transport:tcp/placement:fork/wait:block/size:64/manual_time: cost 1.60", text)
 
     def test_a_floor_without_its_suite_figure_is_not_paired(self):
         name = SUITE.format(workload="pingpong", transport="pipe", size=64)
@@ -76,7 +87,7 @@ class HarnessCost(unittest.TestCase):
         self.assertIn("1.60 FLAG", text)
         self.assertIn("FLAG pingpong/transport:socketpair/placement:fork/wait:block/size:64/manual_time: cost 1.60",
                       text)
-        self.assertIn("2 figures beside their raw floors: 1 flagged", text)
+        self.assertIn("2 figures beside their raw floors: 1 flagged (1 beyond the spread of their samples)", text)
         # Floors get no generic table of their own.
         self.assertNotIn("floor/pingpong: time per iteration", text)
 
