@@ -641,8 +641,10 @@ def spread_lines(results: List[Result], profile: str) -> List[str]:
     within = [r for r, sp in unimodal if sp.cv <= CV_TARGET]
     widest = sorted(unimodal, key=lambda f: -f[1].cv)[:3]
     target = "the full profile's target" if profile != "full" else "target"
+    counts = sorted({sp.n for _, sp in figures})
+    each = str(counts[0]) if len(counts) == 1 else f"{counts[0]} to {counts[-1]}"
     lines = [f"throughput figures (stream, fanin): {len(within)} of {len(unimodal)} not bimodal have"
-             f" CV <= {CV_TARGET:.0%} ({target}: all of them; samples each: {figures[0][1].n});"
+             f" CV <= {CV_TARGET:.0%} ({target}: all of them; samples each: {each});"
              f" {len(figures) - len(unimodal)} bimodal"]
     lines += [f"widest: {r.name} CV {sp.cv:.0%}" for r, sp in widest]
     return lines

@@ -55,7 +55,7 @@ echo "suite took $(( $(date +%s) - start )) s" | tee "$work/duration.txt"
 # before, and replaces theirs; the summary says how many were within 5 % before and after.
 if [[ -n "$until_stable" && $status -eq 0 ]]; then
   deadline=$(( $(date +%s) + until_stable ))
-  profile_time=0.03 profile_reps=3
+  profile_time=0.02 profile_reps=3  # bench/main.cpp's profiles
   for arg in "$@"; do [[ "$arg" == --profile=full ]] && profile_time=0.5 profile_reps=5; done
   rerun_args=()
   for arg in "$@"; do
@@ -71,7 +71,8 @@ if [[ -n "$until_stable" && $status -eq 0 ]]; then
     echo "until-stable: round $round: $figures figures not yet stable, $reps samples of ${min_time} s each (${left} s left)" >&2
     timeout --signal=INT "$left" build/release/bench/ipcmeter-bench "${rerun_args[@]+"${rerun_args[@]}"}" \
       --benchmark_filter="$filter" --benchmark_min_time="$min_time" --benchmark_repetitions="$reps" \
-      --benchmark_out="$work/rerun.json" --benchmark_out_format=json > "$work/rerun-console.txt" || true
+      --benchmark_out="$work/rerun.json" --benchmark_out_format=json > "$work/rerun-console.txt" \
+      || echo "until-stable: round $round ended early (status $?): stopping with what the rounds before gave" >&2
     [[ -s "$work/rerun.json" ]] || break
     /usr/bin/python3 plots/stability.py replace "$work/bench.json" "$work/rerun.json"
     rm -f "$work/rerun.json" "$work/rerun-console.txt"
