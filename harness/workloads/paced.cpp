@@ -2,11 +2,12 @@
 // it waits for replies the way a GUI main loop does (gobject.idle_add in the documents):
 // polling the link with a timeout that ends at the next frame, never blocking on it. The
 // peer echoes. An iteration is a frame, so a run lasts count x 16.7 ms (or a duration).
-// Figures: request-to-reply latency as the loop sees it, frames whose start slipped more
-// than a whole frame, and the loop's CPU per frame (leader_cpu_ns_per_iter).
+// Figures: request-to-reply latency as the loop sees it, frames missed (frame_loop.hpp: the
+// one definition), and the loop's CPU per frame (leader_cpu_ns_per_iter).
 #include <vector>
 
 #include "harness/clock.hpp"
+#include "harness/frame_loop.hpp"
 #include "harness/message.hpp"
 #include "harness/workloads/parts.hpp"
 #include "transports/registry.hpp"
@@ -14,32 +15,22 @@
 namespace ipcmeter {
 namespace {
 
-// 1/60 s, rounded up to the nanosecond, so that 60 frames last at least a second.
-constexpr std::chrono::nanoseconds kFrame{16'666'667};
-
-class UiLoop final : public Lead {
+class PacedLoop final : public Lead {
  public:
-  explicit UiLoop(LeaderSide& side)
+  explicit PacedLoop(LeaderSide& side)
       : side_(side), kit_(side.spec.param("size")), sent_at_(side.count) {}
 
   void run() override {
     Endpoint& link = side_.handle.endpoint();
-    const auto frame = static_cast<std::uint64_t>(kFrame.count());
-    std::uint64_t missed = 0;
-    std::uint64_t scheduled = now_ns();
-    for (std::uint64_t f = 0; f < side_.count; ++f) {
-      std::uint64_t start = now_ns();
-      if (start > scheduled + frame) {
-        // The loop overran a whole frame: it is missed, and the schedule starts again here.
-        ++missed;
-        scheduled = start;
-      }
-      sent_at_[f] = now_ns();
-      link.send(kit_.writer.next());
-      scheduled += frame;
-      idle_until(link, scheduled);
-    }
+    std::uint64_t missed = run_frames(
+        side_.count,
+        [&](std::uint64_t f) {
+          sent_at_[f] = now_ns();
+          link.send(kit_.writer.next());
+        },
+        [&](std::uint64_t deadline) { idle_until(link, deadline); });
     // The last replies may land after the last frame: wait for them, still by polling.
+    const auto frame = static_cast<std::uint64_t>(kFrame.count());
     while (received_ < side_.count) idle_until(link, now_ns() + frame);
     side_.counters.add("frames_missed", static_cast<double>(missed));
     side_.completed = received_;
@@ -74,7 +65,7 @@ Workload paced_workload() {
   work.warm_up = WarmUp::round_trips;
   work.payload_copies = 2;
   work.latency = "reply";
-  work.lead = [](LeaderSide& side) { return std::make_unique<UiLoop>(side); };
+  work.lead = [](LeaderSide& side) { return std::make_unique<PacedLoop>(side); };
   work.follow = make_echo;
   return work;
 }

@@ -6,8 +6,8 @@
 // the link between chunks of simulations and abandons a projection an edit has made stale.
 //
 // Figures: edit-to-projection latency (from an edit until a projection that includes it is
-// in the loop's hands: a superseded edit waits for the next projection), frames missed (a
-// frame whose work ended after its 16.7 ms slot), projections delivered per second, and the
+// in the loop's hands: a superseded edit waits for the next projection), frames missed
+// (frame_loop.hpp: the one definition), projections delivered per second, and the
 // loop's CPU per frame (leader_cpu_ns_per_iter).
 #include "harness/workloads/election/ui.hpp"
 
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "harness/clock.hpp"
+#include "harness/frame_loop.hpp"
 #include "harness/workloads/election/kernel.hpp"
 #include "harness/workloads/election/wire.hpp"
 #include "harness/workloads/workload.hpp"
@@ -84,39 +85,29 @@ class Projector {
   virtual void finish() {}
 };
 
-// The 60 Hz loop, whatever computes the projections.
-class UiLoop {
+// The 60 Hz loop (frame_loop.hpp), whatever computes the projections.
+class ProjectionLoop {
  public:
-  UiLoop(Projector& projector, std::uint64_t batch, Histogram& latency, Counters& counters)
+  ProjectionLoop(Projector& projector, std::uint64_t batch, Histogram& latency, Counters& counters)
       : projector_(projector), batch_(batch), latency_(latency), counters_(counters) {}
 
   // Runs `frames` frames, then waits (still polling) for the projection of the last edit.
   // Returns the frames run.
   std::uint64_t run(std::uint64_t frames) {
-    const auto frame = static_cast<std::uint64_t>(kFrame.count());
     const std::uint64_t begin = now_ns();
-    std::uint64_t missed = 0;
-    std::uint64_t scheduled = begin;
     auto delivered = [this](std::uint64_t seq) { reflect(seq); };
-    for (std::uint64_t f = 0; f < frames; ++f) {
-      const std::uint64_t deadline = scheduled + frame;
-      if (auto edit = edit_at(f, batch_)) {
-        edit->seq = edited_at_.size() + 1;
-        edited_at_.push_back(now_ns());
-        projector_.submit(*edit);
-      }
-      projector_.take(0, delivered);
-      const std::uint64_t done = now_ns();
-      if (done > deadline) {
-        // The frame's work overran its slot: missed, and the schedule starts again here (a
-        // UI loop drops frames rather than racing to catch up).
-        ++missed;
-        scheduled = done;
-        continue;
-      }
-      projector_.take(deadline, delivered);
-      scheduled = deadline;
-    }
+    std::uint64_t missed = run_frames(
+        frames,
+        [&](std::uint64_t f) {
+          if (auto edit = edit_at(f, batch_)) {
+            edit->seq = edited_at_.size() + 1;
+            edited_at_.push_back(now_ns());
+            projector_.submit(*edit);
+          }
+          projector_.take(0, delivered);
+        },
+        [&](std::uint64_t deadline) { projector_.take(deadline, delivered); });
+    const auto frame = static_cast<std::uint64_t>(kFrame.count());
     while (reflected_ < edited_at_.size()) projector_.take(now_ns() + frame, delivered);
     projector_.finish();
     const double seconds = static_cast<double>(now_ns() - begin) * 1e-9;
@@ -216,7 +207,7 @@ class UiLead final : public Lead {
  private:
   LeaderSide& side_;
   LinkProjector projector_;
-  UiLoop loop_;
+  ProjectionLoop loop_;
 };
 
 // The Updater: applies every edit that has arrived, simulates for the newest, abandons a
@@ -329,7 +320,7 @@ RunResult run_ui_inline(std::uint64_t batch, std::uint64_t frames, const Pinning
   ScopedPin pin(pinning.leader_cpu);
   RunResult result;
   InlineProjector projector;
-  UiLoop loop(projector, batch, result.latency, result.counters);
+  ProjectionLoop loop(projector, batch, result.latency, result.counters);
   const std::uint64_t cpu = thread_cpu_ns();
   const std::uint64_t start = now_ns();
   result.iterations = loop.run(frames);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "harness/frame_loop.hpp"
 #include "harness/pinning.hpp"
 #include "harness/run.hpp"
 
@@ -18,7 +19,6 @@ namespace ipcmeter::election {
 // rates per second compare between runs of any whole number of cycles.
 constexpr std::uint64_t kCycleFrames = 30;
 constexpr std::uint64_t kDragFrames = 6;
-constexpr std::chrono::nanoseconds kFrame{16'666'667};
 
 // The UI loop with every projection computed inside the frame of its edit: no peer, no
 // link. `frames` frames of `batch` simulations per edit, the leader pinned as `pinning` says.
