@@ -17,8 +17,6 @@
 #include "harness/placement.hpp"
 #include "harness/run.hpp"
 #include "harness/workloads/election/kernel.hpp"
-#include "harness/workloads/election/parallel.hpp"
-#include "harness/workloads/election/ui.hpp"
 #include "harness/workloads/workload.hpp"
 
 namespace ipcmeter {
@@ -149,42 +147,6 @@ void run_kernel(benchmark::State& state, election::Kernel kernel, std::uint64_t 
                              kernel == Kernel::simd ? simd_isa() : "scalar"));
 }
 
-// election/ui with placement:inline: the same loop, the projection computed inside the frame.
-void run_ui_inline(benchmark::State& state, std::uint64_t batch, Pinning pinning) {
-  RunSpec spec;
-  spec.workload = "election/ui";
-  spec.params["batch"] = batch;
-  spec.pinning = pinning;
-  const Workload& work = find_workload(spec.workload);
-  while (state.KeepRunningBatch(state.max_iterations)) {
-    try {
-      RunResult result = election::run_ui_inline(batch, static_cast<std::uint64_t>(state.max_iterations), pinning);
-      report(state, spec, work, result, SampleSizer(spec.name(), result.iterations, 0));
-    } catch (const std::exception& error) {
-      state.SkipWithError(error.what());
-      break;
-    }
-  }
-  state.SetLabel(fmt::format("pin:{} inline", pinning.describe()));
-}
-
-// election/parallel with transport:none: the workers' batches with no queue between them.
-void run_compute_only(benchmark::State& state, std::uint64_t workers, std::uint64_t batch, Pinning pinning) {
-  while (state.KeepRunningBatch(state.max_iterations)) {
-    try {
-      RunResult result = election::run_parallel_compute(
-          workers, batch, static_cast<std::uint64_t>(state.max_iterations), pinning);
-      state.SetIterationTime(static_cast<double>(result.elapsed_ns) * 1e-9);
-      state.SetItemsProcessed(static_cast<std::int64_t>(result.iterations));
-      for (const Counter& counter : result.counters.all()) state.counters[counter.name] = counter.value;
-    } catch (const std::exception& error) {
-      state.SkipWithError(error.what());
-      break;
-    }
-  }
-  state.SetLabel(fmt::format("pin:{} compute only", pinning.describe()));
-}
-
 // Each suite case that a target compares with a hand-written baseline is measured back to
 // back with it, repeated, so both see the same machine and the ratio uses medians.
 struct Comparison {
@@ -277,6 +239,7 @@ class Matrix {
 
   void add_startups() {
     for (const auto& placement : options_.placements) {
+      if (find_placement(placement).peerless) continue;  // nothing starts
       // A rank is reached over the network: its start-up is measured over tcp.
       const RemotePeers* remote = find_placement(placement).remote;
       std::string transport = remote ? "tcp" : "pipe";
@@ -305,9 +268,9 @@ class Matrix {
              });
   }
 
-  // Beside the election workloads: each kernel alone (sims/s), the UI loop with the
-  // projection inside the frame (placement:inline, no peer, no link), and the parallel
-  // projection's batches with no queue (transport:none, the compute-only rate).
+  // Beside the election workloads: each kernel alone (sims/s), with no harness. (The UI loop
+  // computing inline and the parallel projection with no queue are the workloads' own
+  // variants over transport none: the matrix registers them.)
   void add_election_extras() {
     bool ui = contains(options_.workloads, std::string("election/ui"));
     bool parallel = contains(options_.workloads, std::string("election/parallel"));
@@ -319,25 +282,6 @@ class Matrix {
             fmt::format("election/kernel/kernel:{}/batch:{}", election::kernel_name(kernel), batch),
             Timer::real, benchmark::kNanosecond, 0,
             [=](benchmark::State& state) { run_kernel(state, kernel, batch, pinning); });
-    if (ui) {
-      const Workload& work = find_workload("election/ui");
-      for (std::uint64_t batch : segment_values(*work.segment("batch")))
-        enlist(
-            fmt::format("election/ui/transport:none/placement:inline/batch:{}", batch),
-            Timer::manual, benchmark::kMillisecond, sample_count(work),
-            [=](benchmark::State& state) { run_ui_inline(state, batch, pinning); },
-            fixed_iterations(work));
-    }
-    if (parallel) {
-      const Workload& work = find_workload("election/parallel");
-      for (std::uint64_t workers : segment_values(*work.segment("workers")))
-        for (std::uint64_t batch : segment_values(*work.segment("batch")))
-          enlist(
-              fmt::format("election/parallel/transport:none/placement:thread/workers:{}/batch:{}",
-                          workers, batch),
-              Timer::manual, benchmark::kMillisecond, 0,
-              [=](benchmark::State& state) { run_compute_only(state, workers, batch, pinning); });
-    }
   }
 
   int registered() const { return registered_; }

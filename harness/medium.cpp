@@ -128,8 +128,32 @@ MediumKind dict_medium(const DictKind& dict) {
   return kind;
 }
 
+// Nothing to create, open or wait on: the address every side "opens" is empty.
+class NoMediumHost final : public MediumHost {
+ public:
+  const Link& link(int) const override { return link_; }
+  Handle open_leader(std::span<const int>) override { return Handle(); }
+
+ private:
+  Link link_{"none:", {}, {}};
+};
+
+MediumKind no_medium() {
+  MediumKind kind;
+  kind.name = "none";
+  kind.family = "link";
+  kind.summary = "no medium: the workload's own work alone (the election UI inline, the parallel "
+                 "projection's workers with no queue)";
+  kind.none = true;
+  kind.create = [](const MediumOptions&) -> std::unique_ptr<MediumHost> {
+    return std::make_unique<NoMediumHost>();
+  };
+  kind.open = [](const std::string&, Liveness) { return Handle(); };
+  return kind;
+}
+
 std::vector<MediumKind> build_media() {
-  std::vector<MediumKind> media;
+  std::vector<MediumKind> media = {no_medium()};
   for (const auto& transport : all_transports()) media.push_back(link_medium(transport));
   for (const auto& dict : Registry<DictKind>::all()) media.push_back(dict_medium(dict));
   for (const auto& transport : all_transports())

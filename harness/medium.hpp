@@ -3,9 +3,10 @@
 // every resource and name) and each peer opens it from an address, exactly as a transport
 // is opened; the name in a benchmark's "transport:" segment picks it.
 //
-// Families: "link" (every registered transport, and a queue manager over every transport; a
-// side holds an Endpoint) and "dict" (the dictionaries of transports/dict.hpp and a dict
-// manager over every transport; a side holds a Dict). A workload says which family it needs.
+// Families: "link" (every registered transport, a queue manager over every transport, and
+// "none"; a side holds an Endpoint, or nothing over "none") and "dict" (the dictionaries of
+// transports/dict.hpp and a dict manager over every transport; a side holds a Dict). A
+// workload says which family it needs.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +45,8 @@ class Handle {
   // The hold as its family's interface; std::logic_error if the family is another.
   Endpoint& endpoint();
   Dict& dict();
+  // No medium at all (transport "none"): the part does its work alone.
+  bool empty() const { return !endpoint_ && !dict_; }
   // Ends the use in order, reporting errors (an endpoint closes; a manager's client says
   // goodbye, so its server thread ends).
   void close();
@@ -99,6 +102,10 @@ struct MediumKind {
   std::string max_peers_reason;
   // The transport a link is made of, or a manager talks over; empty for a plain map.
   std::string transport;
+  // "none": no medium at all; a workload that can do without one (Workload::without_medium)
+  // runs its parts with empty handles: the election UI computing inline, the parallel
+  // projection's workers computing with no queue. Its benchmarks name no wait.
+  bool none = false;
   // How a link may be used: the transport's own flags for a plain link (transport.hpp says
   // what each means); a manager's queue says its own.
   bool alternating_only = false;

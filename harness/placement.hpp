@@ -53,6 +53,9 @@ struct Placement {
   std::unique_ptr<RunningPeer> (*start)(PeerLaunch launch);
   // Set for a placement whose peers may be on other hosts; null for thread, fork, spawn.
   const RemotePeers* remote = nullptr;
+  // "inline": no peer at all; the leader's part does the whole workload in its own thread
+  // (the election UI computing in its frame), over transport "none".
+  bool peerless = false;
 };
 
 const std::vector<Placement>& all_placements();

@@ -14,6 +14,7 @@ const std::vector<Placement>& all_placements() {
         {"thread", false, start_thread_peer},
         {"fork", true, start_fork_peer},
         {"spawn", true, start_spawn_peer},
+        {"inline", false, nullptr, nullptr, /*peerless=*/true},
     };
     // The one optional placement, built only with MPI (CMake picks the file that defines it).
     if (const Placement* rank = rank_placement()) list.push_back(*rank);

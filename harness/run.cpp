@@ -69,6 +69,8 @@ std::size_t RunSpec::max_message() const {
 }
 
 int RunSpec::peer_count() const {
+  const Placement* where = find_placement_or_null(placement);
+  if (where && where->peerless) return 0;
   const Workload& work = find_workload(workload);
   return work.peers_key.empty() ? 1 : static_cast<int>(param(work.peers_key));
 }
@@ -91,7 +93,9 @@ std::string segments_text(const RunSpec& spec, char separator) {
   const Placement* where = find_placement_or_null(spec.placement);
   if (where && where->remote && work && where->remote->unavailable().empty())
     text += fmt::format("{}hosts:{}", separator, where->remote->hosts(spec.peer_count()));
-  text += fmt::format("{}wait:{}", separator, wait_name(spec.wait));
+  // Without a medium there is nothing to wait on: no wait: segment.
+  const MediumKind* kind = work ? find_medium_or_null(spec.transport, work->medium) : nullptr;
+  if (!kind || !kind->none) text += fmt::format("{}wait:{}", separator, wait_name(spec.wait));
   auto out = std::back_inserter(text);
   if (work)
     for (const auto& segment : work->segments)
@@ -155,6 +159,12 @@ void check_queue_bytes(const RunSpec& spec, const MediumKind& kind) {
 void validate_fit(const RunSpec& spec, const Workload& work, const MediumKind& kind,
                   const Placement& where) {
   std::string medium = fmt::format("{}{}", kind.family == "link" ? "transport " : "", kind.name);
+  if (kind.none && !work.without_medium)
+    throw UsageError(fmt::format("workload {} needs a medium: transport none has none", work.name));
+  if (where.peerless && !kind.none)
+    throw UsageError(fmt::format("placement {} runs the workload alone in the leader's thread: "
+                                 "it takes transport none, not {}",
+                                 spec.placement, kind.name));
   if (where.separate_process && !kind.crosses_processes)
     throw UsageError(fmt::format("{} works between threads only, not {}", medium, spec.placement));
   if (kind.ranks_only && !where.remote)
@@ -191,10 +201,11 @@ void RunSpec::validate() const {
   if (timeout.count() <= 0) throw UsageError("the timeout must be positive");
   if (fault == Fault::crash && !where.separate_process)
     throw UsageError("the crash fault needs a process placement");
-  if (fault == Fault::corrupt && workload != "stream" && workload != "pingpong")
-    throw UsageError("the corrupt fault is for the stream and pingpong workloads, whose peers send "
-                     "messages the other side verifies");
   const Workload& work = find_workload(workload);
+  if (fault == Fault::corrupt && !work.peers_send_checked_messages)
+    throw UsageError(fmt::format("the corrupt fault is for workloads whose peers send messages the "
+                                 "other side verifies (stream, fanin, pingpong), not {}",
+                                 workload));
   if (duration.count() < 0 || (duration.count() > 0 && work.frame.count() == 0))
     throw UsageError(fmt::format(
         "workload {} counts iterations; only a paced one runs for a duration", workload));

@@ -277,8 +277,20 @@ TEST(ElectionKernels, BatchesCombineIntoTheSameTallyWhateverTheirOrder) {
 // ---- the parallel projection: partial counts combined exactly -------------------------
 
 // What the last projection of a run must report: the exact counts of a sequential run.
+// The last projection done here, one batch after another in this thread, with none of the
+// workload's own arithmetic: kProjectionSims / batch batches of `batch` simulations (every
+// batch size tested divides it), each seeded as the workload says batches are.
+Tally truth_of(std::uint64_t batch, std::uint64_t projection) {
+  EXPECT_EQ(kProjectionSims % batch, 0u);
+  const Plan plan = make_plan(map_2008(), scenario_2008());
+  Tally truth(plan.total_votes);
+  for (std::uint64_t i = 0; i < kProjectionSims / batch; ++i)
+    simulate(Kernel::simd, plan, batch, parallel_batch_seed(projection, i), truth);
+  return truth;
+}
+
 void expect_equals_sequential(const RunResult& result, std::uint64_t batch, std::uint64_t projections) {
-  Tally truth = sequential_projection(batch, projections - 1);
+  Tally truth = truth_of(batch, projections - 1);
   std::uint64_t wins = 0, vote_sum = 0;
   for (std::size_t v = 270; v <= 538; ++v) wins += truth.counts[v];
   for (std::size_t v = 0; v <= 538; ++v) vote_sum += v * truth.counts[v];
@@ -325,12 +337,33 @@ INSTANTIATE_TEST_SUITE_P(Queues, ElectionParallel,
                                            ParallelParam{"queue-manager-unix-stream", "fork", 100'000}),
                          parallel_param_name);
 
-TEST(ElectionParallelCompute, ComputeOnlyGivesTheSameCountsAsTheQueue) {
-  RunResult result = run_parallel_compute(2, 100'000, 2, Pinning{});
-  EXPECT_EQ(result.iterations, 2u);
+// The compute-only rate goes through run() like every other figure: transport none, the
+// workers threads with no queue, each taking every second batch.
+class ElectionParallelCompute : public testing::NoLeftovers {};
+
+TEST_F(ElectionParallelCompute, ComputeOnlyGivesTheSameCountsAsTheQueue) {
+  RunResult result = run(testing::spec_of("election/parallel", "none", "thread",
+                                          {{"workers", 2}, {"batch", 100'000}}, 2));
   expect_equals_sequential(result, 100'000, 2);
+  ASSERT_NE(result.counters.find("worker_sims"), nullptr);
+  EXPECT_EQ(result.counters.find("worker_sims")->value, 2.0 * kProjectionSims);
   ASSERT_NE(result.counters.find("sims_per_s"), nullptr);
   EXPECT_GT(result.counters.find("sims_per_s")->value, 0);
+}
+
+TEST(ElectionParallelSpec, NoQueueIsForThreadsBesideTheLeader) {
+  EXPECT_NE(testing::usage_error_of(testing::spec_of("election/parallel", "none", "fork",
+                                                     {{"workers", 2}, {"batch", 1000}}, 1)),
+            "(accepted)");
+  EXPECT_NE(testing::usage_error_of(testing::spec_of("stream", "none", "thread", {{"size", 64}}, 1)),
+            "(accepted)");
+}
+
+TEST(ElectionUiSpec, InlineExactlyWhenThereIsNoLink) {
+  EXPECT_NE(testing::usage_error_of(testing::spec_of("election/ui", "none", "thread", {{"batch", 250}}, 1)),
+            "(accepted)");
+  EXPECT_NE(testing::usage_error_of(testing::spec_of("election/ui", "socketpair", "inline", {{"batch", 250}}, 1)),
+            "(accepted)");
 }
 
 TEST(ElectionParallelSpec, AQueueThatOneReceiverOwnsIsRefused) {
@@ -387,18 +420,25 @@ TEST_F(ElectionUiSupersede, ANewerEditSupersedesAStaleProjection) {
   EXPECT_EQ(result.latency.count(), 6u);
 }
 
-TEST(ElectionUiInline, AFrameThatSimulatesTooLongIsMissed) {
+// Inline: placement inline, transport none, no peer: the projection inside the frame.
+RunSpec inline_spec(std::uint64_t batch, std::uint64_t frames) {
+  return testing::spec_of("election/ui", "none", "inline", {{"batch", batch}}, frames);
+}
+
+class ElectionUiInline : public testing::NoLeftovers {};
+
+TEST_F(ElectionUiInline, AFrameThatSimulatesTooLongIsMissed) {
   // Every frame of the drag carries an edit; 50M simulations take far longer than 16.7 ms
   // (about 0.15 s with the fastest kernel here, longer in a sanitizer build).
-  RunResult result = election::run_ui_inline(50'000'000, 2, Pinning{});
+  RunResult result = run(inline_spec(50'000'000, 2));
   EXPECT_EQ(result.iterations, 2u);
   EXPECT_EQ(counter(result, "frames_missed"), 2.0);
   EXPECT_EQ(counter(result, "projections"), 2.0);  // inline, every edit gets its own
   EXPECT_EQ(result.latency.count(), 2u);
 }
 
-TEST(ElectionUiInline, SmallBatchesProjectEveryEdit) {
-  RunResult result = election::run_ui_inline(250, 12, Pinning{});
+TEST_F(ElectionUiInline, SmallBatchesProjectEveryEdit) {
+  RunResult result = run(inline_spec(250, 12));
   EXPECT_EQ(counter(result, "edits"), 6.0);
   EXPECT_EQ(counter(result, "projections"), 6.0);
   EXPECT_EQ(result.latency.count(), 6u);

@@ -58,6 +58,7 @@ Workload pingpong_workload() {
   work.segments = {size_segment()};
   work.alternating = true;
   work.warm_up = WarmUp::round_trips;
+  work.peers_send_checked_messages = true;
   work.payload_copies = 2;  // the message goes there and back
   work.latency = "rtt";
   work.lead = [](LeaderSide& side) { return std::make_unique<Ask>(side); };

@@ -72,6 +72,7 @@ Workload stream_workload() {
   work.payload_copies = 1;
   work.fills_queues = true;
   work.warm_up = WarmUp::one_way;
+  work.peers_send_checked_messages = true;
   work.lead = [](LeaderSide& side) { return std::make_unique<Consume>(side, 0); };
   work.follow = [](PeerSide& side) { return std::make_unique<Produce>(side, -1); };
   return work;
@@ -115,6 +116,7 @@ Workload fanin_workload() {
   work.payload_copies = 1;
   work.fills_queues = true;
   work.warm_up = WarmUp::one_way;
+  work.peers_send_checked_messages = true;
   work.validate = validate_fan_in;
   work.lead = [](LeaderSide& side) {
     return std::make_unique<Consume>(side, side.spec.peer_count());

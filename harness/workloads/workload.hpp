@@ -153,6 +153,12 @@ struct Workload {
   std::uint64_t quick_iterations = 0;
   std::uint64_t full_iterations = 0;
   int quick_repetitions = 0;
+  // It can run with no medium (transport "none"): its parts take an empty handle and do the
+  // work alone (election/ui on placement inline, election/parallel's workers computing).
+  bool without_medium = false;
+  // Its peers send messages of the suite's format, which the leader verifies: the corrupt
+  // fault (a flipped bit) is caught, and must be.
+  bool peers_send_checked_messages = false;
   // The checks only this workload knows (which links fan in, say): UsageError, or
   // Unsupported for a combination listed but not measured.
   std::function<void(const RunSpec&, const MediumKind&)> validate;

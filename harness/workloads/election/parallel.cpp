@@ -2,14 +2,14 @@
 // W workers that share one work queue. The leader keeps up to 2W batches in the queue,
 // combines each worker's partial tally as it comes back (exactly: the combined counts are
 // the sum of the parts) and checks that every batch came back once. An iteration is a
-// projection; sims_per_s is the figure. Beside it, run_parallel_compute: the same batches
-// over W threads with no queue at all, the rate communication is measured against.
+// projection; sims_per_s is the figure. Beside it, over transport "none": the same batches
+// over the W workers with no queue at all (worker w takes every W-th batch of each
+// projection), the rate communication is measured against.
 #include "harness/workloads/election/parallel.hpp"
 
 #include <fmt/core.h>
 
 #include <array>
-#include <atomic>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -17,6 +17,7 @@
 #include "harness/clock.hpp"
 #include "harness/workloads/election/kernel.hpp"
 #include "harness/workloads/election/wire.hpp"
+#include "harness/placement.hpp"
 #include "harness/workloads/workload.hpp"
 #include "transports/errors.hpp"
 #include "transports/registry.hpp"
@@ -164,6 +165,61 @@ class Work final : public Follow {
   std::vector<std::byte> buffer_ = std::vector<std::byte>(kMaxMessage);
 };
 
+// With no queue: the leader only waits for the workers, then checks that every simulation of
+// every projection was done once (the sum of the workers' own counts).
+class AwaitWorkers final : public Lead {
+ public:
+  explicit AwaitWorkers(LeaderSide& side) : side_(side) {}
+
+  void run() override {
+    const std::uint64_t start = now_ns();
+    side_.await_peers();
+    const double seconds = static_cast<double>(now_ns() - start) * 1e-9;
+    double sims = 0;
+    for (int w = 0; w < side_.spec.peer_count(); ++w)
+      if (const Counter* done = side_.report(w).counters.find("worker_sims")) sims += done->value;
+    if (sims != static_cast<double>(side_.count * kProjectionSims))
+      throw IntegrityError(fmt::format("election/parallel compute: the workers did {} of {} simulations",
+                                       sims, side_.count * kProjectionSims));
+    side_.completed = side_.count;
+    side_.counters.add("sims_per_s", sims / seconds);
+  }
+
+ private:
+  LeaderSide& side_;
+};
+
+// Worker w of W with no queue: every W-th batch of each projection, its partial tally of the
+// last one reported (the workers' parts add up to the whole, as the queue's do).
+class ComputeAlone final : public Follow {
+ public:
+  explicit ComputeAlone(PeerSide& side) : side_(side) {}
+
+  void run() override {
+    const std::uint64_t batch = side_.run.param("batch");
+    const auto workers = static_cast<std::uint64_t>(side_.run.peer_count());
+    const auto me = static_cast<std::uint64_t>(side_.spec.peer_index);
+    const std::uint64_t projections = side_.run.iterations();
+    std::uint64_t sims = 0;
+    Tally last(map_2008().total_votes);
+    for (std::uint64_t p = 0; p < projections; ++p) {
+      Tally part(map_2008().total_votes);
+      for (std::uint64_t i = me; i < batches_of(batch); i += workers) {
+        side_.tick();
+        simulate(Kernel::simd, the_plan(), sims_of(batch, i), parallel_batch_seed(p, i), part);
+      }
+      sims += part.sims;
+      last = part;
+    }
+    side_.counters.add("worker_sims", static_cast<double>(sims));
+    report_tally(last, side_.counters);
+    side_.completed = projections;
+  }
+
+ private:
+  PeerSide& side_;
+};
+
 Workload parallel_workload() {
   Workload work;
   work.name = "election/parallel";
@@ -195,6 +251,14 @@ Workload parallel_workload() {
   work.queue_depth = kQueueDepth;
   work.workers_use_every_cpu = true;
   work.validate = [](const RunSpec& spec, const MediumKind& kind) {
+    // With no queue the workers are threads beside the leader (the compute-only rate).
+    if (kind.none) {
+      const Placement& where = find_placement(spec.placement);
+      if (where.separate_process || where.peerless || where.remote)
+        throw UsageError("election/parallel over transport none computes in threads beside the "
+                         "leader: placement thread");
+      return;
+    }
     if (!kind.many_receivers || !kind.many_senders)
       throw UsageError(fmt::format(
           "transport {} is point-to-point: election/parallel needs a queue that several workers "
@@ -202,8 +266,15 @@ Workload parallel_workload() {
           kind.name));
     (void)spec;
   };
-  work.lead = [](LeaderSide& side) { return std::make_unique<Distribute>(side); };
-  work.follow = [](PeerSide& side) { return std::make_unique<Work>(side); };
+  work.without_medium = true;
+  work.lead = [](LeaderSide& side) -> std::unique_ptr<Lead> {
+    if (side.handle.empty()) return std::make_unique<AwaitWorkers>(side);
+    return std::make_unique<Distribute>(side);
+  };
+  work.follow = [](PeerSide& side) -> std::unique_ptr<Follow> {
+    if (side.handle.empty()) return std::make_unique<ComputeAlone>(side);
+    return std::make_unique<Work>(side);
+  };
   return work;
 }
 
@@ -213,46 +284,6 @@ const Registry<Workload>::Add registered{parallel_workload};
 
 std::uint64_t parallel_batch_seed(std::uint64_t projection, std::uint64_t index) {
   return batch_seed(projection + 1, index);
-}
-
-Tally sequential_projection(std::uint64_t batch, std::uint64_t projection) {
-  Tally total(map_2008().total_votes);
-  for (std::uint64_t i = 0; i < batches_of(batch); ++i)
-    simulate(Kernel::simd, the_plan(), sims_of(batch, i), parallel_batch_seed(projection, i), total);
-  return total;
-}
-
-RunResult run_parallel_compute(std::uint64_t workers, std::uint64_t batch, std::uint64_t projections,
-                               const Pinning& pinning) {
-  if (workers == 0 || workers > kMaxWorkers || batch == 0 || batch > kProjectionSims || projections == 0)
-    throw UsageError(fmt::format(
-        "election/parallel compute: workers 1 to 64, batch 1 to {}, at least one projection",
-        kProjectionSims));
-  RunResult result;
-  const std::uint64_t batches = batches_of(batch);
-  Tally total;
-  const std::uint64_t start = now_ns();
-  for (std::uint64_t p = 0; p < projections; ++p) {
-    std::atomic<std::uint64_t> next{0};
-    std::vector<Tally> parts(workers, Tally(map_2008().total_votes));
-    std::vector<std::thread> threads;
-    for (std::uint64_t w = 0; w < workers; ++w)
-      threads.emplace_back([&, w] {
-        ScopedPin pin(pinning.worker_cpu(static_cast<int>(w)));
-        for (std::uint64_t i; (i = next.fetch_add(1)) < batches;)
-          simulate(Kernel::simd, the_plan(), sims_of(batch, i), parallel_batch_seed(p, i), parts[w]);
-      });
-    for (auto& thread : threads) thread.join();
-    total = Tally(map_2008().total_votes);
-    for (const auto& part : parts) total.add(part);
-    if (total.sims != kProjectionSims) throw IntegrityError("election/parallel compute: lost simulations");
-    ++result.iterations;
-  }
-  result.elapsed_ns = now_ns() - start;
-  result.counters.add("sims_per_s", static_cast<double>(projections * kProjectionSims) /
-                                        (static_cast<double>(result.elapsed_ns) * 1e-9));
-  report_tally(total, result.counters);
-  return result;
 }
 
 }  // namespace ipcmeter::election

@@ -24,6 +24,7 @@
 #include "harness/frame_loop.hpp"
 #include "harness/workloads/election/kernel.hpp"
 #include "harness/workloads/election/wire.hpp"
+#include "harness/placement.hpp"
 #include "harness/workloads/workload.hpp"
 #include "transports/errors.hpp"
 #include "transports/interrupt.hpp"
@@ -195,19 +196,25 @@ class LinkProjector final : public Projector {
   std::array<std::byte, kMaxMessage> buffer_{};
 };
 
+// The UI loop: with a worker over the link, or (transport none, placement inline) computing
+// each projection inside its frame.
 class UiLead final : public Lead {
  public:
-  explicit UiLead(LeaderSide& side)
-      : side_(side),
-        projector_(side.handle.endpoint()),
-        loop_(projector_, side.spec.param("batch"), side.latency, side.counters) {}
+  explicit UiLead(LeaderSide& side) : side_(side) {
+    if (side.handle.empty())
+      projector_ = std::make_unique<InlineProjector>();
+    else
+      projector_ = std::make_unique<LinkProjector>(side.handle.endpoint());
+  }
 
-  void run() override { side_.completed = loop_.run(side_.count); }
+  void run() override {
+    ProjectionLoop loop(*projector_, side_.spec.param("batch"), side_.latency, side_.counters);
+    side_.completed = loop.run(side_.count);
+  }
 
  private:
   LeaderSide& side_;
-  LinkProjector projector_;
-  ProjectionLoop loop_;
+  std::unique_ptr<Projector> projector_;
 };
 
 // The Updater: applies every edit that has arrived, simulates for the newest, abandons a
@@ -297,14 +304,22 @@ Workload ui_workload() {
   work.frame = kFrame;
   work.latency = "edit";
   work.max_message = kMaxMessage;
-  // The documents' Pipe (a socketpair) and the fastest link (the full profile: every one).
-  work.quick_media = {"socketpair", "shm-spsc"};
+  // Inline (no link), the documents' Pipe (a socketpair) and the fastest link (the full
+  // profile: every one).
+  work.quick_media = {"none", "socketpair", "shm-spsc"};
   // Quick: one cycle (half a second: a drag of six edits, then still frames); full: two, in
   // five samples. The Updater waits for edits, blocking: a spinning one would take the
   // core the UI loop needs.
   work.quick_iterations = kCycleFrames;
   work.full_iterations = 2 * kCycleFrames;
   work.blocking_only = true;
+  work.without_medium = true;
+  work.validate = [](const RunSpec& spec, const MediumKind& kind) {
+    // Computing inline is the variant with no worker and no link; a worker needs a link.
+    if (kind.none != find_placement(spec.placement).peerless)
+      throw UsageError("election/ui computes inline (placement inline) exactly when it has no "
+                       "link (transport none)");
+  };
   work.quick_repetitions = 2;
   work.lead = [](LeaderSide& side) { return std::make_unique<UiLead>(side); };
   work.follow = [](PeerSide& side) { return std::make_unique<Updater>(side); };
@@ -314,19 +329,5 @@ Workload ui_workload() {
 const Registry<Workload>::Add registered{ui_workload};
 
 }  // namespace
-
-RunResult run_ui_inline(std::uint64_t batch, std::uint64_t frames, const Pinning& pinning) {
-  if (batch == 0 || frames == 0) throw UsageError("election/ui inline: batch and frames must be positive");
-  ScopedPin pin(pinning.leader_cpu);
-  RunResult result;
-  InlineProjector projector;
-  ProjectionLoop loop(projector, batch, result.latency, result.counters);
-  const std::uint64_t cpu = thread_cpu_ns();
-  const std::uint64_t start = now_ns();
-  result.iterations = loop.run(frames);
-  result.elapsed_ns = now_ns() - start;
-  result.leader_cpu_ns = thread_cpu_ns() - cpu;
-  return result;
-}
 
 }  // namespace ipcmeter::election

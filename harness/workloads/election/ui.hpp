@@ -1,16 +1,15 @@
 // The election UI loop of the documents' application, measured for real: a main loop ticking
 // at 60 Hz receives user edits (a state's probability changes; a slider drag is one edit per
 // frame) and must show an up-to-date projection. Where the projection is computed is the
-// variant: inside the frame ("inline"), or by a worker (a thread, a forked or a spawned
-// process) over a duplex link, polled without blocking, as gobject.idle_add did.
+// variant: inside the frame (placement inline, transport none), or by a worker (a thread, a
+// forked or a spawned process) over a duplex link, polled without blocking, as
+// gobject.idle_add did.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 
 #include "harness/frame_loop.hpp"
-#include "harness/pinning.hpp"
-#include "harness/run.hpp"
 
 namespace ipcmeter::election {
 
@@ -19,11 +18,5 @@ namespace ipcmeter::election {
 // rates per second compare between runs of any whole number of cycles.
 constexpr std::uint64_t kCycleFrames = 30;
 constexpr std::uint64_t kDragFrames = 6;
-
-// The UI loop with every projection computed inside the frame of its edit: no peer, no
-// link. `frames` frames of `batch` simulations per edit, the leader pinned as `pinning` says.
-// Reports as run() does: iterations are frames; latency "edit"; counters as the worker
-// variants' (frames_missed, projections, edits, projections_per_s).
-RunResult run_ui_inline(std::uint64_t batch, std::uint64_t frames, const Pinning& pinning);
 
 }  // namespace ipcmeter::election
