@@ -14,6 +14,7 @@
 
 #include "bench/context.hpp"
 #include "bench/options.hpp"
+#include "bench/profile.hpp"
 #include "bench/progress.hpp"
 #include "bench/register.hpp"
 #include "bench/sample.hpp"
@@ -72,18 +73,13 @@ void list_axes() {
                workload.summary, workload.iteration,
                workload.medium == "dict" ? "dictionary" : "transport", segments);
   }
-  fmt::print(
-      "over a queue that holds a count of messages (a depth: default above), a name ends "
-      "with .../depth:N: quick measures 3 and 64 for stream at 64 B on thread and fork, "
-      "full 3, 64 and 1024 for stream and fanin, each queue its own default elsewhere "
-      "(--depths sets them everywhere)\n");
+  fmt::print("{}\n", ipcmeter::profile_depth_note());
   fmt::print(
       "beside the election workloads, with no transport:\n"
       "  {:<{}} each simulation kernel alone, simulations/s (name .../kernel:K/batch:N)\n"
-      "  {:<{}} election/ui with the projection inside the frame "
-      "(transport:none/placement:inline)\n"
-      "  {:<{}} election/parallel over threads with no queue (transport:none, compute only)\n",
-      "election/kernel", width, "inline", width, "compute only", width);
+      "(transport none with placement inline is election/ui computing inside the frame; with "
+      "placement thread, election/parallel's workers computing with no queue)\n",
+      "election/kernel", width);
 }
 
 // Passes everything to the console reporter and keeps the failures: a benchmark that
@@ -164,15 +160,14 @@ std::string flag_value(const std::vector<char*>& args, const std::string& flag) 
 // first, so a user's own flag still wins. `storage` holds the inserted strings.
 std::vector<char*> benchmark_args(const ipcmeter::SuiteOptions& options, int argc, char** argv,
                                   std::vector<std::string>& storage) {
-  // Every figure is a median of several samples, each taken at a random point of the run
-  // (Google Benchmark's random interleaving: the repetitions of all benchmarks shuffled
-  // together), so a figure's spread shows how much the machine moved under it, and a
-  // host that changes mid-run moves a few samples of everything rather than all samples
-  // of a few figures. Quick: 3 samples of 0.02 s (the sample floor's time: Google Benchmark
-  // aims at 1.4 times it), the matrix in under 3 minutes on 2 cores; full: 5 samples of 0.5 s.
-  // The console shows the aggregates, the JSON every sample.
-  storage = {options.profile == "full" ? "--benchmark_min_time=0.5" : "--benchmark_min_time=0.02",
-             options.profile == "full" ? "--benchmark_repetitions=5" : "--benchmark_repetitions=3",
+  // Every figure is a median of several samples (bench/profile.cpp says how many, how
+  // long), each taken at a random point of the run (Google Benchmark's random interleaving:
+  // the repetitions of all benchmarks shuffled together), so a figure's spread shows how much
+  // the machine moved under it, and a host that changes mid-run moves a few samples of
+  // everything rather than all samples of a few figures. The console shows the aggregates,
+  // the JSON every sample.
+  storage = {"--benchmark_min_time=" + ipcmeter::profile_min_time(options.profile),
+             "--benchmark_repetitions=" + ipcmeter::profile_repetitions(options.profile),
              "--benchmark_enable_random_interleaving=true",
              "--benchmark_display_aggregates_only=true"};
   std::vector<char*> args(argv, argv + argc);

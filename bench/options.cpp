@@ -9,6 +9,7 @@
 #include <cstring>
 #include <iterator>
 
+#include "bench/profile.hpp"
 #include "harness/medium.hpp"
 #include "harness/message.hpp"
 #include "harness/placement.hpp"
@@ -19,22 +20,6 @@
 
 namespace ipcmeter {
 namespace {
-
-// The quick profile's dictionaries: the plain-map baseline, the locked map, shared memory,
-// and the manager over Python's own mechanism (a Unix socket), a pipe, ZeroMQ and the
-// shared-memory ring. The full profile takes a manager over every transport.
-const std::vector<std::string> kQuickDicts = {
-    "dict-local", "dict-locked", "dict-shm", "dict-manager-unix-stream", "dict-manager-pipe",
-    "dict-manager-zmq-ipc", "dict-manager-shm-spsc"};
-
-// The links the quick profile measures: every transport, and the queue managers that say
-// they belong in it (the one over a Unix socket, as Python's Manager listens on one).
-std::vector<std::string> quick_links() {
-  std::vector<std::string> names;
-  for (const auto& kind : all_media())
-    if (kind.family == "link" && kind.in_quick) names.push_back(kind.name);
-  return names;
-}
 
 std::vector<std::string> workload_names() {
   std::vector<std::string> names;
@@ -57,12 +42,12 @@ const Flag kFlags[] = {
     {"--transports", "a,b", [] {
        return fmt::format("links to measure (quick: {}; full: all, a queue-manager-* over every "
                           "transport too)",
-                          fmt::join(quick_links(), ", "));
+                          fmt::join(profile_links("quick"), ", "));
      }},
     {"--dicts", "a,b", [] {
        return fmt::format("dictionaries for the dict-* workloads (quick: {}; full: all; with "
                           "--transports: the managers over those)",
-                          fmt::join(kQuickDicts, ", "));
+                          fmt::join(profile_dicts("quick"), ", "));
      }},
     {"--placements", "a,b", [] {
        return std::string("default: all available (thread, fork, spawn; rank under mpirun)");
@@ -76,9 +61,8 @@ const Flag kFlags[] = {
     {"--clients", "1,2,4", [] { return std::string("dictionary clients (the clients: segment)"); }},
     {"--depths", "3,64,1024", [] {
        return fmt::format("queue depths in messages, 1 to {} (the depth: segment of queue-mutex, "
-                          "queue-boost, queue-manager-*; quick: 3,64 for stream at 64 B on thread "
-                          "and fork; full: 3,64,1024 for stream and fanin; elsewhere each queue's "
-                          "own default, see --list)",
+                          "queue-boost, queue-manager-*; which each profile measures: see "
+                          "--list)",
                           kMaxDepth);
      }},
     {"--waits", "block,spin,hybrid", [] { return std::string("wait strategies (quick: block,spin; full: all a transport supports)"); }},
@@ -259,18 +243,17 @@ void parse_axes(const GivenFlags& given, SuiteOptions& options) {
       given, "--workloads", workload_names(), [](const std::string& name) { find_workload(name); },
       notes);
   options.transports = names_from(
-      given, "--transports", options.profile == "full" ? medium_names("link") : quick_links(),
+      given, "--transports", profile_links(options.profile),
       [](const std::string& name) { find_medium(name, "link"); }, notes);
   options.transports_named = given.count("--transports") > 0;
   options.placements_named = given.count("--placements") > 0;
-  std::vector<std::string> default_dicts =
-      options.profile == "full" ? medium_names("dict") : kQuickDicts;
+  std::vector<std::string> default_dicts = profile_dicts(options.profile);
   if (given.count("--transports")) {
     // Naming transports picks the managers over them.
     default_dicts.clear();
     for (const auto& name : options.transports)
-      for (const auto& dict : medium_names("dict"))
-        if (dict == fmt::format("dict-manager-{}", name)) default_dicts.push_back(dict);
+      for (const auto& kind : all_media())
+        if (kind.family == "dict" && kind.transport == name) default_dicts.push_back(kind.name);
   }
   options.dicts = names_from(
       given, "--dicts", default_dicts, [](const std::string& name) { find_medium(name, "dict"); },
@@ -351,8 +334,7 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
   options.pinning = parse_pinning(value("--pin", "auto"));
   parse_axes(given, options);
   parse_segment_values(given, options);
-  // Hybrid (spin 50 us, then block) lies between the two; the quick profile leaves it to full.
-  std::string default_waits = options.profile == "full" ? "block,spin,hybrid" : "block,spin";
+  std::string default_waits = profile_waits(options.profile);
   std::vector<WaitStrategy> waits;
   for (const auto& item : split_list(value("--waits", default_waits), "--waits"))
     waits.push_back(parse_wait(item));

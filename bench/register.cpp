@@ -11,6 +11,7 @@
 
 #include "bench/baselines.hpp"
 #include "bench/floors.hpp"
+#include "bench/profile.hpp"
 #include "bench/progress.hpp"
 #include "bench/sample.hpp"
 #include "harness/medium.hpp"
@@ -29,21 +30,6 @@ constexpr int kComparisonRepetitions = 9;
 // sampled this often, spread through the whole run by the random interleaving, so a change
 // in the host's placement of the vCPUs shows beside the figures it moves.
 constexpr int kFloorRepetitions = 12;
-// Spinning doubles the matrix; the quick profile spins only at a latency size (64 B) and the
-// largest, enough to see where spinning stops paying.
-const std::vector<std::uint64_t> kQuickNonBlockingSizes = {64, 1048576};
-// A spawned process moves messages as a forked one does (start-up is where they differ, and
-// startup/ measures it): the quick profile spawns peers only for the message workloads at
-// 64 B with blocking waits, enough to show that, and saves the minute the rest would cost.
-const std::vector<std::uint64_t> kQuickSpawnSizes = {64};
-// A queue's depth multiplies every queue benchmark it is swept for; the quick profile sweeps
-// it where it shows most plainly and costs least: a stream of small messages (the producer
-// runs ahead by at most `depth`), between threads and to a forked process. Everywhere else a
-// queue runs at its own default depth (named in the benchmark all the same), and the full
-// profile sweeps every size and placement of stream and fanin.
-constexpr const char* kQuickDepthWorkload = "stream";
-constexpr std::uint64_t kQuickDepthSize = 64;
-const std::vector<std::string> kQuickDepthPlacements = {"thread", "fork"};
 // The sizes the raw floors are measured at: a latency-bound and a bandwidth-bound message.
 const std::vector<std::uint64_t> kFloorSizes = {64, 1048576};
 
@@ -159,7 +145,7 @@ struct Comparison {
 class Matrix {
  public:
   Matrix(const SuiteOptions& options, bool user_set_repetitions)
-      : options_(options), user_set_repetitions_(user_set_repetitions) {
+      : options_(options), profile_(options), user_set_repetitions_(user_set_repetitions) {
     auto compared = [&](const char* transport, WaitStrategy wait, const char* name,
                         void (*baseline)(benchmark::State&, Pinning)) {
       RunSpec spec = base_spec("pingpong", transport, "fork", wait);
@@ -172,15 +158,12 @@ class Matrix {
   }
 
   void add_workload(const Workload& work) {
-    std::vector<std::string> media = work.medium == "dict" ? options_.dicts : options_.transports;
-    if (work.medium == "link" && !work.quick_media.empty() && options_.profile == "quick" &&
-        !options_.transports_named)
-      std::erase_if(media, [&](const std::string& name) { return !contains(work.quick_media, name); });
+    const auto& media = work.medium == "dict" ? options_.dicts : options_.transports;
     for (const auto& medium : media) {
       const MediumKind& kind = find_medium(medium, work.medium);
       for (const auto& placement : options_.placements)
         for (WaitStrategy wait : options_.waits) {
-          if (!in_profile(work, wait, placement) || !in_profile_share(work, kind, wait)) continue;
+          if (!profile_.measures(work, kind, placement, wait)) continue;
           for (const auto& params : grid(work, wait, kind, placement)) {
             RunSpec spec = base_spec(work.name, medium, placement, wait);
             spec.params = params;
@@ -256,7 +239,7 @@ class Matrix {
   // past every cache here: the bandwidth of memory itself.
   void add_memcpy() {
     std::vector<std::uint64_t> sizes = {std::uint64_t{64} << 20};
-    for (std::uint64_t size : segment_values(size_segment()))
+    for (std::uint64_t size : profile_.sizes())
       if (size >= 4096) sizes.push_back(size);
     std::sort(sizes.begin(), sizes.end());
     sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
@@ -291,12 +274,8 @@ class Matrix {
 
   int repetitions(int wanted) const { return user_set_repetitions_ ? 0 : wanted; }
   // A workload's own sample count and iterations per sample in this profile, if it has them.
-  int sample_count(const Workload& work) const {
-    return options_.profile == "quick" ? repetitions(work.quick_repetitions) : 0;
-  }
-  std::uint64_t fixed_iterations(const Workload& work) const {
-    return options_.profile == "quick" ? work.quick_iterations : work.full_iterations;
-  }
+  int sample_count(const Workload& work) const { return repetitions(profile_.repetitions(work)); }
+  std::uint64_t fixed_iterations(const Workload& work) const { return profile_.iterations(work); }
 
   // Registers one benchmark (0 repetitions: the flag's), tells the progress count what to
   // expect, and has every call stamp when it ran and count itself as done.
@@ -349,54 +328,6 @@ class Matrix {
     return spec;
   }
 
-  // The profile's choices, not validity: several peers spinning would outnumber the 2
-  // cores here, so workloads with several peers block; the quick profile's paced loop
-  // sleeps between frames, as a UI loop does.
-  bool in_profile(const Workload& work, WaitStrategy wait, const std::string& placement) const {
-    if (placement == "spawn" && options_.profile == "quick" && !options_.placements_named) {
-      bool messages = work.frame.count() == 0 &&
-                      (work.warm_up == WarmUp::one_way || work.warm_up == WarmUp::round_trips);
-      if (!messages || wait != WaitStrategy::block) return false;
-    }
-    if (wait == WaitStrategy::block) return true;
-    if (!work.peers_key.empty() || work.blocking_only) return false;
-    return !(work.frame.count() > 0 && options_.profile == "quick");
-  }
-
-  // A medium that costs round trips per message (a queue manager) takes only its share of
-  // the profile, unless the user named the media: its workloads, blocking.
-  bool in_profile_share(const Workload& work, const MediumKind& kind, WaitStrategy wait) const {
-    const auto& workloads = options_.profile == "full" ? kind.full_workloads : kind.quick_workloads;
-    if (options_.transports_named || workloads.empty()) return true;
-    return wait == WaitStrategy::block && contains(workloads, work.name);
-  }
-
-  // The depths a queue is measured at, for one combination of the workload's segments: a
-  // workload's own depth, which it keeps; else the user's --depths, everywhere; else, where
-  // depth changes what is measured (a producer can run ahead), the profile's (quick: only
-  // at kQuickDepthWorkload's size and placements); else the queue's own default.
-  std::vector<std::uint64_t> depth_values(const Workload& work, const Segment& depth,
-                                          const std::string& placement,
-                                          const std::map<std::string, std::uint64_t>& params) const {
-    if (work.queue_depth > 0) return {work.queue_depth};
-    if (auto it = options_.segments.find(depth.key); it != options_.segments.end()) return it->second;
-    auto size = params.find("size");
-    std::vector<std::uint64_t> own_default = {depth.fallback};
-    if (size != params.end() && size->second > 0)
-      own_default = {own_depth(depth.fallback, size->second)};
-    if (!work.fills_queues) return own_default;
-    if (options_.profile == "full") return depth.full;
-    bool swept = work.name == kQuickDepthWorkload && size != params.end() &&
-                 size->second == kQuickDepthSize && contains(kQuickDepthPlacements, placement);
-    return swept ? depth.quick : own_default;
-  }
-
-  std::vector<std::uint64_t> segment_values(const Segment& segment) const {
-    if (auto it = options_.segments.find(segment.key); it != options_.segments.end())
-      return it->second;
-    return options_.profile == "full" ? segment.full : segment.quick;
-  }
-
   // Every combination of the workload's segment values at this wait, each with the depths
   // it is measured at when the medium is a queue.
   std::vector<std::map<std::string, std::uint64_t>> grid(const Workload& work, WaitStrategy wait,
@@ -404,15 +335,7 @@ class Matrix {
                                                          const std::string& placement) const {
     std::vector<std::map<std::string, std::uint64_t>> combinations = {{}};
     for (const auto& segment : work.segments) {
-      std::vector<std::uint64_t> values = segment_values(segment);
-      // The quick profile spins at two sizes, and spawns peers at one (kQuickSpawnSizes): the
-      // time saved keeps the main command within 5 minutes.
-      bool quick_sizes = segment.key == "size" && options_.profile == "quick" &&
-                         !options_.segments.count("size");
-      if (quick_sizes && wait != WaitStrategy::block)
-        std::erase_if(values, [](std::uint64_t v) { return !contains(kQuickNonBlockingSizes, v); });
-      if (quick_sizes && placement == "spawn" && !options_.placements_named)
-        std::erase_if(values, [](std::uint64_t v) { return !contains(kQuickSpawnSizes, v); });
+      std::vector<std::uint64_t> values = profile_.values(work, segment, wait, placement);
       std::vector<std::map<std::string, std::uint64_t>> next;
       for (const auto& combination : combinations)
         for (std::uint64_t value : values) {
@@ -424,7 +347,7 @@ class Matrix {
     if (!kind.depth) return combinations;
     std::vector<std::map<std::string, std::uint64_t>> with_depth;
     for (const auto& combination : combinations)
-      for (std::uint64_t depth : depth_values(work, *kind.depth, placement, combination)) {
+      for (std::uint64_t depth : profile_.depths(work, *kind.depth, placement, combination)) {
         with_depth.push_back(combination);
         with_depth.back()[kind.depth->key] = depth;
       }
@@ -473,6 +396,7 @@ class Matrix {
   }
 
   const SuiteOptions& options_;
+  Profile profile_;
   bool user_set_repetitions_;
   std::vector<Comparison> comparisons_;
   int registered_ = 0;

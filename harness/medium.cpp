@@ -201,10 +201,6 @@ Segment depth_segment(std::uint64_t fallback) {
   depth.max = kMaxDepth;
   depth.fallback = fallback;
   depth.note = " messages";
-  // 3 is the documents' own example, Queue(maxsize=3): the producer feels the consumer at
-  // once. 64 lets a burst through; 1024 is a queue that is, in practice, never full.
-  depth.quick = {3, 64};
-  depth.full = {3, 64, 1024};
   return depth;
 }
 

@@ -116,12 +116,9 @@ struct MediumKind {
   // A queue that holds a count of messages names it in a "depth:" segment, whose fallback is
   // the queue's own default; absent for the rest (a pipe, a socket, a byte ring).
   std::optional<Segment> depth;
-  // The profiles' share of a medium that costs round trips per message (a queue manager),
-  // unless the user names media: whether quick measures it at all, and the workloads each
-  // profile measures it in, blocking only (empty: every workload and wait, as for the rest).
-  bool in_quick = true;
-  std::vector<std::string> quick_workloads;
-  std::vector<std::string> full_workloads;
+  // Every message is a round trip to a server (a queue manager): the profiles measure such
+  // a medium in fewer workloads (bench/profile.cpp).
+  bool served = false;
   std::function<std::unique_ptr<MediumHost>(const MediumOptions&)> create;
   // A peer's side, from the address; `leader` hangs up when the leader's side ends.
   std::function<Handle(const std::string& address, Liveness leader)> open;
@@ -142,8 +139,7 @@ MediumKind dict_manager_medium(const Transport& transport);
 // through a bounded queue the leader's server threads hold.
 MediumKind queue_manager_medium(const Transport& transport);
 
-// The "depth:" segment of a queue whose own default is `fallback` messages: 1 to kMaxDepth;
-// quick measures 3 and 64, full 3, 64 and 1024.
+// The "depth:" segment of a queue whose own default is `fallback` messages: 1 to kMaxDepth.
 constexpr std::uint64_t kMaxDepth = 65536;
 Segment depth_segment(std::uint64_t fallback);
 // A queue is kept within this many bytes of messages (depth x message size) per direction:

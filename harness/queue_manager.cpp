@@ -386,9 +386,7 @@ MediumKind queue_manager_medium(const Transport& transport) {
   // profile measures the manager Python itself uses (a Unix socket) in stream (the documents'
   // 7,500 messages/s), the full one every transport's in stream, pingpong and fanin,
   // blocking. Named with --transports, a manager is measured in every workload and wait.
-  kind.in_quick = transport.name == "unix-stream";
-  kind.quick_workloads = {"stream"};
-  kind.full_workloads = {"stream", "pingpong", "fanin"};
+  kind.served = true;
   std::string name = transport.name;
   kind.create = [name](const MediumOptions& options) -> std::unique_ptr<MediumHost> {
     return std::make_unique<QueueManagerHost>(find_transport(name), options);

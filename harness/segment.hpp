@@ -15,9 +15,7 @@ struct Segment {
   std::uint64_t max = 1;
   std::uint64_t fallback = 1;  // a spec that does not set it gets this
   std::string note;            // after the range in errors: " bytes; 8 bytes hold ..."
-  // The values each profile measures when the user names none.
-  std::vector<std::uint64_t> quick;
-  std::vector<std::uint64_t> full;
+  // (The values each profile measures are the profile's: bench/profile.cpp.)
 };
 
 }  // namespace ipcmeter

@@ -165,7 +165,7 @@ std::vector<RunParam> every_dict_and_placement() {
   for (const auto& kind : all_media())
     for (const auto& placement : all_placements())
       if (kind.family == "dict" && (!placement.separate_process || kind.crosses_processes) &&
-          !placement.remote && !kind.ranks_only)
+          !placement.remote && !placement.peerless && !kind.ranks_only)
         params.emplace_back(kind.name, placement.name);
   return params;
 }

@@ -40,7 +40,7 @@ std::vector<Param> fan_in_params() {
     if (!transport.many_senders || transport.ranks_only) continue;
     for (const auto& placement : all_placements()) {
       if (placement.separate_process && !transport.crosses_processes) continue;
-      if (placement.remote) continue;
+      if (placement.remote || placement.peerless) continue;
       for (int producers : {2, 4})
         for (std::size_t size : {std::size_t{64}, std::size_t{65536}})
           params.emplace_back(transport.name, placement.name, producers, size);

@@ -254,7 +254,7 @@ TEST(RunSpecValidation, RejectsBadSpecsWithOneLine) {
   };
   std::vector<std::pair<std::string, std::string>> cases = {
       {with([](RunSpec& r) { r.transport = "carrier-pigeon"; }),
-       "unknown transport 'carrier-pigeon' (known: " + transport_names() + ", queue-manager-"},
+       "unknown transport 'carrier-pigeon' (known: none, " + transport_names() + ", queue-manager-"},
       {with([](RunSpec& r) { r.params["size"] = 0; }), "message size 0 is out of range"},
       {with([](RunSpec& r) { r.params["size"] = (std::size_t{64} << 20) + 1; }), "out of range"},
       {with([](RunSpec& r) { r.params["clients"] = 2; }),

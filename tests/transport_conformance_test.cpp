@@ -92,6 +92,7 @@ std::vector<Param> every_transport_and_placement() {
     if (transport.family == "test") continue;
     for (const auto& placement : all_placements()) {
       if (placement.separate_process && !transport.crosses_processes) continue;
+      if (placement.peerless) continue;  // no peer to converse with
       // Peers on ranks only under mpirun (the mpi_conformance test), and only over media that
       // cross hosts; the mpi transport only there.
       if (placement.remote && (!placement.remote->unavailable().empty() || !transport.crosses_hosts))

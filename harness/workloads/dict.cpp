@@ -174,8 +174,6 @@ Workload dict_workload(const DictWorkload& dict) {
   clients.key = "clients";
   clients.noun = "clients";
   clients.max = kMaxPeers;
-  clients.quick = {1, 4};
-  clients.full = {1, 2, 4};
   work.segments = {clients};
   work.peers_key = "clients";
   work.warm_up = WarmUp::operations;

@@ -57,10 +57,7 @@ Workload paced_workload() {
   work.name = "paced";
   work.summary = "60 Hz loop: a request per frame, replies polled without blocking";
   work.iteration = "frame";
-  Segment size = size_segment();
-  size.quick = {64};
-  size.full = {64, 65536};
-  work.segments = {size};
+  work.segments = {size_segment()};
   work.frame = kFrame;
   work.warm_up = WarmUp::round_trips;
   work.payload_copies = 2;

@@ -85,9 +85,6 @@ Segment producers_segment() {
   producers.min = 1;
   producers.max = kMaxPeers;  // also below the 255 a message's producer tag can name
   producers.fallback = 1;
-  // Quick: 4 (one producer is the stream); full: 1, 2 and 4.
-  producers.quick = {4};
-  producers.full = {1, 2, 4};
   return producers;
 }
 
@@ -108,10 +105,7 @@ Workload fanin_workload() {
   work.name = "fanin";
   work.summary = "N producers to one consumer, throughput";
   work.iteration = "message";
-  Segment size = size_segment();
-  // Fan-in measures contention, not message size: two sizes, either side of PIPE_BUF.
-  size.quick = size.full = {64, 65536};
-  work.segments = {producers_segment(), size};
+  work.segments = {producers_segment(), size_segment()};
   work.peers_key = "producers";
   work.payload_copies = 1;
   work.fills_queues = true;

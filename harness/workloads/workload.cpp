@@ -41,10 +41,6 @@ Segment size_segment() {
   size.max = kMaxMessageSize;
   size.fallback = 64;
   size.note = " bytes; 8 bytes hold the sequence number and checksum";
-  // Quick: 64 B (latency-bound: 8 B measures the same), 64 KiB (the pipe buffer) and 1 MiB;
-  // full: 8 B to 1 MiB with the steps between.
-  size.quick = {64, 65536, 1048576};
-  size.full = {8, 16, 64, 256, 512, 1024, 4096, 16384, 65536, 262144, 1048576};
   return size;
 }
 

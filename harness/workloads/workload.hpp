@@ -6,6 +6,8 @@
 //
 // A workload is one file in harness/workloads/ ending with its registration line:
 //     const Registry<Workload>::Add registered{stream_workload};
+// and nothing else: the matrix measures it over every medium and placement it takes, at its
+// segments' fallback values, until the profile (bench/profile.cpp) says more.
 #pragma once
 
 #include <chrono>
@@ -142,17 +144,10 @@ struct Workload {
   // Its peers are workers meant to use every CPU: pinned as Pinning::worker_cpu says, not
   // all on the peer's CPU.
   bool workers_use_every_cpu = false;
-  // The suite measures it with blocking waits only, in every profile: its peer waits for work
-  // that comes seldom, and spinning would take the core the leader's loop runs on.
-  bool blocking_only = false;
-  // The suite's choices for it (the matrix still asks validate what exists): the media the
-  // quick profile measures it over (empty: every one chosen); the iterations of one sample
-  // when a sample must span a pattern (an edit pattern of frames; 0: the benchmark library
-  // decides), per profile; the samples the quick profile takes (0: the profile's).
-  std::vector<std::string> quick_media;
-  std::uint64_t quick_iterations = 0;
-  std::uint64_t full_iterations = 0;
-  int quick_repetitions = 0;
+  // Its iterations make a pattern of this many (an edit cycle of frames): a sample spans
+  // whole patterns. 0: none, the benchmark library decides the iterations. (Which values,
+  // media, waits and samples each profile measures is the profile's: bench/profile.cpp.)
+  std::uint64_t pattern_iterations = 0;
   // It can run with no medium (transport "none"): its parts take an empty handle and do the
   // work alone (election/ui on placement inline, election/parallel's workers computing).
   bool without_medium = false;

@@ -231,20 +231,12 @@ Workload parallel_workload() {
   workers.min = 1;
   workers.max = kMaxWorkers;
   workers.fallback = 2;
-  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  workers.quick = {1, 2};
-  workers.full = {1, 2};
-  if (cores > 2) workers.full.push_back(std::min<std::uint64_t>(cores, kMaxWorkers));
   Segment batch;
   batch.key = "batch";
   batch.noun = "simulations per batch";
   batch.min = 1;
   batch.max = kProjectionSims;
   batch.fallback = 10'000;
-  // 100 per batch is 40,000 round trips per projection, seconds each where every one wakes
-  // the other vCPU: the full profile only.
-  batch.quick = {1'000, 10'000, 100'000, 1'000'000};
-  batch.full = {100, 1'000, 10'000, 100'000, 1'000'000};
   work.segments = {workers, batch};
   work.peers_key = "workers";
   work.max_message = kMaxMessage;

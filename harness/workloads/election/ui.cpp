@@ -289,9 +289,6 @@ Segment batch_segment() {
   batch.min = 1;
   batch.max = 1'000'000'000;
   batch.fallback = 250;
-  // 250: the documents' figure for inline; a fast kernel fits a few million in one frame.
-  batch.quick = {250, 1'000'000, 100'000'000};
-  batch.full = {250, 10'000, 1'000'000, 10'000'000, 100'000'000};
   return batch;
 }
 
@@ -304,15 +301,9 @@ Workload ui_workload() {
   work.frame = kFrame;
   work.latency = "edit";
   work.max_message = kMaxMessage;
-  // Inline (no link), the documents' Pipe (a socketpair) and the fastest link (the full
-  // profile: every one).
-  work.quick_media = {"none", "socketpair", "shm-spsc"};
-  // Quick: one cycle (half a second: a drag of six edits, then still frames); full: two, in
-  // five samples. The Updater waits for edits, blocking: a spinning one would take the
-  // core the UI loop needs.
-  work.quick_iterations = kCycleFrames;
-  work.full_iterations = 2 * kCycleFrames;
-  work.blocking_only = true;
+  // A sample spans whole edit cycles (a drag, then still frames). The Updater waits for
+  // edits, blocking: a spinning one would take the core the UI loop needs.
+  work.pattern_iterations = kCycleFrames;
   work.without_medium = true;
   work.validate = [](const RunSpec& spec, const MediumKind& kind) {
     // Computing inline is the variant with no worker and no link; a worker needs a link.
@@ -320,7 +311,6 @@ Workload ui_workload() {
       throw UsageError("election/ui computes inline (placement inline) exactly when it has no "
                        "link (transport none)");
   };
-  work.quick_repetitions = 2;
   work.lead = [](LeaderSide& side) { return std::make_unique<UiLead>(side); };
   work.follow = [](PeerSide& side) { return std::make_unique<Updater>(side); };
   return work;
