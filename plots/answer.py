@@ -3,44 +3,43 @@
 Every comparison is made within one wait strategy (blocking, the default, unless no blocking
 figure exists), and a spinning figure is named as such: a spinning transport burns a core to
 win, so it is never ranked against a blocking one without saying so.
+
+A view: imports formatting.py and runfile.py; summary.py and the report's page show its lines.
 """
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
-import summarize as sm  # a cycle: summarize imports this module; names are used at call time only
+from formatting import bytes_text, fmt_rate
+from runfile import Result
 
 SMALL, LARGE = 64, 1 << 20
-
-
-def _bytes(size: int) -> str:
-    return {64: "64 B", 1 << 20: "1 MiB", 8: "8 B"}.get(size, f"{sm.fmt_size(size)} B")
 PROCESS = "fork"  # the process placement the answer quotes (spawn differs only in start-up)
 
 
-def _stream(results, placement: str, size: int, wait: str) -> List[sm.Result]:
+def _stream(results, placement: str, size: int, wait: str) -> List[Result]:
     found = [r for r in results if r.error is None and r.workload == "stream" and "items_per_second" in r.values
              and r.fields.get("placement") == placement and r.fields.get("size") == size
              and r.fields.get("wait") == wait]
     return sorted(found, key=lambda r: -r.values["items_per_second"])
 
 
-def _name(r: sm.Result) -> str:
+def _name(r: Result) -> str:
     """The transport, with its queue depth when it has one."""
     depth = r.fields.get("depth")
     return str(r.fields["transport"]) + (f" depth:{depth}" if depth is not None else "")
 
 
-def _rate(r: sm.Result, size: int) -> str:
-    text = f"{sm.fmt_rate(r.values['items_per_second'])} messages/s"
+def _rate(r: Result, size: int) -> str:
+    text = f"{fmt_rate(r.values['items_per_second'])} messages/s"
     if size >= 1 << 16 and "bytes_per_second" in r.values:
-        text += f" ({sm.fmt_rate(r.values['bytes_per_second'])}B/s)"
+        text += f" ({fmt_rate(r.values['bytes_per_second'])}B/s)"
     return text
 
 
 def fastest_line(results, placement: str, size: int, who: str) -> str:
-    label = f"{who}, {_bytes(size)} messages"
+    label = f"{who}, {bytes_text(size)} messages"
     blocking = _stream(results, placement, size, "block")
     if not blocking:
         return f"{label}: not measured in this run"
@@ -50,23 +49,23 @@ def fastest_line(results, placement: str, size: int, who: str) -> str:
     second = next((r for r in blocking if r.fields["transport"] != first.fields["transport"]), None)
     if second is not None:
         line += (f", {first.values['items_per_second'] / second.values['items_per_second']:.2f}x the next,"
-                 f" {_name(second)} ({sm.fmt_rate(second.values['items_per_second'])}/s)")
+                 f" {_name(second)} ({fmt_rate(second.values['items_per_second'])}/s)")
     spinning = _stream(results, placement, size, "spin")
     if spinning:
         s = spinning[0]
         line += (f"; spinning (a core burnt waiting), {_name(s)} reaches"
-                 f" {sm.fmt_rate(s.values['items_per_second'])}/s")
+                 f" {fmt_rate(s.values['items_per_second'])}/s")
     return line
 
 
-def _best_rtt(results, placement: str) -> Optional[sm.Result]:
+def _best_rtt(results, placement: str) -> Optional[Result]:
     found = [r for r in results if r.error is None and r.workload == "pingpong" and "rtt_p50_ns" in r.values
              and r.fields.get("placement") == placement and r.fields.get("wait") == "block"
              and r.fields.get("size") in (8, 64)]
     return min(found, key=lambda r: r.values["rtt_p50_ns"], default=None)
 
 
-def _startup(results, placement: str) -> Optional[sm.Result]:
+def _startup(results, placement: str) -> Optional[Result]:
     found = [r for r in results if r.error is None and r.workload == "startup" and "real_time_ns" in r.values
              and r.fields.get("placement") == placement]
     return max(found, key=lambda r: r.repetitions, default=None)
@@ -78,12 +77,12 @@ def process_cost_lines(results) -> List[str]:
         t, p = _stream(results, "thread", size, "block"), _stream(results, PROCESS, size, "block")
         if t and p:
             ratio = t[0].values["items_per_second"] / p[0].values["items_per_second"]
-            lines.append(f"throughput at {_bytes(size)} (best of each, blocking): a thread moves {ratio:.2f}x"
-                         f" what a process does ({t[0].fields['transport']} {sm.fmt_rate(t[0].values['items_per_second'])}/s"
-                         f" against {p[0].fields['transport']} {sm.fmt_rate(p[0].values['items_per_second'])}/s)")
+            lines.append(f"throughput at {bytes_text(size)} (best of each, blocking): a thread moves {ratio:.2f}x"
+                         f" what a process does ({t[0].fields['transport']} {fmt_rate(t[0].values['items_per_second'])}/s"
+                         f" against {p[0].fields['transport']} {fmt_rate(p[0].values['items_per_second'])}/s)")
     t, p = _best_rtt(results, "thread"), _best_rtt(results, PROCESS)
     if t and p:
-        lines.append(f"round trip (best of each, blocking, {_bytes(t.fields['size'])}): a process takes"
+        lines.append(f"round trip (best of each, blocking, {bytes_text(t.fields['size'])}): a process takes"
                      f" {p.values['rtt_p50_ns'] / t.values['rtt_p50_ns']:.2f}x a thread's"
                      f" ({_name(p)} {p.values['rtt_p50_ns'] / 1e3:.1f} us p50 against"
                      f" {_name(t)} {t.values['rtt_p50_ns'] / 1e3:.1f} us)")
@@ -104,14 +103,3 @@ def answer_lines(results) -> List[str]:
     return ([fastest_line(results, "thread", size, "between threads") for size in (SMALL, LARGE)]
             + [fastest_line(results, PROCESS, size, "between processes (fork)") for size in (SMALL, LARGE)]
             + process_cost_lines(results))
-
-
-def documented_rows(run_path: str) -> Tuple[Optional[sm.Table], List[str]]:
-    """The documented-figures table of check.py for this run, and its notes; (None, [reason])
-    when it cannot be made."""
-    import check  # noqa: E402  (check imports summarize)
-    try:
-        rows, table = check.run_check(run_path)
-    except sm.InputError as e:
-        return None, [f"documented figures: {e}"]
-    return table, check.note_lines(rows)

@@ -7,13 +7,17 @@ machine), the round trip and throughput of tcp, zmq-tcp and mpi against message 
 Reads RUN/same-host.json and RUN/netns.json (either may be missing), writes RUN/anchors.png,
 RUN/netns.png and RUN/hosts.md (the ratios, also printed)."""
 
+# An entry point with its view in one file: nothing else in plots/ uses these figures.
+# Imports formatting.py and runfile.py.
+
 import argparse
 import os
 import sys
 from typing import Dict, List, Optional, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import summarize as sm  # noqa: E402
+from formatting import fmt_size  # noqa: E402
+from runfile import InputError, Result, collect, load_run, pick_best  # noqa: E402
 
 SAME_HOST, ACROSS = "same-host.json", "netns.json"
 CROSSING = ("tcp", "zmq-tcp", "mpi")
@@ -25,13 +29,13 @@ WAIT_LINES = {"block": "-", "spin": "--"}
 RATIO_SIZES = (64, 1 << 20)
 
 
-def load(path: str) -> Tuple[List[sm.Result], dict]:
-    data = sm.load_run(path)
-    results, _ = sm.collect(data)
-    return [r for r in sm.pick_best(results) if r.error is None and isinstance(r.size, int)], data.get("context", {})
+def load(path: str) -> Tuple[List[Result], dict]:
+    data = load_run(path)
+    results, _ = collect(data)
+    return [r for r in pick_best(results) if r.error is None and isinstance(r.size, int)], data.get("context", {})
 
 
-def find(results, workload, transport, placement, wait, size) -> Optional[sm.Result]:
+def find(results, workload, transport, placement, wait, size) -> Optional[Result]:
     for r in results:
         f = r.fields
         if (r.workload, f.get("transport"), f.get("placement"), f.get("wait"), r.size) == \
@@ -57,11 +61,11 @@ def draw_line(ax, points, scale, **style):
     ax.plot(xs, [p[1] * scale for p in points], marker="o", ms=4, **style)
 
 
-def rtt_us(r: Optional[sm.Result]) -> Optional[float]:
+def rtt_us(r: Optional[Result]) -> Optional[float]:
     return r.values["rtt_p50_ns"] / 1e3 if r and "rtt_p50_ns" in r.values else None
 
 
-def rate(r: Optional[sm.Result]) -> Optional[float]:
+def rate(r: Optional[Result]) -> Optional[float]:
     return r.values.get("bytes_per_second") if r else None
 
 
@@ -82,7 +86,7 @@ def axes_style(ax, xs, ylabel, title):
     ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
     ax.yaxis.set_minor_formatter(NullFormatter())
     ax.xaxis.set_major_locator(FixedLocator(xs))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: sm.fmt_size(int(round(x)))))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: fmt_size(int(round(x)))))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.grid(True, which="both", alpha=0.3)
     ax.set_xlabel("message size (bytes)")
@@ -136,7 +140,7 @@ def netns_figure(plt, results):
     return fig if drawn else None
 
 
-def ratio_lines(same: List[sm.Result], across: List[sm.Result]) -> List[str]:
+def ratio_lines(same: List[Result], across: List[Result]) -> List[str]:
     lines = []
     if same:
         lines.append(f"## One host ({hosts_of(same)})")
@@ -149,7 +153,7 @@ def ratio_lines(same: List[sm.Result], across: List[sm.Result]) -> List[str]:
                 b1, b2 = (rate(find(same, "stream", t, p, wait, size)) for t, p in ((t1, p1), (t2, p2)))
                 rt = f"{r1:.1f} / {r2:.1f}" if r1 and r2 else "n/a"
                 bw = f"{b1 / 1e6:.0f} / {b2 / 1e6:.0f}" if b1 and b2 else "n/a"
-                lines.append(f"| {t1} ({p1}) / {t2} ({p2}), {wait} | {sm.fmt_size(size)} | {rt} | "
+                lines.append(f"| {t1} ({p1}) / {t2} ({p2}), {wait} | {fmt_size(size)} | {rt} | "
                              f"{ratio_text(r1, r2)} | {bw} | {ratio_text(b1, b2)} |")
         lines.append("")
     if across:
@@ -165,7 +169,7 @@ def ratio_lines(same: List[sm.Result], across: List[sm.Result]) -> List[str]:
                     if r is None and b is None:
                         continue
                     local = rtt_us(find(same, "pingpong", transport, "rank", wait, size))
-                    lines.append(f"| {transport} | {wait} | {sm.fmt_size(size)} | "
+                    lines.append(f"| {transport} | {wait} | {fmt_size(size)} | "
                                  f"{f'{r:.1f}' if r else 'n/a'} | {f'{b / 1e6:.0f}' if b else 'n/a'} | "
                                  f"{ratio_text(r, local)} |")
         lines.append("")
@@ -177,12 +181,12 @@ def main(argv=None) -> int:
     ap.add_argument("run", help="the run directory scripts/netns-hosts.sh wrote")
     args = ap.parse_args(argv)
     paths = {name: os.path.join(args.run, name) for name in (SAME_HOST, ACROSS)}
-    loaded: Dict[str, List[sm.Result]] = {}
+    loaded: Dict[str, List[Result]] = {}
     for name, path in paths.items():
         if os.path.exists(path):
             try:
                 loaded[name], _ = load(path)
-            except sm.InputError as e:
+            except InputError as e:
                 print(f"hosts.py: {e}", file=sys.stderr)
                 return 2
     if not loaded:

@@ -9,12 +9,13 @@ with how many runs were merged. Used by scripts/ab.sh, which alternates two bina
 compares all the samples of one with all those of the other.
 """
 
-import json
+# An entry point on runfile.py alone (loading and writing runs).
+
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import summarize as sm  # noqa: E402
+from runfile import InputError, load_run, write_run  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -26,19 +27,16 @@ def main(argv=None) -> int:
     merged = None
     try:
         for path in inputs:
-            data = sm.load_run(path)
+            data = load_run(path)
             samples = [b for b in data["benchmarks"] if b.get("run_type", "iteration") != "aggregate"]
             if merged is None:
                 merged = {"context": dict(data.get("context", {})), "benchmarks": []}
             merged["benchmarks"] += samples
-    except sm.InputError as e:
+    except InputError as e:
         print(f"merge.py: {e}", file=sys.stderr)
         return 2
     merged["context"]["ipcmeter_merged_runs"] = str(len(inputs))
-    tmp = out + ".partial"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(merged, f, indent=1)
-    os.replace(tmp, out)
+    write_run(out, merged)
     return 0
 
 

@@ -8,6 +8,8 @@ python3. The U test is the one Google Benchmark's tools/compare.py applies to re
 the exact null distribution of U (counted by the recurrence of their paper) when there are
 no ties and the samples are small, else the normal approximation with the tie correction
 and a continuity correction, as scipy.stats.mannwhitneyu does with method="auto".
+
+The bottom layer of plots/ with formatting.py: it imports no other module of plots/.
 """
 
 import math

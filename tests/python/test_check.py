@@ -1,9 +1,8 @@
-"""plots/check.py, plots/answer.py and the reference data: verdicts worked out by hand on
+"""plots/check.py (documented.py), plots/answer.py and the reference data: verdicts worked out by hand on
 crafted runs, the exit codes, and bad input on committed fixtures."""
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -14,8 +13,8 @@ PLOTS = os.path.join(ROOT, "plots")
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "check")
 sys.path.insert(0, PLOTS)
 import answer  # noqa: E402
-import check  # noqa: E402
-import summarize as sm  # noqa: E402
+import documented  # noqa: E402
+import runfile  # noqa: E402
 
 
 def entry(name, reps=3, **values):
@@ -96,7 +95,7 @@ class Checked(unittest.TestCase):
 
     def rows(self, cpp, py=None):
         self.write(cpp, py)
-        rows, _ = check.run_check(self.run_dir)
+        rows, _ = documented.run_check(self.run_dir)
         return {r.cells[0].split(" (")[0]: r for r in rows}
 
     def cli(self):
@@ -177,7 +176,7 @@ class Checked(unittest.TestCase):
         self.assertEqual(rows["shared-dict-get"].status, "not measured")
         self.assertEqual(rows["shared-dict-get"].cells[6], "not measured")
         self.assertEqual(rows["normal-dict-get"].status, "not measured")
-        _, table = check.run_check(self.run_dir)
+        _, table = documented.run_check(self.run_dir)
         self.assertIn("no Python run", table.title)
 
     def test_bad_input_gives_one_line_and_exit_two(self):
@@ -209,7 +208,7 @@ class Checked(unittest.TestCase):
 
 class Reference(unittest.TestCase):
     def test_every_item_has_its_source_quote_and_benchmarks(self):
-        with open(check.REFERENCE, encoding="utf-8") as f:
+        with open(documented.REFERENCE, encoding="utf-8") as f:
             data = json.load(f)
         for item in data["items"]:
             self.assertIn(item["environment"], data["environments"], item["id"])
@@ -235,7 +234,7 @@ class Reference(unittest.TestCase):
 
 class Answer(unittest.TestCase):
     def test_fastest_transport_named_within_one_wait_strategy(self):
-        results = sm.pick_best(sm.collect(cpp_run())[0])
+        results = runfile.pick_best(runfile.collect(cpp_run())[0])
         lines = answer.answer_lines(results)
         threads_small = lines[0]
         # Between threads at 64 B with blocking waits: socketpair 437k, then queue-mutex at
@@ -272,7 +271,7 @@ class PythonDriver(unittest.TestCase):
             with open(out, encoding="utf-8") as f:
                 data = json.load(f)
         self.assertEqual(data["context"]["ipcmeter_driver"], "python")
-        results = sm.collect(data)[0]
+        results = runfile.collect(data)[0]
         names = {r.name for r in results}
         self.assertEqual(names, {
             "stream/transport:py-queue/placement:thread/wait:block/depth:3/size:64/manual_time",
@@ -303,7 +302,7 @@ class OtherPinning(unittest.TestCase):
             other["context"]["ipcmeter_pinning"] = "0,0"
             with open(os.path.join(same_core, "bench.json"), "w", encoding="utf-8") as f:
                 json.dump(other, f)
-            rows, _ = check.run_check(main, check.REFERENCE, [same_core])
+            rows, _ = documented.run_check(main, documented.REFERENCE, [same_core])
         shared = next(r for r in rows if r.cells[0] == "shared-dict-get")
         self.assertIn("C++ best (dict-manager-unix-stream fork wait:block pin:0,0)", shared.note)
         self.assertEqual(shared.cells[4], "15.0k")  # the default configuration is this run's

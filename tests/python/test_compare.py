@@ -1,5 +1,6 @@
-"""Tests for plots/stats.py, plots/compare.py, plots/transports.py and plots/merge.py, on
-committed fixtures (tests/fixtures/compare/) and crafted samples."""
+"""Tests for plots/stats.py, compare.py (comparison.py), transports.py (transports_view.py),
+merge.py and the spread in the summary's cells (tabular.py, sampling.py), on committed
+fixtures (tests/fixtures/compare/) and crafted samples."""
 
 import json
 import os
@@ -13,9 +14,11 @@ PLOTS = os.path.join(ROOT, "plots")
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "compare")
 RUN_WAITS = os.path.join(ROOT, "tests", "fixtures", "quick-run-waits.json")
 sys.path.insert(0, PLOTS)
+import runfile  # noqa: E402
+import sampling  # noqa: E402
 import stats  # noqa: E402
-import summarize as sm  # noqa: E402
-import transports  # noqa: E402
+import tabular  # noqa: E402
+import transports_view  # noqa: E402
 
 
 def fixture(name):
@@ -147,7 +150,7 @@ class Merge(unittest.TestCase):
             self.assertEqual(proc.returncode, 0, proc.stderr)
             with open(out) as f:
                 merged = json.load(f)
-            results, _ = sm.collect(merged)
+            results, _ = runfile.collect(merged)
             same = [r for r in results if r.name.startswith("pingpong/transport:pipe")][0]
             self.assertEqual(len(same.samples["real_time_ns"]), 18)  # aggregates dropped
             self.assertEqual(merged["context"]["ipcmeter_merged_runs"], "2")
@@ -156,10 +159,10 @@ class Merge(unittest.TestCase):
 
 class Transports(unittest.TestCase):
     def run_waits(self):
-        return sm.pick_best(sm.collect(sm.load_run(RUN_WAITS))[0])
+        return runfile.pick_best(runfile.collect(runfile.load_run(RUN_WAITS))[0])
 
     def test_ranked_per_workload_and_size_with_the_process_thread_ratio(self):
-        found = transports.tables(self.run_waits(), "block", [64])
+        found = transports_view.tables(self.run_waits(), "block", [64])
         titles = [t.title for t in found]
         self.assertTrue(titles[0].startswith("stream 64 B, wait:block: messages/s"), titles)
         stream = found[0]
@@ -191,47 +194,47 @@ class Transports(unittest.TestCase):
             fields = {"transport": "queue-boost", "placement": placement, "wait": "block", "size": 64}
             if depth is not None:
                 fields["depth"] = depth
-            r = sm.Result(f"stream/{depth}/{placement}", "stream", fields, ())
+            r = runfile.Result(f"stream/{depth}/{placement}", "stream", fields, ())
             r.values = {"items_per_second": rate}
             return r
         results = [res(3, "thread", 1e5), res(3, "fork", 5e4), res(64, "thread", 1e6), res(64, "fork", 8e5),
                    res(None, "fork", 1.0)]
-        rows = {row[1]: row for row in transports.tables(results, "block", [64])[0].rows}
+        rows = {row[1]: row for row in transports_view.tables(results, "block", [64])[0].rows}
         self.assertEqual(list(rows), ["queue-boost depth:64", "queue-boost depth:3", "queue-boost"])
         self.assertEqual(rows["queue-boost depth:3"][-1], "0.50")
 
     def test_beyond_spread_marks_only_separated_samples(self):
         def res(placement, xs):
-            r = sm.Result("x", "stream", {"placement": placement}, ())
+            r = runfile.Result("x", "stream", {"placement": placement}, ())
             r.samples = {"items_per_second": xs}
             r.values = {"items_per_second": sorted(xs)[len(xs) // 2]}
             return r
         apart = {"thread": res("thread", [10, 11, 12]), "fork": res("fork", [5, 6, 7])}
         overlapping = {"thread": res("thread", [10, 11, 12]), "fork": res("fork", [9, 10.5, 11])}
-        self.assertTrue(transports.beyond_spread(apart, "items_per_second"))
-        self.assertFalse(transports.beyond_spread(overlapping, "items_per_second"))
-        self.assertEqual(transports.ratio_text(apart, "items_per_second"), "0.55*")
+        self.assertTrue(transports_view.beyond_spread(apart, "items_per_second"))
+        self.assertFalse(transports_view.beyond_spread(overlapping, "items_per_second"))
+        self.assertEqual(transports_view.ratio_text(apart, "items_per_second"), "0.55*")
 
 
 class SpreadInTheSummary(unittest.TestCase):
     def test_cells_show_spread_and_bimodal_clusters(self):
-        a = sm.load_run(fixture("a.json"))
-        results, _ = sm.collect(a)
+        a = runfile.load_run(fixture("a.json"))
+        results, _ = runfile.collect(a)
         slower = [r for r in results if r.name.startswith("stream/transport:shm-spsc")][0]
-        self.assertEqual(sm._stream_cell(slower) if "items_per_second" in slower.values else None, None)
-        self.assertEqual(sm.with_spread(slower, "real_time_ns", "x"), "x ±3%")
-        split = sm.Result("s", "stream", {}, ())
+        self.assertEqual(tabular.stream_cell(slower) if "items_per_second" in slower.values else None, None)
+        self.assertEqual(tabular.with_spread(slower, "real_time_ns", "x"), "x ±3%")
+        split = runfile.Result("s", "stream", {}, ())
         split.samples = {"items_per_second": [2.2e6, 2.21e6, 2.19e6, 12e6, 13e6, 14e6, 15e6, 16e6]}
         split.values = {"items_per_second": 12e6}
-        self.assertEqual(sm._stream_cell(split), "2.20M|14.0M bi")
-        self.assertIn("(3 samples) | 14.0M (5 samples)", sm.bimodal_lines([split])[0])
+        self.assertEqual(tabular.stream_cell(split), "2.20M|14.0M bi")
+        self.assertIn("(3 samples) | 14.0M (5 samples)", sampling.bimodal_lines([split])[0])
 
     def test_floor_split_in_time_is_reported_with_when(self):
-        floor = sm.Result("baseline/cacheline/repeats:12/real_time", "baseline", {}, ("cacheline",))
+        floor = runfile.Result("baseline/cacheline/repeats:12/real_time", "baseline", {}, ("cacheline",))
         floor.samples = {"real_time_ns": [130, 131, 129, 132, 430, 431, 429, 428, 130, 131, 130, 129],
                          "t_s": [1, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110]}
         floor.values = {"real_time_ns": 131}
-        line = sm.floor_lines([floor])[0]
+        line = sampling.floor_lines([floor])[0]
         self.assertIn("BIMODAL: 8 near 130 ns, 4 near 430 ns", line)
         self.assertIn("the slower ones at 40-70 s into the run", line)
 

@@ -1,4 +1,4 @@
-"""The election tables, answers and figures (plots/election.py, summarize.py, report.py) on a
+"""The election tables, answers and figures (plots/election.py, summary.py, report.py) on a
 crafted run whose answers are worked out by hand below, and on a real run."""
 
 import json
@@ -16,7 +16,8 @@ FIXTURE = os.path.join(ROOT, "tests", "fixtures", "election-run.json")
 FIXTURE_WITHOUT = os.path.join(ROOT, "tests", "fixtures", "quick-run.json")
 sys.path.insert(0, PLOTS)
 import election  # noqa: E402
-import summarize as sm  # noqa: E402
+import runfile  # noqa: E402
+import summary  # noqa: E402
 
 UI = "election/ui/transport:{}/placement:{}/wait:block/batch:{}/manual_time"
 INLINE = "election/ui/transport:none/placement:inline/batch:{}/manual_time"
@@ -76,19 +77,19 @@ def crafted():
 
 
 def results_of(data):
-    return sm.pick_best(sm.collect(data)[0])
+    return runfile.pick_best(runfile.collect(data)[0])
 
 
 class Names(unittest.TestCase):
     def test_a_family_workload_takes_two_segments(self):
-        self.assertEqual(sm.parse_name("election/kernel/kernel:simd/batch:250/real_time"),
+        self.assertEqual(runfile.parse_name("election/kernel/kernel:simd/batch:250/real_time"),
                          ("election/kernel", {"kernel": "simd", "batch": 250}, ()))
-        self.assertEqual(sm.parse_name(INLINE.format(250)),
+        self.assertEqual(runfile.parse_name(INLINE.format(250)),
                          ("election/ui", {"transport": "none", "placement": "inline", "batch": 250}, ()))
-        workload, fields, _ = sm.parse_name(PARALLEL.format("queue-boost", "fork", 2, 100))
+        workload, fields, _ = runfile.parse_name(PARALLEL.format("queue-boost", "fork", 2, 100))
         self.assertEqual((workload, fields["workers"], fields["batch"]), ("election/parallel", 2, 100))
         # Other workloads are untouched, bare segments included.
-        self.assertEqual(sm.parse_name("baseline/pipe-raw/real_time"), ("baseline", {}, ("pipe-raw",)))
+        self.assertEqual(runfile.parse_name("baseline/pipe-raw/real_time"), ("baseline", {}, ("pipe-raw",)))
 
 
 class Answers(unittest.TestCase):
@@ -155,7 +156,7 @@ class Tables(unittest.TestCase):
         self.assertEqual(fork2[4:], ["10.0M ±10%", "189M ±10%", "190M ±10%"])
 
     def test_summary_has_the_election_section_and_tables(self):
-        text = sm.format_report(crafted())
+        text = summary.format_report(crafted())
         self.assertIn("the election projection (this run's answers):", text)
         self.assertIn("election/kernel: simulated elections per second", text)
         self.assertIn("election/parallel: simulations per second", text)
@@ -164,7 +165,7 @@ class Tables(unittest.TestCase):
 
     def test_a_run_without_election_results_has_no_election_section(self):
         with open(FIXTURE_WITHOUT, encoding="utf-8") as f:
-            text = sm.format_report(json.load(f))
+            text = summary.format_report(json.load(f))
         self.assertNotIn("election", text)
 
 
@@ -172,7 +173,7 @@ class RealRun(unittest.TestCase):
     def test_summary_and_report_of_a_real_run(self):
         with open(FIXTURE, encoding="utf-8") as f:
             data = json.load(f)
-        text = sm.format_report(data)
+        text = summary.format_report(data)
         for part in ("simulations that fit in one 16.7 ms frame here", "the UI loop computing inline",
                      "at 100M simulations per edit", "smallest batch within 5% of compute only",
                      "election/ui: edit-to-projection p50/p99 ms"):

@@ -12,8 +12,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PLOTS = os.path.join(ROOT, "plots")
 sys.path.insert(0, PLOTS)
 import harness_cost  # noqa: E402
+import runfile  # noqa: E402
+import sampling  # noqa: E402
 import stability  # noqa: E402
-import summarize as sm  # noqa: E402
+import summary  # noqa: E402
 
 SUITE = "{workload}/transport:{transport}/placement:fork/wait:block/size:{size}/manual_time"
 
@@ -40,8 +42,8 @@ def pair(transport, suite_rates, floor_rates, workload="stream", size=64):
 
 class HarnessCost(unittest.TestCase):
     def results(self, data):
-        results, _ = sm.collect(data)
-        return sm.pick_best(results)
+        results, _ = runfile.collect(data)
+        return runfile.pick_best(results)
 
     def test_cost_is_the_floors_rate_over_the_suites_and_flags_both_ways(self):
         data = run_of(pair("pipe", [100, 101, 99], [120, 121, 119]),        # 1.2: within
@@ -59,7 +61,7 @@ class HarnessCost(unittest.TestCase):
         self.assertIsNone(p.ratio)
         self.assertEqual(p.note, "bimodal")
         self.assertFalse(p.flagged)
-        table = sm.harness_cost_table(self.results(data))
+        table = harness_cost.table(self.results(data))
         self.assertIn("bi", table.rows[0][5])  # the suite's cell shows its two clusters
 
     def test_a_flag_whose_samples_overlap_is_told_from_one_beyond_the_spread(self):
@@ -69,7 +71,7 @@ class HarnessCost(unittest.TestCase):
         self.assertTrue(by_transport["pipe"].beyond_spread)
         self.assertTrue(by_transport["tcp"].flagged)
         self.assertFalse(by_transport["tcp"].beyond_spread)
-        text = sm.format_report(data)
+        text = summary.format_report(data)
         self.assertIn("1.60 flag?", text)
         self.assertIn("flag? stream/transport:tcp/placement:fork/wait:block/size:64/manual_time: cost 1.60", text)
 
@@ -82,7 +84,7 @@ class HarnessCost(unittest.TestCase):
     def test_the_summary_shows_the_table_and_names_each_flag(self):
         data = run_of(pair("socketpair", [100, 100, 100], [160, 161, 159], workload="pingpong"),
                       pair("pipe", [100, 100, 100], [100, 100, 100], workload="pingpong"))
-        text = sm.format_report(data)
+        text = summary.format_report(data)
         self.assertIn("harness cost: the suite's rate beside its raw floor's", text)
         self.assertIn("1.60 FLAG", text)
         self.assertIn("FLAG pingpong/transport:socketpair/placement:fork/wait:block/size:64/manual_time: cost 1.60",
@@ -99,8 +101,8 @@ class SampleFloor(unittest.TestCase):
         data = run_of([sample(name, 100, sample_short=0, sample_iterations=5000, sample_s=0.05),
                        sample(name, 100, sample_short=1, sample_iterations=40, sample_s=0.004)],
                       figure(ok, [1, 1], sample_short=0, sample_iterations=100, sample_s=0.03))
-        results, _ = sm.collect(data)
-        lines = sm.short_sample_lines(sm.pick_best(results))
+        results, _ = runfile.collect(data)
+        lines = sampling.short_sample_lines(runfile.pick_best(results))
         self.assertIn("1 figures had a sample below the floor", lines[0])
         self.assertEqual(len(lines), 2)
         self.assertIn(f"SHORT {name}: fewest 40 iterations, shortest 4.0 ms", lines[1])
@@ -108,8 +110,8 @@ class SampleFloor(unittest.TestCase):
     def test_no_short_sample_says_how_many_figures_were_checked(self):
         name = SUITE.format(workload="stream", transport="pipe", size=64)
         data = run_of(figure(name, [1, 1], sample_short=0, sample_iterations=100, sample_s=0.03))
-        results, _ = sm.collect(data)
-        self.assertIn("every sample of 1 figures rested on at least its floor", sm.short_sample_lines(results)[0])
+        results, _ = runfile.collect(data)
+        self.assertIn("every sample of 1 figures rested on at least its floor", sampling.short_sample_lines(results)[0])
 
 
 class UntilStable(unittest.TestCase):

@@ -1,4 +1,5 @@
-"""Tests for plots/summarize.py and plots/report.py on crafted runs and the fixture run."""
+"""Tests for plots/summarize.py and plots/report.py (the run-file model, the tables, the targets)
+on crafted runs and the fixture runs."""
 
 import json
 import os
@@ -16,7 +17,10 @@ FIXTURE_WAITS = os.path.join(ROOT, "tests", "fixtures", "quick-run-waits.json")
 # A real run of the shared-dictionary workloads (clients 1/2/4, thread and fork, five variants).
 FIXTURE_DICTS = os.path.join(ROOT, "tests", "fixtures", "dict-run.json")
 sys.path.insert(0, PLOTS)
-import summarize as sm  # noqa: E402
+import formatting  # noqa: E402
+import runfile  # noqa: E402
+import tables  # noqa: E402
+import targets  # noqa: E402
 
 # A run without dict-* workloads; process_thread.png needs stream results in threads and processes.
 PNGS = ["throughput.png", "bandwidth.png", "latency.png", "cpu.png", "process_thread.png"]
@@ -70,7 +74,7 @@ class Scripts(unittest.TestCase):
 
 class Parsing(Scripts):
     def test_key_value_segments_become_fields_including_unknown_keys(self):
-        workload, fields, tags = sm.parse_name(
+        workload, fields, tags = runfile.parse_name(
             "pingpong/transport:unix-stream/placement:fork/wait:spin/clients:2/size:4096/manual_time")
         self.assertEqual(workload, "pingpong")
         self.assertEqual(fields, {"transport": "unix-stream", "placement": "fork", "wait": "spin",
@@ -78,30 +82,30 @@ class Parsing(Scripts):
         self.assertEqual(tags, ())
 
     def test_baseline_name_keeps_its_bare_segment(self):
-        workload, fields, tags = sm.parse_name("baseline/pipe-raw/repeats:5/real_time")
+        workload, fields, tags = runfile.parse_name("baseline/pipe-raw/repeats:5/real_time")
         self.assertEqual((workload, fields, tags), ("baseline", {"repeats": 5}, ("pipe-raw",)))
 
     def test_repeats_is_not_part_of_the_row(self):
-        res = sm.Result("x", "pingpong", {"transport": "pipe", "size": 8, "repeats": 5}, ())
+        res = runfile.Result("x", "pingpong", {"transport": "pipe", "size": 8, "repeats": 5}, ())
         self.assertEqual(res.identity(), {"transport": "pipe"})
 
     def test_unknown_key_appears_as_a_table_column(self):
         data = {"benchmarks": [bench("stream/transport:pipe/placement:thread/wait:spin/size:64/manual_time", 1.0,
                                      items_per_second=2.5e6)]}
-        table = sm.build_tables(sm.pick_best(sm.collect(data)[0]))[0]
+        table = tables.build_tables(runfile.pick_best(runfile.collect(data)[0]))[0]
         self.assertEqual(table.header, ["transport", "placement", "wait", "64"])
         self.assertEqual(table.rows, [["pipe", "thread", "spin", "2.50M"]])
 
     def test_formats(self):
-        self.assertEqual([sm.fmt_size(n) for n in (8, 4096, 65536, 1 << 20, 1000)], ["8", "4K", "64K", "1M", "1000"])
-        self.assertEqual([sm.fmt_rate(x) for x in (1345355, 16656, 520, 999700)], ["1.35M", "16.7k", "520", "1.00M"])
+        self.assertEqual([formatting.fmt_size(n) for n in (8, 4096, 65536, 1 << 20, 1000)], ["8", "4K", "64K", "1M", "1000"])
+        self.assertEqual([formatting.fmt_rate(x) for x in (1345355, 16656, 520, 999700)], ["1.35M", "16.7k", "520", "1.00M"])
 
 
 class Medians(Scripts):
     NAME = "stream/transport:pipe/placement:fork/size:64/repeats:3/manual_time"
 
     def values(self, entries):
-        results, _ = sm.collect({"benchmarks": entries})
+        results, _ = runfile.collect({"benchmarks": entries})
         self.assertEqual(len(results), 1)
         return results[0].values
 
@@ -116,7 +120,7 @@ class Medians(Scripts):
                     bench(self.NAME, 25, run_type="aggregate", aggregate="median", reps=3),
                     bench(self.NAME, 7, run_type="aggregate", aggregate="stddev", reps=3)]
         self.assertEqual(self.values(entries)["real_time_ns"], 20000.0)
-        res = sm.collect({"benchmarks": entries})[0][0]
+        res = runfile.collect({"benchmarks": entries})[0][0]
         self.assertEqual(res.samples["real_time_ns"], [10000.0, 30000.0, 20000.0])
 
     def test_median_aggregate_serves_when_only_aggregates_were_written(self):
@@ -133,13 +137,13 @@ class Medians(Scripts):
                                      rtt_p50_ns=1000, rtt_p99_ns=2000),
                                bench("pingpong/transport:pipe/placement:fork/size:8/repeats:5/manual_time", 1.0,
                                      reps=5, rtt_p50_ns=3000, rtt_p99_ns=4000)]}
-        table = sm.build_tables(sm.pick_best(sm.collect(data)[0]))[0]
+        table = tables.build_tables(runfile.pick_best(runfile.collect(data)[0]))[0]
         self.assertEqual(table.rows, [["pipe", "fork", "3.0/4.0"]])
 
 
 class Overhead(Scripts):
     def test_ratio_within_target(self):
-        ratio, pp, base = sm.harness_overhead(sm.pick_best(sm.collect(overhead_run(105.0))[0]))
+        ratio, pp, base = targets.harness_overhead(runfile.pick_best(runfile.collect(overhead_run(105.0))[0]))
         self.assertAlmostEqual(ratio, 1.05)
         self.assertEqual((pp, base), (105000.0, 100000.0))
 
@@ -154,12 +158,12 @@ class Overhead(Scripts):
     def test_missing_side_is_one_line(self):
         data = overhead_run(100.0)
         data["benchmarks"] = data["benchmarks"][1:]
-        line = sm.overhead_line(sm.pick_best(sm.collect(data)[0]))
+        line = targets.overhead_line(runfile.pick_best(runfile.collect(data)[0]))
         self.assertIn("not computed", line)
         self.assertIn("baseline/pipe-raw", line)
 
     def test_fixture(self):
-        ratio, pp, base = sm.harness_overhead(sm.pick_best(sm.collect(sm.load_run(FIXTURE))[0]))
+        ratio, pp, base = targets.harness_overhead(runfile.pick_best(runfile.collect(runfile.load_run(FIXTURE))[0]))
         self.assertAlmostEqual(pp, 81249.15367697596)  # the median aggregate of the repeats:5 run
         self.assertAlmostEqual(base, 59187.874276619866)
 
@@ -172,9 +176,9 @@ class Paced(Scripts):
         data = {"context": {}, "benchmarks": [
             bench(name.format("pipe"), 16667.0, reply_p50_ns=70000.0, reply_p99_ns=140000.0, frames_missed=0.0),
             bench(name.format("zmq-ipc"), 16667.0, reply_p50_ns=90000.0, reply_p99_ns=400000.0, frames_missed=2.0)]}
-        tables = sm.build_tables(sm.pick_best(sm.collect(data)[0]))
-        self.assertIn("request-to-reply", tables[0].title)
-        rows = {row[0]: row[-1] for row in tables[0].rows}
+        found = tables.build_tables(runfile.pick_best(runfile.collect(data)[0]))
+        self.assertIn("request-to-reply", found[0].title)
+        rows = {row[0]: row[-1] for row in found[0].rows}
         self.assertEqual(rows["pipe"], "70.0/140.0")
         self.assertEqual(rows["zmq-ipc"], "90.0/400.0 (2 missed)")
 
@@ -253,7 +257,7 @@ class Targets(unittest.TestCase):
                   bytes_per_second=10e9),
             bench("baseline/memcpy/size:1048576", 40.0, bytes_per_second=25e9),
         ]}
-        lines = sm.target_lines(sm.pick_best(sm.collect(data)[0]))
+        lines = targets.target_lines(runfile.pick_best(runfile.collect(data)[0]))
         text = "\n".join(lines)
         self.assertIn("baseline/cacheline = 3.00 (target <= 2): NOT MET", text)
         self.assertIn("zmq-raw: not measured in this run", text)
@@ -273,11 +277,22 @@ class CurrentNames(Scripts):
         data = self.load()
         medians = {b["run_name"]: b["real_time"] * 1e3 for b in data["benchmarks"]
                    if b.get("aggregate_name") == "median"}
-        ratio, pp, base = sm.harness_overhead(sm.pick_best(sm.collect(data)[0]))
+        ratio, pp, base = targets.harness_overhead(runfile.pick_best(runfile.collect(data)[0]))
         self.assertAlmostEqual(pp, medians["pingpong/transport:pipe/placement:fork/wait:block/size:8/"
                                            "repeats:5/manual_time"])
         self.assertAlmostEqual(base, medians["baseline/pipe-raw/repeats:5/real_time"])
-        self.assertAlmostEqual(ratio, pp / base)
+
+    def test_overhead_ratio_of_a_crafted_run_ignores_spinning_and_other_sizes(self):
+        # 12 us against 8 us is 1.5; the spinning and 64 B cases, faster, must not be chosen.
+        data = {"benchmarks": [
+            bench("pingpong/transport:pipe/placement:fork/wait:block/size:8/manual_time", 12),
+            bench("pingpong/transport:pipe/placement:fork/wait:spin/size:8/manual_time", 2),
+            bench("pingpong/transport:pipe/placement:fork/wait:block/size:64/manual_time", 3),
+            bench("baseline/pipe-raw/real_time", 8)]}
+        ratio, pp, base = targets.harness_overhead(runfile.pick_best(runfile.collect(data)[0]))
+        self.assertEqual((pp, base), (12000.0, 8000.0))
+        self.assertAlmostEqual(ratio, 1.5)
+        self.assertIn("= 1.50 (12.0 / 8.00 us; target <= 1.10): ABOVE TARGET", targets.overhead_line(runfile.pick_best(runfile.collect(data)[0])))
 
     def test_tables_have_wait_and_producers_columns_and_list_unsupported(self):
         proc = self.run_script("summarize.py", FIXTURE_WAITS)
@@ -346,27 +361,27 @@ class Dicts(Scripts):
     """The shared-dictionary workloads: clients instead of sizes, a server's CPU, the documented figures."""
 
     def tables(self, data):
-        return {t.title: t for t in sm.build_tables(sm.pick_best(sm.collect(data)[0]))}
+        return {t.title: t for t in tables.build_tables(runfile.pick_best(runfile.collect(data)[0]))}
 
     def rates(self):
         with open(FIXTURE_DICTS, encoding="utf-8") as f:
             return {b["name"]: b["items_per_second"] for b in json.load(f)["benchmarks"] if "items_per_second" in b}
 
     def test_identity_leaves_out_the_column_key(self):
-        _, fields, _ = sm.parse_name(DICT_GET.format("dict-shm", "fork", 2))
-        res = sm.Result("x", "dict-get", fields, ())
-        self.assertEqual(res.identity(sm.CLIENTS_KEY), {"transport": "dict-shm", "placement": "fork", "wait": "block"})
+        _, fields, _ = runfile.parse_name(DICT_GET.format("dict-shm", "fork", 2))
+        res = runfile.Result("x", "dict-get", fields, ())
+        self.assertEqual(res.identity(runfile.CLIENTS_KEY), {"transport": "dict-shm", "placement": "fork", "wait": "block"})
 
     def test_fixture_tables_have_client_columns(self):
-        tables = self.tables(sm.load_run(FIXTURE_DICTS))
+        by_title = self.tables(runfile.load_run(FIXTURE_DICTS))
         for workload in ("dict-get", "dict-put", "dict-mixed"):
-            ops = tables[f"{workload}: operations/s, all clients together (median ±spread)"]
+            ops = by_title[f"{workload}: operations/s, all clients together (median ±spread)"]
             self.assertEqual(ops.header, ["transport", "placement", "wait", "1 client", "2 clients", "4 clients"])
             self.assertEqual(len(ops.rows), 8)
-        ops = tables["dict-get: operations/s, all clients together (median ±spread)"]
+        ops = by_title["dict-get: operations/s, all clients together (median ±spread)"]
         self.assertIn(["dict-local", "thread", "block", "87.3M", "-", "-"], ops.rows)
         self.assertIn(["dict-manager-unix-stream", "fork", "block", "13.9k", "25.6k", "62.4k"], ops.rows)
-        cpu = tables["dict-get: CPU us per operation, clients+server where a server answers (median)"]
+        cpu = by_title["dict-get: CPU us per operation, clients+server where a server answers (median)"]
         self.assertIn(["dict-manager-unix-stream", "fork", "block", "28.3+26.8", "21.7+13.6", "11.3+9.97"], cpu.rows)
         self.assertIn(["dict-local", "thread", "block", "0.011", "-", "-"], cpu.rows)  # no server, no +
 
@@ -387,16 +402,16 @@ class Dicts(Scripts):
         section = proc.stdout.split("reference figures (documents: Pentium 4, 2.5 GHz, Python processing package):\n")
         self.assertEqual(len(section), 2, proc.stdout)
         self.assertEqual(section[1].splitlines(), [
-            f"  shared dict, dict-get dict-manager-unix-stream fork 1 client: {sm.fmt_rate(shared)} operations/s"
+            f"  shared dict, dict-get dict-manager-unix-stream fork 1 client: {formatting.fmt_rate(shared)} operations/s"
             " (documents: 18.0k-20.0k/s)",
-            f"  normal dict, dict-get dict-local 1 client: {sm.fmt_rate(normal)} operations/s (documents: 5.00M/s)",
+            f"  normal dict, dict-get dict-local 1 client: {formatting.fmt_rate(normal)} operations/s (documents: 5.00M/s)",
             f"  normal / shared: {normal / shared:.0f}x (documents: about 250-278x)"])
 
     def test_missing_side_is_not_measured(self):
         data = {"benchmarks": [bench(DICT_GET.format("dict-local", "thread", 1), 0.01, items_per_second=9e7),
                                bench(DICT_GET.format("dict-manager-unix-stream", "thread", 1), 70.0,
                                      items_per_second=14e3)]}  # thread, not the documented process case
-        lines = sm.reference_lines(sm.pick_best(sm.collect(data)[0]))
+        lines = targets.reference_lines(runfile.pick_best(runfile.collect(data)[0]))
         self.assertIn("fork 1 client: not measured in this run (documents: 18.0k-20.0k/s)", lines[0])
         self.assertIn("dict-local 1 client: 90.0M operations/s", lines[1])
         self.assertEqual(lines[2], "normal / shared: not measured in this run (documents: about 250-278x)")
@@ -411,11 +426,11 @@ class Dicts(Scripts):
             bench(DICT_GET.format("dict-manager-pipe", "fork", 2), 40.0, items_per_second=3e4,
                   peer_cpu_ns_per_iter=14e3, server_cpu_ns_per_iter=11e3),
         ]}
-        tables = self.tables(data)
-        self.assertEqual(tables["dict-get: operations/s, all clients together (median ±spread)"].rows,
+        by_title = self.tables(data)
+        self.assertEqual(by_title["dict-get: operations/s, all clients together (median ±spread)"].rows,
                          [["dict-local", "thread", "block", "90.0M", "-"],
                           ["dict-manager-pipe", "fork", "block", "FAIL", "30.0k"]])
-        self.assertEqual(tables["dict-get: CPU us per operation, clients+server where a server answers (median)"].rows,
+        self.assertEqual(by_title["dict-get: CPU us per operation, clients+server where a server answers (median)"].rows,
                          [["dict-local", "thread", "block", "0.011", "-"],
                           ["dict-manager-pipe", "fork", "block", "FAIL", "14.0+11.0"]])
         proc = self.run_script("summarize.py", self.write_json(data))
