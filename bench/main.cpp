@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bench/context.hpp"
+#include "bench/list.hpp"
 #include "bench/options.hpp"
 #include "bench/profile.hpp"
 #include "bench/progress.hpp"
@@ -32,54 +33,6 @@ bool has_flag(int argc, char** argv, const char* prefix) {
   for (int i = 1; i < argc; ++i)
     if (std::strncmp(argv[i], prefix, std::strlen(prefix)) == 0) return true;
   return false;
-}
-
-void list_media(const char* title, const std::string& family) {
-  fmt::print("{}\n", title);
-  for (const auto& kind : ipcmeter::all_media())
-    if (kind.family == family) {
-      std::string depth =
-          kind.depth ? fmt::format(" (depth: default {})", kind.depth->fallback) : "";
-      fmt::print("  {:<28} {}{}{}{}\n", kind.name, kind.summary,
-                 kind.crosses_processes ? "" : " (threads only)",
-                 kind.ranks_only ? " (MPI ranks only)" : "", depth);
-    }
-}
-
-void list_axes() {
-  list_media("transports (for the link workloads):", "link");
-  fmt::print("placements:\n");
-  for (const auto& placement : ipcmeter::all_placements()) {
-    std::string note;
-    if (placement.remote) {
-      std::string why = placement.remote->unavailable();
-      note = fmt::format("peers on the other ranks of an mpirun, on whatever hosts it was given; "
-                         "over tcp, zmq-tcp, mpi and what is served over them{}",
-                         why.empty() ? "" : fmt::format(" (unavailable: {})", why));
-    }
-    fmt::print("  {:<7} {}\n", placement.name, note);
-  }
-  fmt::print("mpi: {}\n", ipcmeter::mpi_status());
-  list_media("dictionaries (for the dict-* workloads):", "dict");
-  fmt::print("workloads:\n");
-  std::size_t width = 0;
-  for (const auto& workload : ipcmeter::all_workloads())
-    width = std::max(width, workload.name.size());
-  for (const auto& workload : ipcmeter::all_workloads()) {
-    std::string segments;
-    for (const auto& segment : workload.segments)
-      fmt::format_to(std::back_inserter(segments), "/{}:N", segment.key);
-    fmt::print("  {:<{}} {} (iteration: {}; over a {}; name .../wait:W{})\n", workload.name, width,
-               workload.summary, workload.iteration,
-               workload.medium == "dict" ? "dictionary" : "transport", segments);
-  }
-  fmt::print("{}\n", ipcmeter::profile_depth_note());
-  fmt::print(
-      "beside the election workloads, with no transport:\n"
-      "  {:<{}} each simulation kernel alone, simulations/s (name .../kernel:K/batch:N)\n"
-      "(transport none with placement inline is election/ui computing inside the frame; with "
-      "placement thread, election/parallel's workers computing with no queue)\n",
-      "election/kernel", width);
 }
 
 // Passes everything to the console reporter and keeps the failures: a benchmark that
@@ -232,8 +185,11 @@ int main(int argc, char** argv) {
     ipcmeter::install_process_guard();
     ipcmeter::SuiteOptions options = ipcmeter::parse_suite_options(argc, argv);
     for (const auto& note : options.notes) fmt::print(stderr, "ipcmeter-bench: {}\n", note);
-    if (options.list) {
-      list_axes();
+    if (options.list || options.list_json) {
+      if (options.list_json)
+        ipcmeter::list_axes_json();
+      else
+        ipcmeter::list_axes();
       return 0;
     }
     // What dead runs left (a SIGKILL skips every clean-up): swept before this run makes its

@@ -72,6 +72,7 @@ const Flag kFlags[] = {
               "(exit status " + std::to_string(kWatchdogExitStatus) + ")";
      }},
     {"--list", nullptr, [] { return std::string("list transports, placements, dictionaries and workloads"); }},
+    {"--list-json", nullptr, [] { return std::string("the same as JSON with each medium's capabilities, for scripts"); }},
     {"--inject", "FAULT:N", [] {
        return std::string("fault injection (scripts/fault-campaign.py): each peer strikes at its Nth "
                           "operation; FAULT is exit, crash, hang, corrupt (one bit flipped) or announce (a "
@@ -322,6 +323,7 @@ SuiteOptions parse_suite_options(int& argc, char** argv) {
   GivenFlags given = take_flags(argc, argv);
   check_benchmark_flags(argc, argv);
   options.list = given.count("--list") > 0;
+  options.list_json = given.count("--list-json") > 0;
   options.clean = given.count("--clean") > 0;
   auto value = [&](const std::string& flag, const std::string& fallback) {
     auto it = given.find(flag);

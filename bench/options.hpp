@@ -43,6 +43,7 @@ struct SuiteOptions {
   std::map<std::string, std::vector<std::uint64_t>> segments;
   std::chrono::milliseconds timeout{30000};
   bool list = false;
+  bool list_json = false;
   bool clean = false;
   // --inject=FAULT:N (the fault campaign): every run's peers strike at their Nth operation.
   Fault fault = Fault::none;

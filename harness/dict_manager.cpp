@@ -125,16 +125,11 @@ class ManagerClient final : public Dict {
 }  // namespace
 
 MediumKind dict_manager_medium(const Transport& transport) {
-  MediumKind kind;
-  kind.name = fmt::format("dict-manager-{}", transport.name);
-  kind.family = "dict";
+  // Its clients reach the server as the transport does.
+  MediumKind kind = reached_over(transport, fmt::format("dict-manager-{}", transport.name), "dict");
+  kind.managed = true;
   kind.summary =
       fmt::format("server threads own the map and answer requests over {}", transport.name);
-  kind.crosses_processes = transport.crosses_processes;
-  kind.crosses_hosts = transport.crosses_hosts;  // its clients reach the server as the transport does
-  kind.ranks_only = transport.ranks_only;
-  kind.waits = transport.waits;
-  kind.transport = transport.name;
   std::string name = transport.name;
   kind.create = [name](const MediumOptions& options) -> std::unique_ptr<MediumHost> {
     return std::make_unique<DictManagerHost>(find_transport(name), options);

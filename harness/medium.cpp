@@ -82,15 +82,10 @@ class DictMediumHost final : public MediumHost {
 };
 
 MediumKind link_medium(const Transport& transport) {
-  MediumKind kind;
-  kind.name = transport.name;
-  kind.family = "link";
+  MediumKind kind = reached_over(transport, transport.name, "link");
   kind.summary = transport.summary;
-  kind.crosses_processes = transport.crosses_processes;
-  kind.crosses_hosts = transport.crosses_hosts;
-  kind.ranks_only = transport.ranks_only;
-  kind.waits = transport.waits;
-  kind.transport = transport.name;
+  kind.shm_kind = transport.shm_kind;
+  kind.shm_first_suffix = transport.shm_first_suffix;
   kind.alternating_only = transport.alternating_only;
   kind.many_senders = transport.many_senders;
   kind.many_receivers = transport.many_receivers;
@@ -113,6 +108,7 @@ MediumKind dict_medium(const DictKind& dict) {
   kind.family = "dict";
   kind.summary = dict.summary;
   kind.crosses_processes = dict.crosses_processes;
+  kind.shm_kind = dict.shm_kind;
   if (!dict.shared) {
     kind.max_peers = 1;
     kind.max_peers_reason = fmt::format("{} has no lock: it takes exactly 1 client", dict.name);
@@ -162,6 +158,22 @@ std::vector<MediumKind> build_media() {
     if (transport.family != "test") media.push_back(queue_manager_medium(transport));
   return media;
 }
+
+}  // namespace
+
+MediumKind reached_over(const Transport& transport, std::string name, std::string family) {
+  MediumKind kind;
+  kind.name = std::move(name);
+  kind.family = std::move(family);
+  kind.crosses_processes = transport.crosses_processes;
+  kind.crosses_hosts = transport.crosses_hosts;
+  kind.ranks_only = transport.ranks_only;
+  kind.waits = transport.waits;
+  kind.transport = transport.name;
+  return kind;
+}
+
+namespace {
 
 std::string family_noun(const std::string& family) {
   return family == "dict" ? "dictionary" : family == "link" ? "transport" : family;

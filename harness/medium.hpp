@@ -119,6 +119,12 @@ struct MediumKind {
   // Every message is a round trip to a server (a queue manager): the profiles measure such
   // a medium in fewer workloads (bench/profile.cpp).
   bool served = false;
+  // A manager: a server (threads of the suite's process) answers its clients, a dict's or a
+  // queue's; the fault campaign kills the process it lives in.
+  bool managed = false;
+  // The /dev/shm names it creates itself (Transport::shm_kind), or empty.
+  std::string shm_kind;
+  std::string shm_first_suffix;
   std::function<std::unique_ptr<MediumHost>(const MediumOptions&)> create;
   // A peer's side, from the address; `leader` hangs up when the leader's side ends.
   std::function<Handle(const std::string& address, Liveness leader)> open;
@@ -132,6 +138,9 @@ const MediumKind& find_medium(const std::string& name, const std::string& family
 // The same, or nullptr: for describing a spec that may not be valid.
 const MediumKind* find_medium_or_null(const std::string& name, const std::string& family);
 std::vector<std::string> medium_names(const std::string& family);
+// A medium reached over `transport` (a link of it, or a server whose clients' links are of
+// it): the transport's reach (processes, hosts, MPI ranks) and wait strategies, named.
+MediumKind reached_over(const Transport& transport, std::string name, std::string family);
 
 // A dictionary manager over a transport (harness/dict_manager.cpp).
 MediumKind dict_manager_medium(const Transport& transport);

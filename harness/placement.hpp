@@ -49,6 +49,7 @@ struct RemotePeers {
 
 struct Placement {
   std::string name;
+  std::string summary;  // one line for --list
   bool separate_process;
   std::unique_ptr<RunningPeer> (*start)(PeerLaunch launch);
   // Set for a placement whose peers may be on other hosts; null for thread, fork, spawn.

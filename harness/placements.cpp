@@ -11,10 +11,13 @@ namespace ipcmeter {
 const std::vector<Placement>& all_placements() {
   static const std::vector<Placement> placements = [] {
     std::vector<Placement> list = {
-        {"thread", false, start_thread_peer},
-        {"fork", true, start_fork_peer},
-        {"spawn", true, start_spawn_peer},
-        {"inline", false, nullptr, nullptr, /*peerless=*/true},
+        {"thread", "each peer a thread of the suite's process", false, start_thread_peer},
+        {"fork", "each peer a fork(2) of the suite's process (Python's fork start method)", true,
+         start_fork_peer},
+        {"spawn", "each peer the suite's own binary started afresh by posix_spawn (Python's spawn method)", true,
+         start_spawn_peer},
+        {"inline", "no peer: the leader's part does the whole workload (transport none)", false,
+         nullptr, nullptr, /*peerless=*/true},
     };
     // The one optional placement, built only with MPI (CMake picks the file that defines it).
     if (const Placement* rank = rank_placement()) list.push_back(*rank);

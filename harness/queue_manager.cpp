@@ -365,18 +365,12 @@ Handle QueueManagerHost::open_leader(std::span<const int>) {
 }  // namespace
 
 MediumKind queue_manager_medium(const Transport& transport) {
-  MediumKind kind;
-  kind.name = fmt::format("queue-manager-{}", transport.name);
-  kind.family = "link";
+  // Its clients reach the server as the transport does.
+  MediumKind kind = reached_over(transport, fmt::format("queue-manager-{}", transport.name), "link");
   kind.summary = fmt::format(
       "Manager().Queue(maxsize=depth): server threads hold the queue, every put and get a round "
       "trip over {}",
       transport.name);
-  kind.crosses_processes = transport.crosses_processes;
-  kind.crosses_hosts = transport.crosses_hosts;  // its clients reach the server as the transport does
-  kind.ranks_only = transport.ranks_only;
-  kind.waits = transport.waits;
-  kind.transport = transport.name;
   // Every client has a link of its own to the server and each message goes to one getter:
   // a queue that several producers and several consumers share.
   kind.many_senders = true;
@@ -387,6 +381,7 @@ MediumKind queue_manager_medium(const Transport& transport) {
   // 7,500 messages/s), the full one every transport's in stream, pingpong and fanin,
   // blocking. Named with --transports, a manager is measured in every workload and wait.
   kind.served = true;
+  kind.managed = true;
   std::string name = transport.name;
   kind.create = [name](const MediumOptions& options) -> std::unique_ptr<MediumHost> {
     return std::make_unique<QueueManagerHost>(find_transport(name), options);

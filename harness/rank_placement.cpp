@@ -91,7 +91,9 @@ const RemotePeers kRanks{unavailable, capacity, hosts, leader_address, make_cont
 }  // namespace
 
 const Placement* rank_placement() {
-  static const Placement placement{"rank", true, start_rank_peer, &kRanks};
+  static const Placement placement{
+      "rank", "peers on the other ranks of an mpirun, on whatever hosts it was given", true,
+      start_rank_peer, &kRanks};
   return &placement;
 }
 

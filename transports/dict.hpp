@@ -69,6 +69,7 @@ struct DictKind {
   std::string summary;  // one line for --list
   bool crosses_processes = true;
   bool shared = true;   // false: one client only (dict-local has no lock)
+  std::string shm_kind;  // as Transport::shm_kind: its /dev/shm names, or empty
   std::function<std::unique_ptr<DictHost>(const DictOptions&)> create;
   std::function<std::unique_ptr<Dict>(const std::string& address)> open;
 };

@@ -31,6 +31,9 @@
 namespace ipcmeter {
 namespace {
 
+// Its /dev/shm names: ipcm-dict-<stamp>-<hex> (shm_create.hpp).
+constexpr const char* kShmKind = "dict";
+
 namespace bip = boost::interprocess;
 
 using Segment = bip::managed_shared_memory;
@@ -131,7 +134,7 @@ class ShmHost final : public DictHost {
   // The segment, created exclusively under a fresh name, 0600; its map is built in it above.
   static std::unique_ptr<SharedMemoryName> create_segment(const DictOptions& options) {
     try {
-      return create_shared_memory("dict", [&](const std::string& fresh) {
+      return create_shared_memory(kShmKind, [&](const std::string& fresh) {
         Segment(bip::create_only, fresh.c_str(), segment_size(options.keys), nullptr, owner_only());
       });
     } catch (const bip::interprocess_exception& error) {
@@ -149,6 +152,7 @@ class ShmHost final : public DictHost {
 DictKind dict_shm_kind() {
   DictKind kind;
   kind.name = "dict-shm";
+  kind.shm_kind = kShmKind;
   kind.summary = "Boost.Interprocess unordered map in shared memory + robust process-shared mutex";
   kind.create = [](const DictOptions& options) -> std::unique_ptr<DictHost> {
     return std::make_unique<ShmHost>(options);

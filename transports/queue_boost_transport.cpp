@@ -25,6 +25,10 @@
 namespace ipcmeter {
 namespace {
 
+// Its /dev/shm names: ipcm-mq-<stamp>-<hex>-ab and -ba, the two directions' queues.
+constexpr const char* kShmKind = "mq";
+constexpr const char* kFirstSuffix = "-ab";
+
 namespace bip = boost::interprocess;
 
 // A queue's default depth: room for 64 messages. A run always asks for its depth (the
@@ -227,7 +231,7 @@ Link create_queues(const TransportOptions& options) {
   std::string base;
   try {
     for (int attempt = 0; !names->b_to_a; ++attempt) {
-      names->a_to_b = create_shared_memory("mq", create, "-ab");
+      names->a_to_b = create_shared_memory(kShmKind, create, kFirstSuffix);
       base = names->a_to_b->name().substr(0, names->a_to_b->name().size() - 3);
       try {
         create(base + "-ba");
@@ -261,6 +265,8 @@ Transport queue_boost_transport() {
   transport.many_senders = true;  // message_queue is multi-producer
   transport.many_receivers = true;  // and multi-consumer: each message to one receiver
   transport.default_depth = kDefaultCapacity;
+  transport.shm_kind = kShmKind;
+  transport.shm_first_suffix = kFirstSuffix;
   return transport;
 }
 

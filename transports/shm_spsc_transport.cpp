@@ -42,6 +42,9 @@
 namespace ipcmeter {
 namespace {
 
+// Its /dev/shm names: ipcm-spsc-<stamp>-<hex> (shm_create.hpp).
+constexpr const char* kShmKind = "spsc";
+
 namespace bip = boost::interprocess;
 
 constexpr std::uint64_t kMagic = 0x69706d2d73707363ull;  // "ipm-spsc"
@@ -395,7 +398,7 @@ Link create_ring(const TransportOptions& options) {
     capacity = std::clamp<std::size_t>(capacity, std::size_t{64} << 10, std::size_t{16} << 20);
   std::unique_ptr<SharedMemoryName> owned;
   try {
-    owned = create_shared_memory("spsc", [](const std::string& fresh) {
+    owned = create_shared_memory(kShmKind, [](const std::string& fresh) {
       bip::shared_memory_object(bip::create_only, fresh.c_str(), bip::read_write, owner_only());
     });
   } catch (const bip::interprocess_exception& error) {
@@ -432,6 +435,7 @@ Transport shm_spsc_transport() {
                             address, side, std::move(other_side)));
                       }};
   transport.waits = {WaitStrategy::block, WaitStrategy::spin, WaitStrategy::hybrid};
+  transport.shm_kind = kShmKind;
   return transport;
 }
 

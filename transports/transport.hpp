@@ -137,6 +137,11 @@ struct Transport {
   bool crosses_hosts = false;
   // True when the two sides must be MPI ranks (the mpi transport): measured only there.
   bool ranks_only = false;
+  // The names it creates in /dev/shm (shm_create.hpp): ipcm-<shm_kind>-<stamp>-<hex>, its
+  // first one ending in shm_first_suffix; empty for a transport that creates none. The fault
+  // campaign's precreate fault takes the first ones (scripts/fault-campaign.py).
+  std::string shm_kind = {};
+  std::string shm_first_suffix = {};
 };
 
 }  // namespace ipcmeter
