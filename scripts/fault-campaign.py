@@ -57,15 +57,56 @@ import time
 from campaign_load import Load
 
 KINDS = ["kill-peer", "stop-peer", "kill-suite", "int-suite", "kill-manager", "corrupt", "precreate"]
-# Transports that cross processes, as stream (or pingpong, for the alternating one) links.
-LINKS = ["pipe", "socketpair", "unix-stream", "unix-seqpacket", "shm-spsc", "queue-boost",
-         "zmq-ipc", "zmq-tcp", "zmq-reqrep", "tcp", "queue-manager-unix-stream"]
-DICTS = ["dict-shm", "dict-manager-unix-stream"]
-MANAGERS = ["dict-manager-unix-stream", "queue-manager-unix-stream", "dict-manager-shm-spsc",
-            "queue-manager-pipe"]
-# The shm kinds whose first name a precreate fault takes (the transport's own names).
-SHM_KIND = {"shm-spsc": "spsc", "queue-boost": "mq", "dict-shm": "dict"}
 PLACEMENTS = ["fork", "spawn"]
+
+
+class Media:
+    """What each fault kind draws from, derived from the registry (`ipcmeter-bench --list-json`),
+    never listed here by hand: every medium that crosses processes on one host (not the
+    peerless `none`, not one for MPI ranks only) is struck by some kind.
+      links     the transports themselves (family link, not a manager's): any signal, and the
+                corruption of a message on the way
+      dicts     the dictionaries with no manager (a map in shared memory)
+      managers  the dict and queue managers over every transport: their server can be killed too
+      shm       the media that name shared memory of their own (kind and first-name suffix),
+                whose first name a precreate fault takes
+    A link that only alternates (a request/reply socket) runs pingpong, the others stream."""
+
+    def __init__(self, listed):
+        crossing = [m for m in listed["media"]
+                    if m["crosses_processes"] and not m["ranks_only"] and not m["none"]]
+        self.all = [m["name"] for m in crossing]
+        self.links = [m["name"] for m in crossing if m["family"] == "link" and not m["managed"]]
+        self.dicts = [m["name"] for m in crossing if m["family"] == "dict" and not m["managed"]]
+        self.managers = [m["name"] for m in crossing if m["managed"]]
+        self.shm = {m["name"]: (m["shm_kind"], m["shm_first_suffix"]) for m in crossing if m["shm_kind"]}
+        self.family = {m["name"]: m["family"] for m in crossing}
+        self.alternating = {m["name"] for m in crossing if m["alternating_only"]}
+
+    @staticmethod
+    def of(bench):
+        try:
+            out = subprocess.run([bench, "--list-json"], capture_output=True, text=True, timeout=60, check=True)
+            return Media(json.loads(out.stdout))
+        except (OSError, subprocess.SubprocessError, ValueError, KeyError) as error:
+            raise RuntimeError(f"cannot read the registry from {bench} --list-json: {error}") from error
+
+    def pool(self, kind):
+        """The media a fault of this kind is drawn from."""
+        if kind == "kill-manager":
+            return self.managers
+        if kind == "corrupt":
+            return self.links
+        if kind == "precreate":
+            return sorted(self.shm)
+        return self.links + self.dicts + self.managers
+
+    def uncovered(self):
+        """The process-crossing media no kind draws, and the kinds with nothing to draw."""
+        drawn = set().union(*(self.pool(k) for k in KINDS))
+        return sorted(set(self.all) - drawn), [k for k in KINDS if not self.pool(k)]
+
+
 GRACE_S = 2.0    # the watchdog's grace after the timeout (stated in --help)
 SLACK_S = 3.0    # a loaded 2-core machine's allowance on top
 # A signal is sent only into a part with at least this much still to run (at its pace so far),
@@ -74,10 +115,10 @@ STRIKE_AHEAD_S = 0.05
 M64 = (1 << 64) - 1
 
 
-def benchmark_filter(medium, placement, size):
-    if medium.startswith("dict-"):
+def benchmark_filter(media, medium, placement, size):
+    if media.family[medium] == "dict":
         return f"^dict-get/transport:{medium}/placement:{placement}/wait:block/clients:1/"
-    workload = "pingpong" if medium == "zmq-reqrep" else "stream"
+    workload = "pingpong" if medium in media.alternating else "stream"
     return f"^{workload}/transport:{medium}/placement:{placement}/wait:block/size:{size}/"
 
 
@@ -214,16 +255,17 @@ class Campaign:
     # tried again this often, each time with a run twice as long and an earlier strike.
     RETRIES = 4
 
-    def __init__(self, args):
+    def __init__(self, args, media):
         self.args = args
         self.bench = os.path.abspath(args.bench)
+        self.media = media
         self.rng = random.Random(args.seed)
         self.root = tempfile.mkdtemp(prefix="ipcmeter-faults-")
         self.rows = []
         self.bench_runs = 0
 
     def command(self, medium, placement, size, min_time, extra=()):
-        return [self.bench, f"--benchmark_filter={benchmark_filter(medium, placement, size)}",
+        return [self.bench, f"--benchmark_filter={benchmark_filter(self.media, medium, placement, size)}",
                 f"--benchmark_min_time={min_time}", "--benchmark_repetitions=1",
                 "--profile=full", f"--sizes={size}", "--depths=64", "--clients=1", "--waits=block",
                 f"--timeout={self.args.timeout}", *extra]
@@ -327,14 +369,7 @@ class Campaign:
         rng = self.rng
         placement = rng.choice(PLACEMENTS)
         size = rng.choice([64, 4096, 65536])
-        if kind == "kill-manager":
-            medium = rng.choice(MANAGERS)
-        elif kind == "corrupt":
-            medium = rng.choice([m for m in LINKS if m != "queue-manager-unix-stream"])
-        elif kind == "precreate":
-            medium = rng.choice(sorted(SHM_KIND))
-        else:
-            medium = rng.choice(LINKS + DICTS)
+        medium = rng.choice(self.media.pool(kind))
         return {"fault": index, "kind": kind, "medium": medium, "placement": placement,
                 "size": size, "point": rng.randint(1, 100) if kind == "corrupt" else rng.randint(20, 400),
                 "seed": rng.getrandbits(64), "detected": False, "hang": False, "leftovers": [],
@@ -362,11 +397,11 @@ class Campaign:
             env_extra["IPCMETER_NAME_SEED"] = f"{row['seed']:016x}"
             pid, out = self.start(self.command(medium, placement, size, min_time), env_extra, stopped=True)
             state = row["seed"]
-            suffix = "-ab" if medium == "queue-boost" else ""
+            shm_kind, suffix = self.media.shm[medium]
             stamp = creator_stamp(pid)
             for _ in range(2):  # the first two names it will try
                 state, value = splitmix(state)
-                name = f"ipcm-{SHM_KIND[medium]}-{stamp}-{value:016x}{suffix}"
+                name = f"ipcm-{shm_kind}-{stamp}-{value:016x}{suffix}"
                 with open(f"/dev/shm/{name}", "w") as f:
                     f.write("another program's object\n")
                 taken.append(name)
@@ -506,6 +541,17 @@ class Campaign:
         return "\n".join(lines)
 
 
+def coverage(media):
+    for kind in KINDS:
+        print(f"{kind:<13} {' '.join(media.pool(kind))}")
+    missing, empty = media.uncovered()
+    for name in missing:
+        print(f"fault-campaign: {name} crosses processes but no fault kind strikes it", file=sys.stderr)
+    for kind in empty:
+        print(f"fault-campaign: the registry gives {kind} nothing to strike", file=sys.stderr)
+    return 1 if missing or empty else 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bench", default="build/release/bench/ipcmeter-bench")
@@ -515,6 +561,9 @@ def main():
     parser.add_argument("--min-time", dest="min_time", type=float, default=0.3)
     parser.add_argument("--json", help="write every fault's row here")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--coverage", action="store_true",
+                        help="print what each kind draws from the registry and check that every "
+                             "process-crossing medium is struck by some kind (exit 1 if not); run nothing")
     parser.add_argument("--load", default="none", choices=["none", "cpu", "memory", "cpu,memory"],
                         help="run under a CPU hog on every CPU and/or memory nearly full (see above)")
     parser.add_argument("--memory-margin", dest="memory_margin", type=int, default=1024,
@@ -531,9 +580,16 @@ def main():
     if args.memory_margin < 256:
         print("fault-campaign: --memory-margin must be at least 256 (MiB)", file=sys.stderr)
         return 2
+    try:
+        media = Media.of(os.path.abspath(args.bench))
+    except RuntimeError as error:
+        print(f"fault-campaign: {error}", file=sys.stderr)
+        return 2
+    if args.coverage:
+        return coverage(media)
     # SIGTERM ends the campaign as Ctrl-C does: the load is stopped and the tally printed.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    campaign = Campaign(args)
+    campaign = Campaign(args, media)
     load = Load([] if args.load == "none" else args.load.split(","), args.memory_margin)
     start = time.monotonic()
     try:
