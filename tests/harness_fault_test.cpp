@@ -48,7 +48,6 @@ TEST_P(HarnessFaults, HungPeerTimesOutAndTheNextRunWorks) {
   // The suite goes on: the same process runs the next benchmark normally.
   RunSpec next = spec();
   RunResult result = ipcmeter::run(next);
-  EXPECT_EQ(result.iterations, next.count);
   EXPECT_EQ(result.peer_iterations, next.count);
 }
 

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -240,8 +242,24 @@ TEST_F(Sweep, TwoSuitesAtOnceNeverTouchEachOther) {
       "wait:block/size:64/",
       "--benchmark_min_time=0.05", "--benchmark_repetitions=2"};
   testing::Outcome first, second;
-  std::thread other([&] { second = testing::run_program(IPCMETER_BENCH_PATH, args, testing::test_temp_dir()); });
-  ::usleep(100'000);  // the other is running (its names exist) when this one starts
+  auto names = [] {
+    std::vector<std::string> found;
+    for (const auto& entry : fs::directory_iterator("/dev/shm"))
+      if (entry.path().filename().string().rfind("ipcm-", 0) == 0) found.push_back(entry.path());
+    std::sort(found.begin(), found.end());
+    return found;
+  };
+  const std::vector<std::string> before = names();
+  std::atomic<bool> other_done{false};
+  std::thread other([&] {
+    second = testing::run_program(IPCMETER_BENCH_PATH, args, testing::test_temp_dir());
+    other_done = true;
+  });
+  // This one starts once the other is running with names of its own in /dev/shm.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (names() == before && !other_done && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  EXPECT_FALSE(other_done.load()) << "the other suite ended before any name of it was seen";
   first = testing::run_program(IPCMETER_BENCH_PATH, args, testing::test_temp_dir());
   other.join();
   for (const auto* outcome : {&first, &second}) {

@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -56,7 +58,6 @@ class QueueManagerLinks : public testing::NoLeftovers, public ::testing::WithPar
 TEST_P(QueueManagerLinks, EchoesMessagesOfEverySizeByteExact) {
   // 1 byte to 1 MiB, across every framing and buffer boundary of the link under the queue.
   RunResult result = run(spec("exchange", {{"size", std::size_t{1} << 20}}, 50));
-  EXPECT_EQ(result.iterations, 50u);
   EXPECT_EQ(result.peer_iterations, 50u);
 }
 
@@ -64,7 +65,6 @@ TEST_P(QueueManagerLinks, PollsWithoutBlocking) {
   // A poll is a get with a time limit: nothing before the echo was sent, the echo once it is
   // due (by the receive that returns at once, or a poll with a timeout), nothing after.
   RunResult result = run(spec("polled-exchange", {{"size", 4096}}, 30));
-  EXPECT_EQ(result.iterations, 30u);
   EXPECT_EQ(result.peer_iterations, 30u);
 }
 
@@ -75,7 +75,6 @@ TEST_P(QueueManagerLinks, StreamsInOrderAtTheDefaultAndADeepDepth) {
   for (auto [size, depth, count] : {std::tuple{64u, 3u, 2000u}, std::tuple{64u, 64u, 2000u},
                                     std::tuple{1u << 20, 3u, 40u}}) {
     RunResult result = run(spec("stream", {{"size", size}, {"depth", depth}}, count));
-    EXPECT_EQ(result.iterations, count) << size << " " << depth;
     EXPECT_EQ(result.peer_iterations, count) << size << " " << depth;
     // Two servers (the producer's and the leader's) answered every message.
     const Counter* server = result.counters.find("server_cpu_ns_per_iter");
@@ -89,14 +88,12 @@ TEST_P(QueueManagerLinks, PingPongVerifiesBothDirections) {
   // One queue each way, as a duplex exchange through a Manager takes two of its queues.
   RunResult result = run(spec("pingpong", {{"size", 64}}, 200));
   EXPECT_EQ(result.latency.count(), 200u);
-  EXPECT_EQ(result.iterations, 200u);
   EXPECT_EQ(result.peer_iterations, 200u);
 }
 
 TEST_P(QueueManagerLinks, SeveralProducersShareTheQueue) {
   // Each producer talks to a server thread of its own; per-producer order is checked.
   RunResult result = run(spec("fanin", {{"producers", 3}, {"size", 64}}, 1500));
-  EXPECT_EQ(result.iterations, 1500u);
   EXPECT_EQ(result.peer_iterations, 1500u);
 }
 
@@ -119,14 +116,18 @@ TEST_P(QueueManagerLinks, PeerLeavingEarlyIsAnErrorNotAHang) {
 }
 
 std::vector<Param> queue_manager_params() {
-  // Python's own (a Unix socket), the pipe, the fastest link (a shared-memory ring), a
-  // queue under the queue, ZeroMQ (no end-of-file: liveness only) and a strictly
-  // alternating one (REQ/REP carries request and reply); queue-mutex between threads.
+  // A queue manager over every transport, in every placement it allows on this host (Python's
+  // own is over a Unix socket; ZeroMQ has no end-of-file, only liveness; REQ/REP alternates).
   std::vector<Param> params;
-  for (const char* transport : {"unix-stream", "pipe", "shm-spsc", "queue-boost", "zmq-ipc", "zmq-reqrep"})
-    for (const char* placement : {"thread", "fork", "spawn"})
-      params.emplace_back(std::string("queue-manager-") + transport, placement, WaitStrategy::block);
-  params.emplace_back("queue-manager-queue-mutex", "thread", WaitStrategy::block);
+  for (const auto& transport : all_transports()) {
+    if (transport.family == "test" || transport.ranks_only) continue;
+    for (const auto& placement : all_placements()) {
+      if (placement.remote || placement.peerless) continue;
+      if (placement.separate_process && !transport.crosses_processes) continue;
+      if (!testing::in_sanitizer_matrix(placement.name, transport.crosses_processes)) continue;
+      params.emplace_back("queue-manager-" + transport.name, placement.name, WaitStrategy::block);
+    }
+  }
   // Clients that spin on their links while the server threads wait for room or a message.
   params.emplace_back("queue-manager-shm-spsc", "fork", WaitStrategy::spin);
   return params;
@@ -213,6 +214,23 @@ TEST_F(QueueDepth, AManagerPutBeyondTheDepthWaitsForAGet) {
   EXPECT_EQ(queue.host->stop(), std::nullopt);
 }
 
+// Waits (up to 30 s) until `done` is set or thread `tid` of this process is asleep in the
+// kernel (state S in /proc); false if neither was seen.
+bool sleeps_or_sets(const std::atomic<pid_t>& tid, const std::atomic<bool>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done) return true;
+    if (pid_t id = tid.load(); id != 0) {
+      std::ifstream stat("/proc/self/task/" + std::to_string(id) + "/stat");
+      std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+      std::size_t close = text.rfind(')');
+      if (close != std::string::npos && close + 2 < text.size() && text[close + 2] == 'S') return true;
+    }
+    std::this_thread::yield();
+  }
+  return false;
+}
+
 TEST_F(QueueDepth, QueueMutexAndQueueBoostHoldTheirDepth) {
   // These block inside the transport, where no counter can show the wait: what is checked is
   // that the queue was made with the depth asked for, and that the fourth send has not
@@ -227,11 +245,15 @@ TEST_F(QueueDepth, QueueMutexAndQueueBoostHoldTheirDepth) {
     std::vector<std::byte> buffer(64);
     for (int i = 0; i < 3; ++i) queue.producer.endpoint().send(writer.next());
     std::atomic<bool> put{false};
+    std::atomic<pid_t> sender{0};
     std::thread fourth([&] {
+      sender = ::gettid();
       queue.producer.endpoint().send(writer.next());
       put = true;
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    // The fourth send either completes (a broken queue) or puts its thread to sleep in the
+    // kernel waiting for room: whichever is seen first, not after a guessed while.
+    EXPECT_TRUE(sleeps_or_sets(sender, put)) << medium << ": the sender neither slept nor sent";
     EXPECT_FALSE(put.load()) << medium << ": a fourth send completed into a queue of depth 3";
     for (int i = 0; i < 4; ++i) verifier.verify(queue.consumer.endpoint().recv_view(buffer));
     fourth.join();

@@ -376,4 +376,14 @@ Outcome run_program(const std::string& path, const std::vector<std::string>& arg
   return outcome;
 }
 
+bool in_sanitizer_matrix(const std::string& placement, bool crosses_processes) {
+  return !kSanitizerMatrix || !crosses_processes || placement == "fork";
+}
+
+bool in_sanitizer_matrix(WaitStrategy wait, std::size_t size) {
+  if (!kSanitizerMatrix) return true;
+  if (size != 64 && size != (std::size_t{1} << 20)) return false;
+  return wait == WaitStrategy::block || (wait == WaitStrategy::spin && size == 64);
+}
+
 }  // namespace ipcmeter::testing

@@ -96,4 +96,17 @@ class NoLeftovers : public ::testing::Test {
   int fds_before_ = 0;
 };
 
+// The matrix the sanitizer build runs, by capability, never by name (the debug build runs the
+// whole of it): under AddressSanitizer, every run costs several times more, so a medium that
+// crosses processes is run in the fork placement only (its thread and spawn placements run the
+// same transport code, which debug checks), and the conformance suite takes 64 B and 1 MiB,
+// blocking at both and spinning at 64 B (the hybrid wait is spinning then blocking).
+#ifdef __SANITIZE_ADDRESS__
+inline constexpr bool kSanitizerMatrix = true;
+#else
+inline constexpr bool kSanitizerMatrix = false;
+#endif
+bool in_sanitizer_matrix(const std::string& placement, bool crosses_processes);
+bool in_sanitizer_matrix(WaitStrategy wait, std::size_t size);
+
 }  // namespace ipcmeter::testing
