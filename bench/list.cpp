@@ -95,6 +95,7 @@ void list_axes_json() {
   nlohmann::json placements = nlohmann::json::array();
   for (const auto& placement : all_placements())
     placements.push_back({{"name", placement.name},
+                          {"summary", placement.summary},
                           {"separate_process", placement.separate_process},
                           {"peerless", placement.peerless},
                           {"remote", placement.remote != nullptr}});
