@@ -4,7 +4,7 @@ A raw floor (bench/floors.hpp) is the same mechanism in a loop written out by ha
 of the suite's code: floor/<the suite figure's name>. The cost of a figure is the floor's rate
 over the suite's (the suite's time per message or round trip over the floor's): 1.00 means the
 suite adds nothing measurable; above FLAG_HIGH (or below FLAG_LOW, the suite beating the raw
-loop) the pair is flagged, and the README explains each flag that remains.
+loop) the pair is flagged, and docs/measurement.md explains each flag that remains.
 
 A view: imports formatting.py, runfile.py and tabular.py; tables.py (which leaves the floors
 out of its tables), the summary, the report's page and its figure build on it.
@@ -121,6 +121,6 @@ def lines(results: List[Result]) -> List[str]:
     bimodal = [p for p in found if p.note == "bimodal"]
     out = [f"{len(found)} figures beside their raw floors: {len(flags)} flagged ({len(beyond)} beyond the"
            f" spread of their samples), {len(bimodal)} bimodal (clusters in the table above), the rest within"
-           f" {FLAG_LOW:.2f}-{FLAG_HIGH:.2f}; README, 'Harness cost', explains each flag that holds"]
+           f" {FLAG_LOW:.2f}-{FLAG_HIGH:.2f}; docs/measurement.md explains each flag that holds"]
     out += [f"{'FLAG' if p.beyond_spread else 'flag?'} {p.suite.name}: cost {p.ratio:.2f}" for p in flags]
     return out

@@ -3,9 +3,9 @@
 set -euo pipefail
 
 # One list, used by both README commands. Everything comes from Debian: no download at
-# configure or build time (see DESIGN.md, "Stack"). Open MPI is optional to the build (the mpi
-# transport and placement:rank are left out without it) but installed, so the tests under
-# mpirun and scripts/netns-hosts.sh run.
+# configure or build time (docs/usage.md, "The two commands"). Open MPI is optional to the
+# build (the mpi transport and placement:rank are left out without it) but installed, so the
+# tests under mpirun and scripts/netns-hosts.sh run.
 packages=(
   g++ cmake ninja-build pkg-config
   libbenchmark-dev libgtest-dev

@@ -55,7 +55,7 @@ echo "suite took $(( $(date +%s) - start )) s" | tee "$work/duration.txt"
 # before, and replaces theirs; the summary says how many were within 5 % before and after.
 if [[ -n "$until_stable" && $status -eq 0 ]]; then
   deadline=$(( $(date +%s) + until_stable ))
-  profile_time=0.02 profile_reps=3  # bench/main.cpp's profiles
+  profile_time=0.02 profile_reps=3  # bench/profile.cpp's profiles
   for arg in "$@"; do [[ "$arg" == --profile=full ]] && profile_time=0.5 profile_reps=5; done
   rerun_args=()
   for arg in "$@"; do
