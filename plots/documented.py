@@ -9,13 +9,12 @@ A view: imports formatting.py, runfile.py and tabular.py.
 """
 
 import fnmatch
-import json
 import os
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from formatting import fmt_rate
-from runfile import InputError, Result, collect, load_run, pick_best
+from runfile import InputError, Result, collect, load_run, pick_best, read_json
 from tabular import Table
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -40,13 +39,7 @@ class Measured:
 
 
 def load_reference(path: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: not readable reference data ({e})") from None
+    data = read_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         raise InputError(f"{path}: no 'items' list")
     return data

@@ -73,16 +73,21 @@ def is_dict(workload: str) -> bool:
     return workload.startswith(DICT_PREFIX)
 
 
-def load_run(path: str) -> dict:
+def read_json(path: str):
+    """A JSON file's contents, or an InputError that says in one line why not."""
     try:
         with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+            return json.load(f)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except OSError as e:
         raise InputError(f"{path}: {e.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: invalid JSON ({e})") from None
+
+
+def load_run(path: str) -> dict:
+    data = read_json(path)
     benchmarks = data.get("benchmarks") if isinstance(data, dict) else None
     if not isinstance(benchmarks, list) or not any(isinstance(b, dict) and "name" in b for b in benchmarks):
         raise InputError(f"{path}: no benchmarks in the JSON")
