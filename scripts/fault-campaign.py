@@ -393,19 +393,7 @@ class Campaign:
         extra = [f"--inject={'corrupt' if kind == 'corrupt' else 'announce'}:{point}"]
         taken = []
         if kind == "precreate":
-            extra = []
-            env_extra["IPCMETER_NAME_SEED"] = f"{row['seed']:016x}"
-            pid, out = self.start(self.command(medium, placement, size, min_time), env_extra, stopped=True)
-            state = row["seed"]
-            shm_kind, suffix = self.media.shm[medium]
-            stamp = creator_stamp(pid)
-            for _ in range(2):  # the first two names it will try
-                state, value = splitmix(state)
-                name = f"ipcm-{shm_kind}-{stamp}-{value:016x}{suffix}"
-                with open(f"/dev/shm/{name}", "w") as f:
-                    f.write("another program's object\n")
-                taken.append(name)
-            os.kill(pid, signal.SIGCONT)
+            pid, out = self.start_precreated(row, min_time, env_extra, taken)
         else:
             pid, out = self.start(self.command(medium, placement, size, min_time, extra), env_extra)
         strike = None
@@ -445,6 +433,25 @@ class Campaign:
         if not row["detected"]:
             row["output"] = text[-600:]
         return row
+
+    def start_precreated(self, row, min_time, env_extra, taken):
+        """Starts the run stopped, takes the first two shared-memory names it will try (made
+        predictable by IPCMETER_NAME_SEED; appended to `taken`), then lets it go."""
+        medium = row["medium"]
+        env_extra["IPCMETER_NAME_SEED"] = f"{row['seed']:016x}"
+        pid, out = self.start(self.command(medium, row["placement"], row["size"], min_time), env_extra,
+                              stopped=True)
+        state = row["seed"]
+        shm_kind, suffix = self.media.shm[medium]
+        stamp = creator_stamp(pid)
+        for _ in range(2):
+            state, value = splitmix(state)
+            name = f"ipcm-{shm_kind}-{stamp}-{value:016x}{suffix}"
+            with open(f"/dev/shm/{name}", "w") as f:
+                f.write("another program's object\n")
+            taken.append(name)
+        os.kill(pid, signal.SIGCONT)
+        return pid, out
 
     @staticmethod
     def landed(kind, trace, strike):
