@@ -14,7 +14,8 @@ namespace ipcmeter {
 namespace {
 
 // On top of the harness's grace: the rank wakes a peer that outlives the leader's end of the
-// control channel after its own grace (ranks.cpp), and its report then crosses the network.
+// control channel after its own grace (ranks/peer_loop.cpp), and its report then crosses the
+// network.
 constexpr std::chrono::milliseconds kReportAllowance{1000};
 
 class RankPeer final : public RunningPeer {

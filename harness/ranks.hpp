@@ -1,6 +1,6 @@
 // The ranks of an mpirun as the peers of the rank placement: the session every binary opens
 // under mpirun, the peer loop of the ranks other than the leader's, and what the leader knows
-// of them. Built from ranks.cpp when MPI was found at configure time, else ranks_absent.cpp.
+// of them. Built from ranks/*.cpp when MPI was found at configure time, else ranks_absent.cpp.
 #pragma once
 
 #include <chrono>
@@ -55,18 +55,19 @@ const std::vector<std::string>& hosts();  // each rank's host name, by rank
 const std::string& leader_address();      // where the other ranks reach rank 0
 // Sends rank `rank` a job (MPI carries it; a byte on the rank's TCP connection wakes it).
 void send_job(int rank, const std::string& job);
-// The rank's next reply, waiting at most `timeout` (also while the TCP listener `also`,
-// when valid, is not yet readable: then nullopt at once). Throws with the loss recorded when
-// the rank's connection hangs up.
-enum class Ready { reply, also, timeout };
-Ready wait_for_rank(int rank, std::chrono::milliseconds timeout, int also = -1);
+// The rank's next reply, waiting at most `timeout`. Throws with the loss recorded when the
+// rank's connection hangs up.
+enum class Ready { reply, timeout };
+Ready wait_for_rank(int rank, std::chrono::milliseconds timeout);
 std::string receive_reply(int rank);
 // Records that a rank was lost and writes the one line on stderr; returns it.
 std::string mark_lost(const std::string& line);
 // "rank 1 on ipcm-b", for messages.
 std::string who(int rank);
-// The control channel of rank `rank`'s next run: the leader listens at its address, the rank
-// connects (a rank that cannot says why, and the run fails with that).
+// The control channel of rank `rank`'s next run: the leader listens at its address (on a
+// port bound before the rank learns it), the rank connects within kConnectDeadline and
+// presents the run's fresh token, which a TokenGate checks (a rank that cannot connect says
+// why, and the run fails with that).
 Fd open_control(int rank);
 
 }  // namespace ranks
