@@ -1,5 +1,5 @@
 // What the leader asks of the ranks (the rank placement's side, harness/ranks.hpp): jobs,
-// replies, each run's control channel, and the record of a lost rank.
+// replies, each run's control channel, and which ranks are lost.
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -35,14 +35,18 @@ const std::vector<std::string>& hosts() { return session().hosts; }
 const std::string& leader_address() { return session().leader_address; }
 std::string who(int rank) { return rank_session::who(rank); }
 
-std::string mark_lost(const std::string& line) { return rank_session::losses().record(line); }
+std::string lost(int rank) { return rank_session::losses().of(rank); }
+
+std::string mark_lost(int rank, const std::string& what) {
+  return rank_session::losses().mark(rank, what);
+}
 
 void send_job(int rank, const std::string& job) {
-  if (std::string lost = RankSession::lost(); !lost.empty())
-    throw std::runtime_error("no run on ranks after: " + lost);
+  // A lost rank fails the run that needs it at its start, in one line; other runs still go.
+  if (std::string line = lost(rank); !line.empty())
+    throw std::runtime_error(line + "; this run needs it");
   if (!rank_session::ring(link(rank)))
-    throw std::runtime_error(
-        mark_lost(who(rank) + " went away (its connection to the leader closed); the run stops"));
+    throw std::runtime_error(mark_lost(rank, rank_session::kWentAway));
   rank_session::send_text(rank, rank_session::kJobTag, job);
 }
 
@@ -60,8 +64,7 @@ Ready wait_for_rank(int rank, std::chrono::milliseconds timeout) {
       char byte;
       if (::recv(entry.fd, &byte, 1, MSG_DONTWAIT) == 1) return Ready::reply;
     }
-    throw std::runtime_error(mark_lost(
-        who(rank) + " went away (its process ended or its host is unreachable); the run stops"));
+    throw std::runtime_error(mark_lost(rank, rank_session::kWentAway));
   }
 }
 
@@ -85,9 +88,9 @@ Fd open_control(int rank) {
     if (wait_for_rank(rank, std::chrono::milliseconds(0)) == Ready::reply)
       throw std::runtime_error(connect_failure(rank));
     if (std::chrono::steady_clock::now() >= deadline)
-      throw std::runtime_error(mark_lost(who(rank) + " did not connect to the leader within " +
-                                         std::to_string(rank_session::kConnectTimeout.count()) +
-                                         " s; the run stops"));
+      throw std::runtime_error(
+          mark_lost(rank, "did not connect to the leader within " +
+                              std::to_string(rank_session::kConnectTimeout.count()) + " s"));
   }
 }
 

@@ -1,4 +1,4 @@
-// The first rank lost, and the leader's watcher of the rank links.
+// The record of lost ranks and the leader's watcher of the rank links.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -16,19 +16,25 @@ Losses& losses() {
   return record;
 }
 
-std::string Losses::record(const std::string& line) {
+std::string Losses::mark(int rank, const std::string& what) {
   std::lock_guard lock(mutex_);
-  if (lost_.empty()) {
-    lost_ = line;
-    std::fprintf(stderr, "%s: %s\n", program_invocation_short_name, line.c_str());
+  auto [entry, first] = lost_.try_emplace(rank, who(rank) + " " + what);
+  if (first) {
+    std::fprintf(stderr, "%s: %s\n", program_invocation_short_name, entry->second.c_str());
     std::fflush(stderr);
   }
-  return lost_;
+  return entry->second;
 }
 
-std::string Losses::first() const {
+std::string Losses::of(int rank) const {
   std::lock_guard lock(mutex_);
-  return lost_;
+  auto found = lost_.find(rank);
+  return found == lost_.end() ? std::string() : found->second;
+}
+
+bool Losses::any() const {
+  std::lock_guard lock(mutex_);
+  return !lost_.empty();
 }
 
 void Losses::watch(const std::vector<Fd>& links) {
@@ -49,12 +55,11 @@ void Losses::run(std::vector<pollfd> entries) {
     int ready = ::poll(entries.data(), entries.size(), -1);
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0 || entries.back().revents != 0) return;
-    for (std::size_t i = 0; i + 1 < entries.size(); ++i)
-      if (entries[i].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
-        record(who(static_cast<int>(i) + 1) +
-               " went away (its process ended or its host is unreachable); the run stops");
-        return;
-      }
+    for (std::size_t i = 0; i + 1 < entries.size(); ++i) {
+      if ((entries[i].revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0) continue;
+      mark(static_cast<int>(i) + 1, kWentAway);
+      entries[i].fd = -1;  // that rank is done with; the others are still watched
+    }
   }
 }
 

@@ -105,11 +105,15 @@ RankSession::~RankSession() {
   Session& s = session();
   if (!s.open || s.rank != 0) return;
   losses().stop();
-  // A lost rank cannot take part in MPI_Finalize: leave without it, and mpirun ends the job.
-  if (!lost().empty()) return;
+  // A lost rank cannot take part in MPI_Finalize: leave without it (the other ranks leave
+  // when their link closes), and mpirun ends the job.
+  if (losses().any()) return;
   for (int r = 1; r < s.size; ++r) {
     try {
-      ring(s.links[static_cast<std::size_t>(r)].get());
+      if (!ring(s.links[static_cast<std::size_t>(r)].get())) {
+        losses().mark(r, kWentAway);
+        return;
+      }
       send_text(r, kJobTag, kJobExit);
     } catch (const std::exception&) {
       return;  // as lost
@@ -119,7 +123,5 @@ RankSession::~RankSession() {
   MPI_Comm_free(&s.comm);
   MPI_Finalize();
 }
-
-std::string RankSession::lost() { return losses().first(); }
 
 }  // namespace ipcmeter

@@ -14,6 +14,7 @@
 #include <mpi.h>
 
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -29,6 +30,8 @@ constexpr int kReplyTag = 2;
 // How long a rank has to reach the leader (at start-up, and for each run's control channel):
 // past it, the host counts as unreachable.
 constexpr std::chrono::seconds kConnectTimeout = kConnectDeadline;
+// What a lost rank's line says after "rank 1 on ipcm-b " when its link hung up.
+constexpr const char* kWentAway = "went away (its process ended or its host is unreachable)";
 
 struct Session {
   bool open = false;
@@ -68,14 +71,17 @@ std::string choose_leader_address(const std::string& given);
 // The value of `flag` on the command line ("--flag=value" or "--flag value"), or empty.
 std::string flag_value(int argc, char** argv, const std::string& flag);
 
-// loss.cpp: the first rank lost, for the whole process.
+// loss.cpp: which ranks are gone. Not one flag for the process: each run that needs a lost
+// rank learns it from that rank's record (its control channel hangs up, or its start fails
+// at once), and a run on other ranks or on no rank still goes.
 class Losses {
  public:
-  // Records the first loss and writes its line on stderr at once (mpirun may end this
-  // process any moment after a rank's death); returns the line kept.
-  std::string record(const std::string& line);
-  // The line of the first loss, or empty.
-  std::string first() const;
+  // Records that `rank` is gone and writes its one line on stderr at once (mpirun may end
+  // this process any moment after a rank's death), the first time only; returns the line.
+  std::string mark(int rank, const std::string& what);
+  // The line of a lost rank, or empty.
+  std::string of(int rank) const;
+  bool any() const;
   // Leader: watches every rank's link for a hang-up until stop() (the wake-up bytes are read
   // by the thread that waits for a reply, never by the watcher).
   void watch(const std::vector<Fd>& links);
@@ -84,7 +90,7 @@ class Losses {
  private:
   void run(std::vector<pollfd> entries);
   mutable std::mutex mutex_;
-  std::string lost_;
+  std::map<int, std::string> lost_;
   std::thread watcher_;
   Fd stop_read_;
   Fd stop_write_;
