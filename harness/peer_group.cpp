@@ -118,6 +118,9 @@ std::optional<std::string> PeerGroup::end(const std::optional<std::string>& lead
   auto which = [&](std::size_t i) {
     return slots_.size() > 1 ? fmt::format("peer {}", i) : std::string("peer");
   };
+  auto how_it_ended = [&](const Slot& slot) {
+    return slot.peer ? slot.peer->describe_end(slot.end_code) : describe_peer_end(slot.end_code);
+  };
   std::string reason;
   if (timed_out)
     reason = fmt::format("timed out after {} (peer hung or too slow)", timeout_text(timeout));
@@ -128,13 +131,14 @@ std::optional<std::string> PeerGroup::end(const std::optional<std::string>& lead
   for (std::size_t i = 0; i < slots_.size() && reason.empty(); ++i) {
     int code = slots_[i].end_code;
     if (code != kPeerDone && code != kPeerFailed)
-      reason = leader_error ? fmt::format("{} (leader: {})", describe_peer_end(code), *leader_error)
-                            : describe_peer_end(code);
+      reason = leader_error
+                   ? fmt::format("{} (leader: {})", how_it_ended(slots_[i]), *leader_error)
+                   : how_it_ended(slots_[i]);
   }
   for (std::size_t i = 0; i < slots_.size() && reason.empty(); ++i)
     if (slots_[i].error) reason = fmt::format("{}: {}", which(i), *slots_[i].error);
   if (reason.empty())
-    reason = leader_error ? *leader_error : describe_peer_end(slots_.front().end_code);
+    reason = leader_error ? *leader_error : how_it_ended(slots_.front());
   return reason;
 }
 

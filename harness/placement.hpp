@@ -22,6 +22,9 @@ class RunningPeer {
   // Waits for the peer to end, stopping it if it has not after the grace period. Returns
   // the peer's exit code, or -N if a signal N killed it.
   virtual int wait(std::chrono::milliseconds grace) = 0;
+  // How the peer ended, for the run's failure: describe_peer_end, unless the placement knows
+  // better (a lost rank names itself and its host).
+  virtual std::string describe_end(int code) const;
 };
 
 struct PeerLaunch {

@@ -46,6 +46,8 @@ std::vector<std::string> available_placement_names() {
   return names;
 }
 
+std::string RunningPeer::describe_end(int code) const { return describe_peer_end(code); }
+
 std::string describe_peer_end(int code) {
   if (code >= 0) {
     switch (code) {

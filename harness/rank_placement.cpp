@@ -14,7 +14,8 @@ namespace ipcmeter {
 namespace {
 
 // On top of the harness's grace: the rank wakes a peer that outlives the leader's end of the
-// control channel after its own grace (ranks.cpp), and its report then crosses the network.
+// control channel after its own grace (ranks/peer_loop.cpp), and its report then crosses the
+// network.
 constexpr std::chrono::milliseconds kReportAllowance{1000};
 
 class RankPeer final : public RunningPeer {
@@ -36,16 +37,22 @@ class RankPeer final : public RunningPeer {
     code_ = kPeerLost;
     try {
       if (ranks::wait_for_rank(rank_, grace + kReportAllowance) == ranks::Ready::timeout) {
-        ranks::mark_lost(ranks::who(rank_) + " did not report the end of its run; the run stops");
+        ranks::mark_lost(rank_, "did not report the end of its run");
         return code_;
       }
       std::string reply = ranks::receive_reply(rank_);
       int code = 0;
       if (std::sscanf(reply.c_str(), "ended %d", &code) == 1) code_ = code;
     } catch (const std::runtime_error&) {
-      // The rank is gone (already recorded, with its one line): the peer counts as lost.
+      // The rank is gone (recorded, with its one line): the peer counts as lost.
     }
     return code_;
+  }
+
+  // A lost rank's run says which rank on which host went away.
+  std::string describe_end(int code) const override {
+    std::string line = code == kPeerLost ? ranks::lost(rank_) : std::string();
+    return line.empty() ? describe_peer_end(code) : line;
   }
 
  private:

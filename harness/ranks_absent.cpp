@@ -25,8 +25,6 @@ RankSession::RankSession(int, char**) {
 
 RankSession::~RankSession() = default;
 
-std::string RankSession::lost() { return {}; }
-
 const Placement* rank_placement() { return nullptr; }
 
 }  // namespace ipcmeter

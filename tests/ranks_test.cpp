@@ -65,8 +65,9 @@ TEST_F(Ranks, ManagerServesOverMpi) {
 }
 
 // Run alone by the mpi_rank_death entry: rank 1 dies by SIGKILL mid-run. The leader says so
-// in one line at once; mpirun then ends the job (its default), so nothing after the run
-// below is reached unless mpirun lets this process live.
+// in one line at once, and the run fails saying which rank on which host went away. mpirun
+// (told to let the other ranks live) keeps the leader going: a later run that needs rank 1
+// fails at its start, in one line, and one that does not still goes.
 TEST_F(Ranks, DeadRankEndsTheRun) {
   SKIP_WITHOUT_RANKS();
   if (!::getenv("IPCMETER_RANK_DEATH"))
@@ -74,8 +75,18 @@ TEST_F(Ranks, DeadRankEndsTheRun) {
   RunSpec spec = testing::spec_of("stream", "tcp", "rank", {{"size", 64}}, 1'000'000);
   spec.fault = Fault::crash;
   spec.fault_after = 100;
-  testing::failure_of(spec);
-  EXPECT_FALSE(RankSession::lost().empty());
+  std::string failure = testing::failure_of(spec);
+  EXPECT_NE(failure.find(ranks::who(1) + " went away"), std::string::npos) << failure;
+  EXPECT_EQ(ranks::lost(1).rfind(ranks::who(1) + " went away", 0), 0u) << ranks::lost(1);
+
+  try {
+    run(testing::spec_of("pingpong", "tcp", "rank", {{"size", 64}}, 10));
+    ADD_FAILURE() << "a run on the lost rank 1 went";
+  } catch (const std::exception& error) {
+    EXPECT_EQ(std::string(error.what()), ranks::lost(1) + "; this run needs it");
+  }
+  RunResult on_thread = run(testing::spec_of("pingpong", "tcp", "thread", {{"size", 64}}, 10));
+  EXPECT_EQ(on_thread.iterations, 10u);
 }
 
 }  // namespace

@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 
 #include "transports/errors.hpp"
 #include "transports/interrupt.hpp"
 #include "transports/run_token.hpp"
+#include "transports/tcp_layer.hpp"
 
 namespace ipcmeter {
 namespace {
@@ -28,11 +30,16 @@ TokenGate::TokenGate(int listener, const Liveness& peers, std::string name)
   set_nonblocking(listener_, name_);
 }
 
-Fd TokenGate::next() {
+Fd TokenGate::next() { return std::move(*next_until(Clock::time_point::max())); }
+
+std::optional<Fd> TokenGate::next_until(Clock::time_point deadline, int wake) {
   for (;;) {
-    if (std::optional<Fd> admitted = admit()) return std::move(*admitted);
+    if (std::optional<Fd> admitted = admit()) {
+      set_no_delay(admitted->get(), name_);
+      return admitted;
+    }
     drop_expired();
-    wait();
+    if (Clock::now() >= deadline || !wait(deadline, wake)) return std::nullopt;
     accept_waiting();
   }
 }
@@ -93,27 +100,28 @@ void TokenGate::drop_expired() {
   std::erase_if(pending_, expired);
 }
 
-void TokenGate::wait() {
+bool TokenGate::wait(Clock::time_point deadline, int wake) {
   std::vector<pollfd> entries = {{listener_, POLLIN, 0}};
   for (const auto& pending : pending_) entries.push_back({pending.connection.get(), POLLIN, 0});
   const std::size_t first_liveness = entries.size();
   peers_.add_to(entries);
+  if (wake >= 0) entries.push_back({wake, POLLIN | POLLRDHUP, 0});
+  for (const auto& pending : pending_) deadline = std::min(deadline, pending.deadline);
   int timeout = -1;
-  if (!pending_.empty()) {
-    auto soonest = std::min_element(pending_.begin(), pending_.end(), [](auto& a, auto& b) {
-                     return a.deadline < b.deadline;
-                   })->deadline;
-    auto left = std::chrono::ceil<std::chrono::milliseconds>(soonest - Clock::now());
-    timeout = static_cast<int>(std::max<long>(left.count(), 0));
+  if (deadline != Clock::time_point::max()) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+    timeout = static_cast<int>(std::clamp<long>(left.count(), 0, INT_MAX));
   }
   if (::poll(entries.data(), entries.size(), timeout) < 0) {
     if (errno != EINTR) throw SystemError("poll", name_);
     throw_if_interrupted("accept");
-    return;
+    return true;
   }
-  for (std::size_t i = first_liveness; i < entries.size(); ++i)
+  const std::size_t end_of_liveness = entries.size() - (wake >= 0 ? 1 : 0);
+  for (std::size_t i = first_liveness; i < end_of_liveness; ++i)
     if (Liveness::hung_up(entries[i]))
       throw PeerClosed(fmt::format("peer gone before it connected to {}", name_));
+  return wake < 0 || entries.back().revents == 0;
 }
 
 }  // namespace ipcmeter

@@ -2,7 +2,8 @@
 // (run_token.hpp). Every accepted connection is read side by side with the listener, so one
 // that sends nothing, too little or something else holds up nobody: it is dropped at its
 // first kRunTokenSize bytes if they are not the token, or kTokenDeadline after it was
-// accepted, and the gate goes on accepting until a connection presents the token.
+// accepted, and the gate goes on accepting until a connection presents the token. The
+// accepting part of the TCP layer (tcp_layer.hpp).
 #pragma once
 
 #include <chrono>
@@ -21,9 +22,13 @@ class TokenGate {
   // that should connect are gone; `name` is the link's address, for errors.
   TokenGate(int listener, const Liveness& peers, std::string name);
 
-  // The next connection that presented the token, the token read and nothing after it.
-  // PeerClosed once a peer's liveness hangs up first; Interrupted when the watchdog asks.
+  // The next connection that presented the token, the token read and nothing after it;
+  // blocking, with TCP_NODELAY. PeerClosed once a peer's liveness hangs up first;
+  // Interrupted when the watchdog asks.
   Fd next();
+  // As next(), but nullopt at `deadline`, or as soon as `wake` (when not -1) is readable or
+  // hangs up: a caller that also waits for word from elsewhere (an MPI rank's reply).
+  std::optional<Fd> next_until(std::chrono::steady_clock::time_point deadline, int wake = -1);
 
   // Connections dropped so far (no token in time, or a wrong one).
   int dropped() const { return dropped_; }
@@ -40,8 +45,9 @@ class TokenGate {
   // Reads what `pending` has sent; true once it has sent a whole token (right or not).
   bool read_token(Pending& pending);
   void drop_expired();
-  // Waits for a connection to accept, bytes from a pending one or the first deadline.
-  void wait();
+  // Waits for a connection to accept, bytes from a pending one or the first deadline
+  // (a pending one's or `deadline`); false when `wake` is ready instead.
+  bool wait(std::chrono::steady_clock::time_point deadline, int wake);
   // Accepts every connection waiting in the backlog.
   void accept_waiting();
 

@@ -18,7 +18,7 @@
 #include "transports/interrupt.hpp"
 #include "transports/named_resources.hpp"
 #include "transports/registry.hpp"
-#include "transports/tcp_listener.hpp"
+#include "transports/tcp_layer.hpp"
 #include "transports/zmq_token_check.hpp"
 
 namespace ipcmeter {
@@ -237,8 +237,10 @@ Link create_ipc(const std::string& scheme, const TransportOptions& options) {
   return Link(address, {}, {}, std::move(resources));
 }
 
-// The port is bound and listening now, before any peer learns it (tcp_listener.hpp); side a's
-// socket takes the listener over. A forked peer inherits a copy it never uses.
+// The port is bound and listening now, before any peer learns it (tcp_layer.hpp); side a's
+// socket takes the listener over. A forked peer inherits a copy it never uses. The rest of the
+// TCP layer is not used here: ZeroMQ connects and accepts by itself, and checks the token in
+// its own handshake (zmq_token_check.hpp).
 Link create_tcp(const TransportOptions& options) {
   const std::string host = options.host.empty() ? "127.0.0.1" : options.host;
   TcpListener listener = listen_on_free_port(host, kTcpBacklog, "zmq-tcp");
