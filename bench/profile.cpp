@@ -32,6 +32,10 @@ const std::map<std::pair<std::string, std::string>, Sweep> kWorkloadSweeps = {
     // Fan-in measures contention, not message size: two sizes, either side of PIPE_BUF.
     {{"fanin", "size"}, {{64, 65536}, {64, 65536}}},
     {{"paced", "size"}, {{64}, {64, 65536}}},
+    // The open loop's offered rates, a decade apart, up to where most links cannot keep up
+    // (1M messages/s is a message every microsecond), at a latency size and a bulk one.
+    {{"rate", "rate"}, {{10'000, 100'000, 1'000'000}, {1'000, 10'000, 100'000, 1'000'000}}},
+    {{"rate", "size"}, {{64, 65536}, {64, 65536}}},
     // 250: the documents' figure for inline; a fast kernel fits a few million in one frame.
     {{"election/ui", "batch"}, {{250, 1'000'000, 100'000'000}, {250, 10'000, 1'000'000, 10'000'000, 100'000'000}}},
     // 100 per batch is 40,000 round trips per projection, seconds each where every one wakes
@@ -60,7 +64,13 @@ const std::vector<std::uint64_t> kQuickSpawnSizes = {64};
 const std::map<std::string, std::vector<std::string>> kQuickMedia = {
     // Inline (no link), the documents' Pipe (a socketpair) and the fastest link.
     {"election/ui", {"none", "socketpair", "shm-spsc"}},
+    // The open loop: a pipe (the kernel's simplest), the shared-memory ring, ZeroMQ.
+    {"rate", {"pipe", "shm-spsc", "zmq-ipc"}},
 };
+
+// Workloads quick measures between threads and to a forked process only, blocking only (the
+// full profile: every placement and wait). The open loop sweeps its rate instead.
+const std::vector<std::string> kQuickThreadAndFork = {"rate"};
 
 // Workloads measured with blocking waits only: their peer waits for work that comes seldom,
 // and spinning would take the core the leader's loop runs on.
@@ -141,6 +151,9 @@ bool Profile::measures(const Workload& work, const MediumKind& kind, const std::
     const auto& workloads = quick() ? kQuickManagerWorkloads : kFullManagerWorkloads;
     if (wait != WaitStrategy::block || !contains(workloads, work.name)) return false;
   }
+  if (quick() && contains(kQuickThreadAndFork, work.name) &&
+      (wait != WaitStrategy::block || (placement != "thread" && placement != "fork" && !options_.placements_named)))
+    return false;
   if (placement == "spawn" && quick() && !options_.placements_named) {
     bool messages = work.frame.count() == 0 &&
                     (work.warm_up == WarmUp::one_way || work.warm_up == WarmUp::round_trips);

@@ -211,7 +211,8 @@ class Matrix {
       if (!contains(options_.transports, floor.transport)) continue;
       for (const auto& name : options_.workloads) {
         const Workload& work = find_workload(name);
-        bool one_peer = work.medium == "link" && work.peers_key.empty() && work.frame.count() == 0;
+        bool one_peer = work.medium == "link" && work.peers_key.empty() && work.frame.count() == 0 &&
+                        work.closed_loop;
         if (!one_peer || (work.warm_up != WarmUp::one_way && work.warm_up != WarmUp::round_trips))
           continue;
         for (WaitStrategy wait : floor.waits)

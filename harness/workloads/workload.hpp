@@ -151,6 +151,10 @@ struct Workload {
   // It can run with no medium (transport "none"): its parts take an empty handle and do the
   // work alone (election/ui on placement inline, election/parallel's workers computing).
   bool without_medium = false;
+  // Its iterations go as fast as the medium lets them (a closed loop), so a raw loop of the
+  // same mechanism is its floor (bench/floors.hpp); false for one paced by a schedule of its
+  // own (rate's offered rate), which no raw loop measures.
+  bool closed_loop = true;
   // Its peers send messages of the suite's format, which the leader verifies: the corrupt
   // fault (a flipped bit) is caught, and must be.
   bool peers_send_checked_messages = false;
