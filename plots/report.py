@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import comparison  # noqa: E402
 import documented  # noqa: E402
 import figures  # noqa: E402
+import open_loop  # noqa: E402
 import transports_view  # noqa: E402
 from election_figures import ELECTION_FIGURES  # noqa: E402
 from page import embedded, html_lines, html_page  # noqa: E402
@@ -25,6 +26,9 @@ FLOORS_CAPTION = ("The machine's own floors, each sample at the time it was take
                   "between the two vCPUs and a blocking wake-up round trip. A step means the host moved the vCPUs.")
 HARNESS_COST_CAPTION = ("What the suite costs over each mechanism's raw floor (the same calls in a hand-written loop), "
                         "per pair of figures measured in this run.")
+LATENCY_LOAD_CAPTION = ("Open loop (rate/...): each message's latency from its intended send time against the offered "
+                        "rate, p99 solid and p50 faint, threads beside processes; the ring marks the knee, the "
+                        "highest rate sustained with p99 within 2x the lowest rate's.")
 HEATMAP_CAPTION = ("Stream throughput of a forked process over that of a thread, transport by message size "
                    "(blocking waits): below 1 a process moves fewer messages per second. * marks a ratio "
                    "beyond the spread: every process sample past every thread sample.")
@@ -77,6 +81,8 @@ def draw_figures(plt, data: dict, best, out_dir: str):
                         tight=False))
     status.append(drawn(plt, figures.harness_cost_figure(plt, best), out_dir, "harness_cost.png",
                         HARNESS_COST_CAPTION, "this run has no suite figure beside a raw floor."))
+    status.append(drawn(plt, open_loop.latency_load_figure(plt, best), out_dir, "latency_load.png",
+                        LATENCY_LOAD_CAPTION, "this run has no rate results."))
     for fname, draw_figure, caption in ELECTION_FIGURES:
         status.append(drawn(plt, draw_figure(plt, best), out_dir, fname, caption,
                             "this run has no election results for it."))

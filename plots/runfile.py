@@ -32,7 +32,7 @@ UNSUPPORTED = "unsupported"  # error_message prefix of combinations the suite li
 FAMILIES = ("election", "floor")
 # Workloads in the order a reader meets them; placements and waits from cheap to dear. A run
 # written with random interleaving lists its benchmarks in random order: tables never follow it.
-WORKLOAD_ORDER = ("stream", "fanin", "pingpong", "paced", "dict-get", "dict-put", "dict-mixed", "startup", "baseline")
+WORKLOAD_ORDER = ("stream", "fanin", "pingpong", "paced", "rate", "dict-get", "dict-put", "dict-mixed", "startup", "baseline")
 PLACEMENT_ORDER = ("thread", "fork", "spawn", "rank")
 WAIT_ORDER = ("block", "spin", "hybrid")
 

@@ -13,6 +13,7 @@ import answer
 import documented
 import election
 import harness_cost
+import open_loop
 import sampling
 import targets
 from runfile import collect, pick_best, split_failures
@@ -75,6 +76,9 @@ def format_report(data: dict, sizes: Optional[List[int]] = None, fmt: str = "tex
     parts.append(out.listed("harness cost:", harness_cost.lines(best)))
     parts.append(out.listed("sample floor:", sampling.short_sample_lines(best)))
     parts += [out.render(t) for t in build_tables(best, sizes)]
+    knees = open_loop.knee_table(best)
+    if knees is not None:
+        parts.append(out.render(knees))
     if any(election.is_election(r.workload) for r in best):
         parts.append(out.listed("the election projection (this run's answers):", election.answer_lines(best)))
     parts.append(out.listed("spread of the samples:", sampling.spread_lines(best, context.get("ipcmeter_profile", "?"))
