@@ -13,6 +13,11 @@ packages=(
   libopenmpi-dev openmpi-bin
   python3 python3-matplotlib
 )
+# --browser (the test command): Debian's Chromium and its WebDriver, in which the tests open
+# report.html headless (tests/python/test_browser.py). The main command does not need them.
+if [[ "${1:-}" == "--browser" ]]; then
+  packages+=(chromium chromium-driver)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

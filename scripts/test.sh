@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --browser
 for preset in debug asan; do
   echo "== $preset"
   cmake --preset "$preset" >/dev/null
