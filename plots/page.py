@@ -2,7 +2,7 @@
 spread and floors, the comparison, the election, the harness cost, failures, every table and
 every figure (embedded, so the page can be mailed), and the run's context in full.
 
-A view: imports the views it shows (answer, sampling, election, harness_cost, targets,
+A view: imports the views it shows (answer, sampling, election, harness_cost, open_loop, targets,
 tables, summary's context lines) and runfile.py and tabular.py; report.py writes it.
 """
 
@@ -13,6 +13,7 @@ import os
 import answer
 import election
 import harness_cost
+import open_loop
 import sampling
 import targets
 from runfile import split_failures
@@ -67,6 +68,7 @@ def html_page(data, best, failures, plot_status, out_dir, comparison=None, docum
     ctx_rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(str(v))}</td></tr>\n"
                        for k, v in ctx.items() if isinstance(v, (str, int, float)))
     cost_table = harness_cost.table(best)
+    knees = open_loop.knee_table(best)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ipcmeter report {esc(str(ctx.get("date", "")))}</title>
 <style>
@@ -100,6 +102,7 @@ img {{ max-width: 100%; }} figcaption {{ color: #444; margin-bottom: 2em; }}
 {_failures_html(failures)}
 <h2>Summary tables</h2>
 {"".join(render_html(t) for t in build_tables(best))}
+{render_html(knees) if knees else ""}
 <h2>Plots</h2>
 {_figures_html(plot_status, out_dir)}
 <h2>Run context</h2>
