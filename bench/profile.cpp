@@ -38,6 +38,10 @@ const std::map<std::pair<std::string, std::string>, Sweep> kWorkloadSweeps = {
     {{"rate", "size"}, {{64, 65536}, {64, 65536}}},
     // 250: the documents' figure for inline; a fast kernel fits a few million in one frame.
     {{"election/ui", "batch"}, {{250, 1'000'000, 100'000'000}, {250, 10'000, 1'000'000, 10'000'000, 100'000'000}}},
+    // The fanned-out UI at the documents' hardest case, 100M simulations per edit: quick with 2
+    // workers (one is election/ui's Updater), full 1 to 4 and at 10M too.
+    {{"election/ui-fanout", "batch"}, {{100'000'000}, {10'000'000, 100'000'000}}},
+    {{"election/ui-fanout", "workers"}, {{2}, {1, 2, 4}}},
     // 100 per batch is 40,000 round trips per projection, seconds each where every one wakes
     // the other vCPU: the full profile only.
     {{"election/parallel", "batch"},
@@ -66,6 +70,8 @@ const std::map<std::string, std::vector<std::string>> kQuickMedia = {
     {"election/ui", {"none", "socketpair", "shm-spsc"}},
     // The open loop: a pipe (the kernel's simplest), the shared-memory ring, ZeroMQ.
     {"rate", {"pipe", "shm-spsc", "zmq-ipc"}},
+    // Queues several workers share: between threads, and in shared memory to processes.
+    {"election/ui-fanout", {"queue-mutex", "queue-boost"}},
 };
 
 // Workloads quick measures between threads and to a forked process only, blocking only (the
@@ -74,7 +80,7 @@ const std::vector<std::string> kQuickThreadAndFork = {"rate"};
 
 // Workloads measured with blocking waits only: their peer waits for work that comes seldom,
 // and spinning would take the core the leader's loop runs on.
-const std::vector<std::string> kBlockingOnly = {"election/ui"};
+const std::vector<std::string> kBlockingOnly = {"election/ui", "election/ui-fanout"};
 
 // A workload whose iterations make a pattern (election/ui's edit cycle) runs whole patterns
 // per sample, in this many samples (quick) and patterns (quick, full).

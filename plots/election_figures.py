@@ -31,7 +31,7 @@ def _series(results, key):
     out = {}
     for r in election.order(results):
         if r.error is None and key in r.values and isinstance(r.fields.get("batch"), int):
-            label = election.variant(r) + (f" W{r.fields['workers']}" if "workers" in r.fields else "")
+            label = election.variant(r) + (f" W{r.fields['workers']}" if r.workload == election.PARALLEL else "")
             out.setdefault(label, (r, []))[1].append((r.fields["batch"], r))
     for _, pts in out.values():
         pts.sort(key=lambda p: p[0])
@@ -63,7 +63,7 @@ def _legend_below(fig, handles, labels) -> None:
 
 def election_ui_figure(plt, best):
     from matplotlib.ticker import FuncFormatter
-    ui = [r for r in best if r.workload == election.UI]
+    ui = [r for r in best if r.workload in election.UI_LOOPS]
     series = _series(ui, "edit_p99_ns")
     if not series:
         return None

@@ -17,6 +17,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <optional>
 #include <vector>
 
@@ -84,6 +85,11 @@ class Projector {
   // `delivered(seq)` for each; never blocks past the deadline.
   virtual void take(std::uint64_t deadline, const std::function<void(std::uint64_t)>& delivered) = 0;
   virtual void finish() {}
+  // The win probability of the last projection delivered (for the tests' cross-check).
+  double last_win() const { return last_win_; }
+
+ protected:
+  double last_win_ = 0;
 };
 
 // The 60 Hz loop (frame_loop.hpp), whatever computes the projections.
@@ -117,6 +123,7 @@ class ProjectionLoop {
     counters_.add("edits", static_cast<double>(edited_at_.size()));
     counters_.add("projections", static_cast<double>(projections_));
     counters_.add("projections_per_s", static_cast<double>(projections_) / seconds);
+    counters_.add("last_win", projector_.last_win());
     return frames;
   }
 
@@ -146,6 +153,7 @@ class InlineProjector final : public Projector {
   void submit(const EditMessage& edit) override {
     probabilities_[edit.state] = edit.probability;
     shown_ = compute(probabilities_, edit.batch, edit.seq);
+    last_win_ = shown_.win;
     ready_ = edit.seq;
   }
   // The projection is ready when its frame's work ends; then the loop sleeps to the next
@@ -181,6 +189,7 @@ class LinkProjector final : public Projector {
       if (!(reply.win >= 0 && reply.win <= 1 + 1e-9) || reply.sims == 0)
         throw IntegrityError(fmt::format("election/ui: a projection of {} simulations with win {}",
                                          reply.sims, reply.win));
+      last_win_ = reply.win;
       delivered(reply.seq);
     }
   }
@@ -200,12 +209,7 @@ class LinkProjector final : public Projector {
 // each projection inside its frame.
 class UiLead final : public Lead {
  public:
-  explicit UiLead(LeaderSide& side) : side_(side) {
-    if (side.handle.empty())
-      projector_ = std::make_unique<InlineProjector>();
-    else
-      projector_ = std::make_unique<LinkProjector>(side.handle.endpoint());
-  }
+  UiLead(LeaderSide& side, std::unique_ptr<Projector> projector) : side_(side), projector_(std::move(projector)) {}
 
   void run() override {
     ProjectionLoop loop(*projector_, side_.spec.param("batch"), side_.latency, side_.counters);
@@ -311,12 +315,222 @@ Workload ui_workload() {
       throw UsageError("election/ui computes inline (placement inline) exactly when it has no "
                        "link (transport none)");
   };
-  work.lead = [](LeaderSide& side) { return std::make_unique<UiLead>(side); };
+  work.lead = [](LeaderSide& side) {
+    std::unique_ptr<Projector> projector;
+    if (side.handle.empty())
+      projector = std::make_unique<InlineProjector>();
+    else
+      projector = std::make_unique<LinkProjector>(side.handle.endpoint());
+    return std::make_unique<UiLead>(side, std::move(projector));
+  };
   work.follow = [](PeerSide& side) { return std::make_unique<Updater>(side); };
   return work;
 }
 
+// ---- election/ui-fanout: the Updater's work split over W workers sharing a queue ----------
+//
+// The same loop; each edit goes out as W pieces of its batch (each with the whole set of
+// probabilities, since a worker sees only the pieces it takes), the W partial tallies come back
+// and are added exactly, and the projection is shown when all W are in. A worker that finds a
+// newer edit in the queue between two chunks drops the piece it holds (the newer one supersedes
+// it) and keeps what it took; pieces of an edit already superseded are dropped untouched.
+
+constexpr std::size_t kMaxStates = 64;
+constexpr std::uint64_t kMaxFanOut = 16;
+constexpr std::size_t kVoteBins = 539;  // 0 .. 538 electoral votes
+// Every piece of a drag's edits and every stop at once, with room to spare: the loop never
+// waits to send.
+constexpr std::size_t kFanOutDepth = 4 * 6 * kMaxFanOut;
+
+struct PieceMessage {
+  std::uint64_t kind = 0;  // 0 a piece, 1 stop
+  std::uint64_t seq = 0;
+  std::uint64_t index = 0;  // its place among its edit's pieces
+  std::uint64_t sims = 0;
+  std::array<double, kMaxStates> probabilities{};
+};
+
+struct PartMessage {
+  std::uint64_t seq = 0;
+  std::uint64_t index = 0;
+  std::uint64_t sims = 0;
+  std::array<std::uint32_t, kVoteBins> counts{};
+};
+
+constexpr std::size_t kFanOutMessage = std::max(sizeof(PieceMessage), sizeof(PartMessage));
+
+class FanOutProjector final : public Projector {
+ public:
+  FanOutProjector(Endpoint& queue, std::uint64_t workers) : queue_(queue), workers_(workers) {
+    if (map_2008().states.size() > kMaxStates || map_2008().total_votes + 1 != kVoteBins)
+      throw std::logic_error("election/ui-fanout: the map no longer fits its messages");
+  }
+
+  void submit(const EditMessage& edit) override {
+    probabilities_[edit.state] = edit.probability;
+    PieceMessage piece;
+    piece.seq = edit.seq;
+    std::copy(probabilities_.begin(), probabilities_.end(), piece.probabilities.begin());
+    for (std::uint64_t i = 0; i < workers_; ++i) {
+      piece.index = i;
+      piece.sims = edit.batch / workers_ + (i < edit.batch % workers_ ? 1 : 0);
+      queue_.send(bytes_of(piece));
+    }
+    current_ = edit.seq;
+    batch_ = edit.batch;
+    parts_ = 0;
+    tally_ = Tally(map_2008().total_votes);
+  }
+
+  void take(std::uint64_t deadline, const std::function<void(std::uint64_t)>& delivered) override {
+    for (;;) {
+      std::uint64_t now = now_ns();
+      if (!queue_.poll(std::chrono::nanoseconds(deadline > now ? deadline - now : 0))) {
+        if (now_ns() >= deadline) return;
+        continue;
+      }
+      auto part = read_message<PartMessage>(queue_.recv_view(buffer_), "election/ui-fanout", "partial tally");
+      if (part.seq > current_ || part.index >= workers_)
+        throw IntegrityError(fmt::format("election/ui-fanout: a part {} of edit {} while edit {} is the newest",
+                                         part.index, part.seq, current_));
+      if (part.seq < current_) continue;  // a superseded edit's: its projection is not shown
+      add(part);
+      if (++parts_ < workers_) continue;
+      if (tally_.sims != batch_)
+        throw IntegrityError(fmt::format("election/ui-fanout: edit {}'s parts hold {} simulations, not {}",
+                                         current_, tally_.sims, batch_));
+      last_win_ = project(map_2008(), tally_).win;  // what the screen shows
+      delivered(current_);
+    }
+  }
+
+  void finish() override {
+    PieceMessage stop;
+    stop.kind = 1;
+    for (std::uint64_t i = 0; i < workers_; ++i) queue_.send(bytes_of(stop));
+  }
+
+ private:
+  void add(const PartMessage& part) {
+    Tally piece(map_2008().total_votes);
+    for (std::size_t v = 0; v < piece.counts.size(); ++v) piece.counts[v] = part.counts[v];
+    piece.sims = part.sims;
+    tally_.add(piece);
+  }
+
+  Endpoint& queue_;
+  std::uint64_t workers_;
+  std::vector<double> probabilities_ = scenario_2008();
+  std::uint64_t current_ = 0, batch_ = 0, parts_ = 0;
+  Tally tally_;
+  std::vector<std::byte> buffer_ = std::vector<std::byte>(kFanOutMessage);
+};
+
+// One of the W workers: simulates the pieces it takes, newest edit first.
+class PieceWorker final : public Follow {
+ public:
+  explicit PieceWorker(PeerSide& side) : side_(side) {}
+
+  void run() override {
+    Endpoint& queue = side_.handle.endpoint();
+    std::uint64_t newest = 0;
+    for (;;) {
+      PieceMessage piece = next(queue);
+      if (piece.kind == 1) break;
+      if (piece.seq < newest) {
+        ++superseded_;
+        continue;
+      }
+      newest = piece.seq;
+      side_.tick();
+      Tally tally(map_2008().total_votes);
+      if (!simulate_piece(queue, piece, tally)) {
+        ++superseded_;
+        continue;
+      }
+      PartMessage part{piece.seq, piece.index, tally.sims, {}};
+      for (std::size_t v = 0; v < kVoteBins; ++v) part.counts[v] = static_cast<std::uint32_t>(tally.counts[v]);
+      queue.send(bytes_of(part));
+      ++delivered_;
+    }
+    side_.counters.add("superseded", static_cast<double>(superseded_));
+    side_.counters.add("worker_sims", static_cast<double>(sims_));
+    side_.completed = delivered_;
+  }
+
+ private:
+  PieceMessage next(Endpoint& queue) {
+    if (backlog_.empty())
+      return read_message<PieceMessage>(queue.recv_view(buffer_), "election/ui-fanout", "piece");
+    PieceMessage piece = backlog_.front();
+    backlog_.pop_front();
+    return piece;
+  }
+
+  // Simulates the piece in chunks, looking at the queue between them; false when a newer edit
+  // (or the stop) was found there, which supersedes the piece.
+  bool simulate_piece(Endpoint& queue, const PieceMessage& piece, Tally& tally) {
+    const std::size_t states = map_2008().states.size();
+    std::vector<double> probabilities(piece.probabilities.begin(), piece.probabilities.begin() + states);
+    for (double p : probabilities)
+      if (!(p >= 0 && p <= 1)) throw IntegrityError(fmt::format("election/ui-fanout: edit {}'s piece is malformed", piece.seq));
+    Plan plan = make_plan(map_2008(), probabilities);
+    for (std::uint64_t done = 0, chunk = 0; done < piece.sims; ++chunk) {
+      std::uint64_t n = std::min(kChunk, piece.sims - done);
+      simulate(Kernel::simd, plan, n, batch_seed(piece.seq, (piece.index << 32) | chunk), tally);
+      done += n;
+      sims_ += n;
+      if (done < piece.sims && queue.poll(std::chrono::nanoseconds::zero())) {
+        backlog_.push_back(read_message<PieceMessage>(queue.recv_view(buffer_), "election/ui-fanout", "piece"));
+        if (backlog_.back().kind == 1 || backlog_.back().seq > piece.seq) return false;
+      }
+    }
+    return true;
+  }
+
+  PeerSide& side_;
+  std::deque<PieceMessage> backlog_;
+  std::vector<std::byte> buffer_ = std::vector<std::byte>(kFanOutMessage);
+  std::uint64_t delivered_ = 0, superseded_ = 0, sims_ = 0;
+};
+
+Workload ui_fanout_workload() {
+  Workload work;
+  work.name = "election/ui-fanout";
+  work.summary = "the 60 Hz UI loop, each edit's projection split over W workers sharing a queue";
+  work.iteration = "frame";
+  Segment workers;
+  workers.key = "workers";
+  workers.noun = "workers";
+  workers.min = 1;
+  workers.max = kMaxFanOut;
+  workers.fallback = 2;
+  work.segments = {workers, batch_segment()};
+  work.peers_key = "workers";
+  work.frame = kFrame;
+  work.latency = "edit";
+  work.max_message = kFanOutMessage;
+  work.queue_depth = kFanOutDepth;
+  work.pattern_iterations = kCycleFrames;
+  work.workers_use_every_cpu = true;
+  work.validate = [](const RunSpec& spec, const MediumKind& kind) {
+    if (!kind.many_receivers || !kind.many_senders)
+      throw UsageError(fmt::format("transport {} is point-to-point: election/ui-fanout needs a queue that "
+                                   "several workers share (queue-boost, queue-mutex, queue-manager-*)",
+                                   kind.name));
+    if (spec.param("batch") < spec.param("workers"))
+      throw UsageError("election/ui-fanout: fewer simulations per edit than workers");
+  };
+  work.lead = [](LeaderSide& side) {
+    return std::make_unique<UiLead>(side, std::make_unique<FanOutProjector>(
+                                              side.handle.endpoint(), static_cast<std::uint64_t>(side.spec.peer_count())));
+  };
+  work.follow = [](PeerSide& side) { return std::make_unique<PieceWorker>(side); };
+  return work;
+}
+
 const Registry<Workload>::Add registered{ui_workload};
+const Registry<Workload>::Add fanout_registered{ui_fanout_workload};
 
 }  // namespace
 
