@@ -48,6 +48,8 @@ status=0
 build/release/bench/ipcmeter-bench "$@" \
   --benchmark_out="$work/bench.json" --benchmark_out_format=json | tee "$work/console.txt" || status=$?
 [[ -s "$work/bench.json" ]] || exit "$status"  # bad flags: nothing ran, nothing to keep
+# Interrupted (the suite died of a signal: Ctrl-C, a kill): nothing is kept, nothing more runs.
+(( status <= 128 )) || { echo "run-suite: the suite was interrupted (status $status); nothing kept" >&2; exit "$status"; }
 echo "suite took $(( $(date +%s) - start )) s" | tee "$work/duration.txt"
 
 # Stable until it is stable: each round re-runs only the throughput figures whose CV is above
