@@ -2,7 +2,8 @@
 """Stable until it is stable: which throughput figures of a run are not yet (CV above 5 %,
 or bimodal), and the run with those figures replaced by a longer re-run of them.
 
-    stability.py unstable RUN.json            # prints a --benchmark_filter for them (or nothing)
+    stability.py unstable RUN.json [N]        # prints a --benchmark_filter for them, the N least
+                                              # stable at most (bimodal first, then by CV), or nothing
     stability.py replace RUN.json EXTRA.json  # RUN.json gets EXTRA's samples of the figures it re-ran
     stability.py count RUN.json               # "A of B": figures with CV <= 5 % of those not bimodal
 
@@ -21,7 +22,7 @@ summary reports. Standard library only.
 import json
 import os
 import sys
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stats  # noqa: E402
@@ -44,16 +45,21 @@ def _samples(data: dict) -> Dict[str, List[float]]:
     return found
 
 
-def unstable(data: dict) -> List[str]:
-    """The throughput figures with two or more samples whose CV is above target, or bimodal."""
-    names = []
+def unstable(data: dict, at_most: Optional[int] = None) -> List[str]:
+    """The throughput figures with two or more samples whose CV is above target, or bimodal;
+    with `at_most`, only that many of the least stable (bimodal first, then the highest CV), so
+    that a round re-runs what fits its time."""
+    found = []
     for name, xs in _samples(data).items():
         if len(xs) < 2:
             continue
         sp = stats.spread(xs)
         if sp.bimodal or (sp.cv is not None and sp.cv > CV_TARGET):
-            names.append(name)
-    return sorted(names)
+            found.append((not sp.bimodal, -(sp.cv or 0.0), name))
+    found.sort()
+    if at_most is not None:
+        found = found[:max(0, at_most)]
+    return sorted(name for _, _, name in found)
 
 
 def count(data: dict) -> str:
@@ -92,8 +98,8 @@ def _load(path: str) -> dict:
 def main(argv=None) -> int:
     args = sys.argv[1:] if argv is None else argv
     try:
-        if len(args) == 2 and args[0] == "unstable":
-            names = unstable(_load(args[1]))
+        if len(args) in (2, 3) and args[0] == "unstable":
+            names = unstable(_load(args[1]), int(args[2]) if len(args) == 3 else None)
             if names:
                 print(benchmark_filter(names))
             return 0
@@ -108,10 +114,10 @@ def main(argv=None) -> int:
             context["ipcmeter_stable_after"] = count(merged)
             write_run(args[1], merged)
             return 0
-    except (OSError, json.JSONDecodeError, KeyError) as e:
+    except (OSError, json.JSONDecodeError, KeyError, ValueError) as e:
         print(f"stability.py: {e}", file=sys.stderr)
         return 2
-    print("stability.py: usage: stability.py unstable RUN | count RUN | replace RUN EXTRA", file=sys.stderr)
+    print("stability.py: usage: stability.py unstable RUN [N] | count RUN | replace RUN EXTRA", file=sys.stderr)
     return 2
 
 

@@ -64,19 +64,25 @@ if [[ -n "$until_stable" && $status -eq 0 ]]; then
     case "$arg" in --benchmark_filter=*|--benchmark_min_time=*|--benchmark_repetitions=*) ;; *) rerun_args+=("$arg") ;; esac
   done
   for round in 1 2 3; do
-    filter=$(/usr/bin/python3 plots/stability.py unstable "$work/bench.json")
     left=$(( deadline - $(date +%s) ))
-    [[ -n "$filter" && $left -gt 0 ]] || break
-    figures=$(( $(grep -o '|' <<< "$filter" | wc -l) + 1 ))
     min_time=$(awk -v t="$profile_time" -v r="$round" 'BEGIN { printf "%g", t * 2 ^ r }')
     reps=$(( profile_reps + 2 * round ))
+    # As many of the least stable figures as fit what is left: a figure takes about 1.5 times
+    # its samples' time (Google Benchmark aims past min_time), plus a second to set it up.
+    fits=$(awk -v l="$left" -v t="$min_time" -v r="$reps" 'BEGIN { printf "%d", l / (1.5 * t * r + 1) }')
+    (( fits > 0 )) || break
+    filter=$(/usr/bin/python3 plots/stability.py unstable "$work/bench.json" "$fits")
+    [[ -n "$filter" ]] || break
+    figures=$(( $(grep -o '|' <<< "$filter" | wc -l) + 1 ))
     echo "until-stable: round $round: $figures figures not yet stable, $reps samples of ${min_time} s each (${left} s left)" >&2
     timeout --signal=INT "$left" build/release/bench/ipcmeter-bench "${rerun_args[@]+"${rerun_args[@]}"}" \
       --benchmark_filter="$filter" --benchmark_min_time="$min_time" --benchmark_repetitions="$reps" \
       --benchmark_out="$work/rerun.json" --benchmark_out_format=json > "$work/rerun-console.txt" \
-      || echo "until-stable: round $round ended early (status $?): stopping with what the rounds before gave" >&2
+      || { echo "until-stable: round $round ended early (status $?): stopping with what the rounds before gave" >&2
+           break; }  # an interrupted round's JSON is cut short: nothing of it is merged
     [[ -s "$work/rerun.json" ]] || break
-    /usr/bin/python3 plots/stability.py replace "$work/bench.json" "$work/rerun.json"
+    /usr/bin/python3 plots/stability.py replace "$work/bench.json" "$work/rerun.json" \
+      || { echo "until-stable: round $round's results could not be merged: stopping with what the rounds before gave" >&2; break; }
     rm -f "$work/rerun.json" "$work/rerun-console.txt"
   done
   echo "until-stable: throughput figures within CV 5 % (of those not bimodal): $(/usr/bin/python3 plots/stability.py count "$work/bench.json")" | tee -a "$work/duration.txt"

@@ -125,6 +125,17 @@ class UntilStable(unittest.TestCase):
         self.assertEqual(stability.unstable(data), sorted([noisy, split]))
         self.assertEqual(stability.count(data), "1 of 2 (bimodal: 1)")
 
+    def test_a_round_that_fits_fewer_takes_the_bimodal_then_the_noisiest(self):
+        noisy = SUITE.format(workload="stream", transport="tcp", size=64)       # CV about 16 %
+        noisier = SUITE.format(workload="stream", transport="pipe", size=64)    # CV about 40 %
+        split = SUITE.format(workload="fanin", transport="pipe", size=64)       # bimodal
+        data = run_of(figure(noisy, [100, 80, 120, 90, 110]), figure(noisier, [100, 40, 160, 60, 140]),
+                      figure(split, [100, 101, 300, 301, 99]))
+        self.assertEqual(stability.unstable(data, 1), [split])
+        self.assertEqual(stability.unstable(data, 2), sorted([split, noisier]))
+        self.assertEqual(stability.unstable(data, 0), [])
+        self.assertEqual(stability.unstable(data, 9), sorted([split, noisier, noisy]))
+
     def test_replace_keeps_the_other_figures_and_takes_every_new_sample(self):
         a = SUITE.format(workload="stream", transport="pipe", size=64)
         b = SUITE.format(workload="stream", transport="tcp", size=64)
