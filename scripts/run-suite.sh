@@ -73,7 +73,7 @@ if [[ -n "$until_stable" && $status -eq 0 ]]; then
     (( fits > 0 )) || break
     filter=$(/usr/bin/python3 plots/stability.py unstable "$work/bench.json" "$fits")
     [[ -n "$filter" ]] || break
-    figures=$(( $(grep -o '|' <<< "$filter" | wc -l) + 1 ))
+    figures=$(( $(tr -cd '|' <<< "$filter" | wc -c) + 1 ))  # grep would fail (and stop the script) on one name
     echo "until-stable: round $round: $figures figures not yet stable, $reps samples of ${min_time} s each (${left} s left)" >&2
     timeout --signal=INT "$left" build/release/bench/ipcmeter-bench "${rerun_args[@]+"${rerun_args[@]}"}" \
       --benchmark_filter="$filter" --benchmark_min_time="$min_time" --benchmark_repetitions="$reps" \
