@@ -18,6 +18,7 @@
 #include "harness/message.hpp"
 #include "harness/open_loop.hpp"
 #include "harness/placement.hpp"
+#include "harness/workloads/parts.hpp"
 #include "harness/workloads/workload.hpp"
 #include "transports/errors.hpp"
 #include "transports/registry.hpp"
@@ -83,11 +84,7 @@ class Send final : public Follow {
     link.send(std::span<const std::byte>(word, sizeof word));
     for (std::uint64_t i = 0; i < side_.count; ++i) {
       wait_until(schedule.intended(i));  // at once when behind: never skips, never catches up early
-      if (side_.tick()) [[unlikely]] {
-        link.send(side_.corrupt(writer_.next()));
-        continue;
-      }
-      link.send(writer_.next());
+      send_next(side_, link, writer_);
     }
     side_.completed = side_.count;
   }

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "harness/message.hpp"
+#include "harness/workloads/parts.hpp"
 #include "harness/workloads/workload.hpp"
 #include "transports/errors.hpp"
 #include "transports/registry.hpp"
@@ -48,13 +49,7 @@ class Produce final : public Follow {
 
   void run() override {
     Endpoint& link = side_.handle.endpoint();
-    for (std::uint64_t i = 0; i < side_.count; ++i) {
-      if (side_.tick()) [[unlikely]] {
-        link.send(side_.corrupt(writer_.next()));
-        continue;
-      }
-      link.send(writer_.next());
-    }
+    for (std::uint64_t i = 0; i < side_.count; ++i) send_next(side_, link, writer_);
     side_.completed = side_.count;
   }
 
