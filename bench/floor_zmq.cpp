@@ -15,6 +15,8 @@ namespace {
 
 // A receive looks at the child this often, so that its death ends the floor.
 constexpr int kWaitCheckMs = 100;
+// The parent's socket keeps its goodbye this long on close (a dead child never takes it).
+constexpr int kGoodbyeLingerMs = 1000;
 
 class ZmqEnd {
  public:
@@ -35,9 +37,16 @@ class ZmqEnd {
       if (child_ > 0 && child_ended(child_)) throw FloorError("the child ended early");
     }
   }
-  // The child's last messages are delivered before it leaves: closing the socket and the
-  // context with the default linger waits for them.
+  // The parent says goodbye once it holds every message, and the child leaves only then: a
+  // child that sent its last message and closed at once could lose messages still on their
+  // way (seen under a CPU hog: the parent's receive then timed out with the child gone).
   void finish() {
+    std::byte goodbye{0};
+    if (child_ > 0) {
+      if (!socket_->send(zmq::const_buffer(&goodbye, 1))) throw FloorError("zmq send failed");
+    } else if (!socket_->recv(zmq::mutable_buffer(&goodbye, 1))) {
+      throw FloorError("no goodbye from the parent");
+    }
     socket_.reset();
     context_.reset();
   }
@@ -56,7 +65,7 @@ class ZmqChannel {
   ZmqChannel(const FloorRun&, bool tcp) {
     context_ = std::make_unique<zmq::context_t>(1);
     socket_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::pair);
-    socket_->set(zmq::sockopt::linger, 0);
+    socket_->set(zmq::sockopt::linger, kGoodbyeLingerMs);
     socket_->set(zmq::sockopt::rcvtimeo, kWaitCheckMs);
     if (tcp) {
       socket_->bind("tcp://127.0.0.1:*");

@@ -8,8 +8,9 @@
 //
 // A mechanism is a Channel: made in the parent before the fork (pipes, a listening socket,
 // shared memory, queues), then each process takes its end and moves whole messages of the
-// run's size with send() and recv(). The driver below forks, pins, warms, times and reaps;
-// what it times is only the mechanism's own calls and the loop around them.
+// run's size with send() and recv(), then finish() (both ends, after the timed loop). The
+// driver below forks, pins, warms, times and reaps; what it times is only the mechanism's own
+// calls and the loop around them.
 #pragma once
 
 #include <signal.h>
@@ -107,6 +108,7 @@ std::uint64_t measure(const FloorRun& run) {
   try {
     auto end = channel.parent_end(child);
     elapsed = parent_loop(end, run);
+    end.finish();
   } catch (...) {
     ::kill(child, SIGKILL);
     int status;
