@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -455,6 +456,7 @@ class CpuHog {
     for (long i = 0; i < std::max(cpus, 1L); ++i) {
       pid_t pid = ::fork();
       if (pid == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlives the test, even a killed one
         volatile unsigned spin = 0;
         for (;;) spin = spin + 1;
       }
