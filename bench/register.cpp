@@ -8,8 +8,10 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <set>
 
 #include "bench/baselines.hpp"
+#include "bench/closed_loop_max.hpp"
 #include "bench/floors.hpp"
 #include "bench/profile.hpp"
 #include "bench/progress.hpp"
@@ -96,6 +98,20 @@ void run_benchmark(benchmark::State& state, RunSpec spec) {
   }
 }
 
+// The rate workload at its link's closed-loop maximum, measured first (once per name).
+void run_rate_at_max(benchmark::State& state, RunSpec spec) {
+  std::uint64_t rate = 0;
+  try {
+    rate = closed_loop_max_rate(spec);
+  } catch (const std::exception& error) {
+    state.SkipWithError(error.what());
+    return;
+  }
+  spec.params["rate"] = std::min<std::uint64_t>(rate, find_workload("rate").segment("rate")->max);
+  run_benchmark(state, spec);
+  state.counters["closed_loop_per_s"] = static_cast<double>(rate);
+}
+
 // A combination that would report numbers for a broken setup: listed, with the reason.
 void unsupported(benchmark::State& state, std::string reason) {
   state.SkipWithError(fmt::format("unsupported: {}", reason).c_str());
@@ -164,10 +180,12 @@ class Matrix {
       for (const auto& placement : options_.placements)
         for (WaitStrategy wait : options_.waits) {
           if (!profile_.measures(work, kind, placement, wait)) continue;
+          std::set<std::string> at_max;
           for (const auto& params : grid(work, wait, kind, placement)) {
             RunSpec spec = base_spec(work.name, medium, placement, wait);
             spec.params = params;
             add(spec);
+            if (work.name == "rate" && at_max.insert(rate_at_max_name(spec)).second) add_rate_at_max(spec);
           }
         }
     }
@@ -373,6 +391,19 @@ class Matrix {
       enlist(name, Timer::manual, unit_for(work), sample_count(work),
              [floor, run, name](benchmark::State& state) { floors::run_floor(state, floor, run, name); });
     }
+  }
+
+  // A rate curve's last point: its link's closed-loop maximum, measured in the run
+  // (closed_loop_max.hpp); registered where the curve's points are, after them.
+  void add_rate_at_max(const RunSpec& spec) {
+    try {
+      spec.validate();
+    } catch (const std::exception&) {
+      return;  // the curve's own points say why
+    }
+    const Workload& work = find_workload(spec.workload);
+    enlist(rate_at_max_name(spec), Timer::manual, unit_for(work), sample_count(work),
+           [spec](benchmark::State& state) { run_rate_at_max(state, spec); }, fixed_iterations(work));
   }
 
   void add(const RunSpec& spec) {

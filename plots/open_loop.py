@@ -2,16 +2,17 @@
 
 A curve is one transport, placement, message size and wait measured at several offered rates
 (its rate: segment), each with its latency percentiles from the intended send time and
-whether the rate was sustained. Its knee is the highest offered rate up to which, rate by
+whether the rate was sustained. Its rate:max point offers the link's closed-loop maximum,
+measured in the run just before (a stream of the same link; its offered_per_s counter). Its knee is the highest offered rate up to which, rate by
 rate from the lowest, every rate was sustained and kept its p99 within KNEE_FACTOR times the
-p99 at the lowest rate: where queueing starts to show. Imports formatting.py, runfile.py and
+p99 at the lowest fixed rate: where queueing starts to show. Imports formatting.py, runfile.py and
 tabular.py; summary.py renders the knee table, report.py draws the figure.
 """
 
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from formatting import fmt_rate, fmt_size, fmt_us
+from formatting import bytes_text, fmt_rate, fmt_us
 from runfile import Result
 from tabular import Table
 
@@ -28,6 +29,7 @@ class Point:
     p999_ns: float
     achieved: float
     sustained: bool
+    at_max: bool = False  # the rate:max point: the link's closed-loop maximum
 
 
 Key = Tuple[str, str, object, str]  # transport, placement, size, wait
@@ -39,14 +41,18 @@ def curves(best: List[Result]) -> Dict[Key, List[Point]]:
     out: Dict[Key, List[Point]] = {}
     for r in best:
         v = r.values
-        if r.workload != WORKLOAD or r.error or "latency_p99_ns" not in v or not isinstance(r.fields.get("rate"), int):
+        rate = r.fields.get("rate")
+        at_max = rate == "max"
+        if at_max:
+            rate = int(round(v.get("offered_per_s", 0.0)))
+        if r.workload != WORKLOAD or r.error or "latency_p99_ns" not in v or not isinstance(rate, int) or rate <= 0:
             continue
         key = (str(r.fields.get("transport")), str(r.fields.get("placement")), r.fields.get("size"),
                str(r.fields.get("wait")))
         out.setdefault(key, []).append(Point(
-            rate=r.fields["rate"], p50_ns=v.get("latency_p50_ns", 0.0), p99_ns=v["latency_p99_ns"],
+            rate=rate, p50_ns=v.get("latency_p50_ns", 0.0), p99_ns=v["latency_p99_ns"],
             p999_ns=v.get("latency_p999_ns", v["latency_p99_ns"]), achieved=v.get("achieved_per_s", 0.0),
-            sustained=v.get("sustained", 0.0) > SUSTAINED))
+            sustained=v.get("sustained", 0.0) > SUSTAINED, at_max=at_max))
     for points in out.values():
         points.sort(key=lambda p: p.rate)
     return out
@@ -54,17 +60,24 @@ def curves(best: List[Result]) -> Dict[Key, List[Point]]:
 
 def knee(points: List[Point]) -> Optional[Point]:
     """The highest rate, climbing from the lowest, before the first one that was not sustained
-    or whose p99 passed KNEE_FACTOR times the lowest rate's; None when even the lowest rate was
-    not sustained."""
-    if not points or not points[0].sustained:
+    or whose p99 passed KNEE_FACTOR times the low-load p99 (the lowest fixed rate's); None when
+    even the lowest rate broke."""
+    if not points:
         return None
-    limit = KNEE_FACTOR * points[0].p99_ns
-    found = points[0]
-    for p in points[1:]:
+    limit = KNEE_FACTOR * low_load(points).p99_ns
+    found = None
+    for p in points:
         if not p.sustained or p.p99_ns > limit:
             break
         found = p
     return found
+
+
+def low_load(points: List[Point]) -> Point:
+    """The curve's low-load point: its lowest fixed rate (a closed-loop maximum below it, on a
+    slow link, is no low load)."""
+    fixed = [p for p in points if not p.at_max]
+    return fixed[0] if fixed else points[0]
 
 
 def past_knee(points: List[Point], at: Optional[Point]) -> str:
@@ -72,10 +85,27 @@ def past_knee(points: List[Point], at: Optional[Point]) -> str:
     nxt = [p for p in points if at is None or p.rate > at.rate]
     if not nxt:
         return "every rate measured held"
-    p = nxt[0]
+    return _held(nxt[0])
+
+
+def _rate_text(p: Point) -> str:
+    return f"{fmt_rate(p.rate)}/s" + (" (closed-loop max)" if p.at_max else "")
+
+
+def _held(p: Point) -> str:
     if not p.sustained:
-        return f"{fmt_rate(p.rate)}/s not sustained (achieved {fmt_rate(p.achieved)}/s)"
-    return f"{fmt_rate(p.rate)}/s: p99 {fmt_us(p.p99_ns)} us"
+        return f"{_rate_text(p)} not sustained (achieved {fmt_rate(p.achieved)}/s)"
+    return f"{_rate_text(p)}: p99 {fmt_us(p.p99_ns)} us"
+
+
+def at_max_text(points: List[Point]) -> str:
+    """The curve's closed-loop maximum point: its rate, p99, and whether it held."""
+    top = [p for p in points if p.at_max]
+    if not top:
+        return "-"
+    p = top[0]
+    held = "sustained" if p.sustained else f"not sustained, achieved {fmt_rate(p.achieved)}/s"
+    return f"{fmt_rate(p.rate)}/s: p99 {fmt_us(p.p99_ns)} us ({held})"
 
 
 def knee_table(best: List[Result]) -> Optional[Table]:
@@ -86,14 +116,15 @@ def knee_table(best: List[Result]) -> Optional[Table]:
     rows = []
     for (transport, placement, size, wait), points in sorted(found.items(), key=lambda kv: _order(kv[0])):
         at = knee(points)
-        rows.append([transport, placement, fmt_size(size) if isinstance(size, int) else str(size), wait,
-                     f"{fmt_rate(points[0].rate)}/s: {fmt_us(points[0].p99_ns)} us",
-                     f"{fmt_rate(at.rate)}/s" if at else "none",
+        rows.append([transport, placement, bytes_text(size) if isinstance(size, int) else str(size), wait,
+                     f"{fmt_rate(low_load(points).rate)}/s: {fmt_us(low_load(points).p99_ns)} us",
+                     _rate_text(at) if at else "none",
                      f"{fmt_us(at.p99_ns)} us" if at else "-",
-                     past_knee(points, at)])
-    header = ["transport", "placement", "size", "wait", "low-load p99", "knee", "p99 at knee", "past the knee"]
+                     past_knee(points, at), at_max_text(points)])
+    header = ["transport", "placement", "size", "wait", "low-load p99", "knee", "p99 at knee", "past the knee",
+              "at the closed-loop max"]
     title = (f"rate: latency under offered load (open loop, from the intended send time); knee = the highest "
-             f"rate that is sustained with p99 within {KNEE_FACTOR:g}x the lowest rate's")
+             f"rate that is sustained with p99 within {KNEE_FACTOR:g}x the low load's (the lowest fixed rate)")
     return Table(title, header, rows, 4)
 
 
@@ -127,17 +158,21 @@ def latency_load_figure(plt, best: List[Result]):
         at = knee(points)
         if at is not None:
             ax.plot([at.rate], [at.p99_ns / 1e3], marker="o", ms=11, mfc="none", mec=colour, mew=1.5)
+        for p in points:
+            if p.at_max:
+                ax.plot([p.rate], [p.p99_ns / 1e3], marker="s", ms=9, mfc="none", mec=colour, mew=1.5)
     for i, size in enumerate(sizes):
         for j, placement in enumerate(places):
             ax = axes[i][j]
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.grid(True, which="both", alpha=0.3)
-            ax.set_title(f"{placement}, {fmt_size(size) if isinstance(size, int) else size}", fontsize=10)
+            ax.set_title(f"{placement}, {bytes_text(size) if isinstance(size, int) else size}", fontsize=10)
             ax.set_xlabel("offered rate (messages/s)")
             ax.set_ylabel("latency from intended send (us)")
             ax.legend(fontsize=7, loc="upper left")
     fig.suptitle("rate: latency against offered load (p99 solid, p50 faint; ring: the knee, the highest rate "
-                 f"sustained with p99 within {KNEE_FACTOR:g}x the lowest rate's)", fontsize=10)
+                 f"sustained with p99 within {KNEE_FACTOR:g}x the lowest fixed rate's;\nsquare: the link's closed-loop "
+                 "maximum, measured in the run and offered)", fontsize=10)
     fig.tight_layout()
     return fig

@@ -310,6 +310,44 @@ TEST_F(Cli, TinyQueueManagerRunReportsServerCpu) {
   EXPECT_EQ(text.find("\"error_occurred\": true"), std::string::npos) << text;
 }
 
+// Each rate curve ends at its link's closed-loop maximum: the rate:max point measures a
+// stream of the same link first and offers what it carried (bench/closed_loop_max.hpp).
+TEST_F(Cli, RateCurveEndsAtTheClosedLoopMaximumMeasuredInTheRun) {
+  fs::path json = fs::path(dir_) / "rate.json";
+  Outcome outcome = run_bench({"--workloads=rate", "--transports=pipe", "--placements=thread", "--sizes=64",
+                               "--waits=block", "--benchmark_filter=^rate/", "--benchmark_min_time=0.01",
+                               "--benchmark_repetitions=2", "--benchmark_out=" + json.string(),
+                               "--benchmark_out_format=json"},
+                              dir_);
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  std::string text = read_file(json);
+  fs::remove(json);
+  for (std::size_t at = text.find(": NaN"); at != std::string::npos; at = text.find(": NaN", at))
+    text.replace(at, 5, ": null");
+  std::vector<double> offered, measured, fixed_rates;
+  const nlohmann::json run = nlohmann::json::parse(text);
+  for (const auto& entry : run.at("benchmarks")) {
+    if (entry.value("run_type", "") != "iteration") continue;
+    const std::string name = entry.at("name");
+    ASSERT_FALSE(entry.value("error_occurred", false)) << name;
+    if (name.find("/rate:max/") == std::string::npos) {
+      fixed_rates.push_back(entry.at("offered_per_s").get<double>());
+      EXPECT_EQ(entry.count("closed_loop_per_s"), 0u) << name;
+      continue;
+    }
+    EXPECT_EQ(name, "rate/transport:pipe/placement:thread/wait:block/rate:max/size:64/manual_time");
+    offered.push_back(entry.at("offered_per_s").get<double>());
+    measured.push_back(entry.at("closed_loop_per_s").get<double>());
+    EXPECT_GE(entry.at("latency_samples").get<double>(), 100.0) << name;
+  }
+  ASSERT_EQ(offered.size(), 2u);  // both samples, one measurement: the same offered rate
+  EXPECT_EQ(offered[0], offered[1]);
+  EXPECT_EQ(offered[0], measured[0]);  // the schedule ran at the rate the stream measured
+  // A pipe between threads carries far more than a thousand messages a second, even here.
+  EXPECT_GT(measured[0], 1000.0);
+  EXPECT_EQ(fixed_rates.size(), 6u);  // the quick sweep's three rates, two samples each
+}
+
 TEST_F(Cli, UnknownTransportNamesTheKnownOnes) {
   Outcome outcome = run_bench({"--transports=carrier-pigeon"}, dir_);
   // The test binary registers test-only transports; the benchmark binary lists only its own

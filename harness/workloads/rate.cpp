@@ -125,7 +125,9 @@ void validate_rate(const RunSpec& spec, const MediumKind&) {
 Workload rate_workload() {
   Workload work;
   work.name = "rate";
-  work.summary = "open loop: one producer at a fixed offered rate, latency from the intended send time";
+  work.summary =
+      "open loop: one producer at a fixed offered rate (rate:max: the link's closed-loop maximum, "
+      "measured first), latency from the intended send time";
   work.iteration = "message";
   work.segments = {rate_segment(), size_segment()};
   work.payload_copies = 1;

@@ -23,8 +23,9 @@ def curve(*p99_us, sustained=None):
             for i, (us, ok) in enumerate(zip(p99_us, sustained))]
 
 
-def entries(transport, placement, rate, p99_us, sustained=1.0, samples=3):
-    name = NAME.format(transport=transport, placement=placement, rate=rate)
+def entries(transport, placement, rate, p99_us, sustained=1.0, samples=3, at_max=False):
+    """A rate point's samples; at_max: the rate:max point, offering `rate` (its counter)."""
+    name = NAME.format(transport=transport, placement=placement, rate="max" if at_max else rate)
     return [{"name": name, "run_name": name, "run_type": "iteration", "repetitions": samples,
              "real_time": 1e9 / rate, "cpu_time": 1e9 / rate, "time_unit": "ns", "items_per_second": rate,
              "latency_p50_ns": p99_us * 300.0, "latency_p99_ns": p99_us * 1e3, "latency_p999_ns": p99_us * 2e3,
@@ -101,6 +102,47 @@ class FromARun(unittest.TestCase):
         self.assertEqual([list(r.get_xdata()) for r in rings], [[10000]])
         plt.close(fig)
         self.assertIsNone(open_loop.latency_load_figure(plt, []))
+
+    def with_max(self):
+        # shm-spsc's closed-loop maximum, 350k/s, measured in the run: between 100k and 1M.
+        return run_of(entries("shm-spsc", "fork", 1000, 5), entries("shm-spsc", "fork", 100000, 6),
+                      entries("shm-spsc", "fork", 350000, 40, sustained=0.0, at_max=True),
+                      entries("shm-spsc", "fork", 1000000, 90, sustained=0.0))
+
+    def test_the_closed_loop_maximum_is_a_point_at_its_measured_rate(self):
+        points = open_loop.curves(self.best(self.with_max()))[("shm-spsc", "fork", 64, "block")]
+        self.assertEqual([(p.rate, p.at_max) for p in points],
+                         [(1000, False), (100000, False), (350000, True), (1000000, False)])
+        # The climb meets it before 1M: it is what broke past the knee.
+        self.assertEqual(open_loop.knee(points).rate, 100000)
+        self.assertEqual(open_loop.past_knee(points, open_loop.knee(points)),
+                         "350k/s (closed-loop max) not sustained (achieved 105k/s)")
+
+    def test_a_closed_loop_maximum_below_the_sweep_is_no_low_load(self):
+        # zmq-ipc at 64 KiB: 9.4k/s closed loop, under the sweep's 10k; its p99 is no baseline.
+        data = run_of(entries("zmq-ipc", "thread", 9400, 1700, at_max=True), entries("zmq-ipc", "thread", 10000, 390),
+                      entries("zmq-ipc", "thread", 100000, 900, sustained=0.0))
+        points = open_loop.curves(self.best(data))[("zmq-ipc", "thread", 64, "block")]
+        self.assertEqual(open_loop.low_load(points).rate, 10000)
+        # The climb starts at 9.4k, whose 1700 us is over twice the 390 us at 10k: no knee.
+        self.assertIsNone(open_loop.knee(points))
+        self.assertEqual(open_loop.past_knee(points, None), "9.40k/s (closed-loop max): p99 1700 us")
+        text = summary.format_report(data)
+        self.assertIn("10.0k/s: 390 us", text)
+
+    def test_the_table_says_what_the_closed_loop_maximum_did_and_the_figure_squares_it(self):
+        text = summary.format_report(self.with_max())
+        self.assertIn("at the closed-loop max", text)
+        self.assertIn("350k/s: p99 40.0 us (not sustained, achieved 105k/s)", text)
+        self.assertIn("64 B", text)
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig = open_loop.latency_load_figure(plt, self.best(self.with_max()))
+        squares = [l for l in fig.axes[0].get_lines() if l.get_marker() == "s"]
+        self.assertEqual([list(q.get_xdata()) for q in squares], [[350000]])
+        self.assertEqual(fig.axes[0].get_title(), "fork, 64 B")
+        plt.close(fig)
 
 
 if __name__ == "__main__":
