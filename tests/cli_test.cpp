@@ -512,14 +512,20 @@ class CpuHog {
   std::vector<pid_t> pids_;
 };
 
-// Every raw floor completes, and the ZeroMQ ones keep every message on a loaded machine:
-// their child used to close and exit after its last send, and under a CPU hog on both cores
-// about one short run in five lost the last messages still on their way (the parent then
-// failed with "the child ended early"). Ten runs of each catch that nearly every time.
-TEST_F(Cli, RawFloorsKeepEveryMessageOnALoadedMachine) {
+// Every raw floor completes (under AddressSanitizer too, where the zmq-tcp floor once hung:
+// its parent made a ZeroMQ context, threads and all, before the fork).
+TEST_F(Cli, RawFloorsAllComplete) {
   Outcome all = run_bench({"--sizes=64", "--benchmark_filter=^floor/", "--benchmark_min_time=0.001"}, dir_);
   EXPECT_EQ(all.exit_code, 0) << all.out << all.err;
   EXPECT_NE(all.out.find("floor/stream/transport:zmq-ipc/"), std::string::npos) << all.out;
+}
+
+// The ZeroMQ floors keep every message on a loaded machine: their child used to close and
+// exit after its last send, and under a CPU hog on both cores about one short run in five
+// lost the last messages still on their way (the parent then failed with "the child ended
+// early"). Ten runs catch that nearly every time. (Not in the asan stage: a question of
+// timing, not memory, and twice as slow there.)
+TEST_F(Cli, ZeroMqFloorsKeepEveryMessageOnALoadedMachine) {
   CpuHog hog;
   for (int run = 0; run < 10; ++run) {
     Outcome outcome = run_bench({"--sizes=64", "--benchmark_filter=^floor/stream/transport:zmq-",
