@@ -1,6 +1,5 @@
 // The conformance suite: every registered transport in every placement it supports, held to
 // the same contract. A new transport is covered by adding it to the registry.
-#include <chrono>
 #include <string>
 #include <tuple>
 
@@ -75,12 +74,12 @@ TEST_P(Conformance, PeerClosingEarlyIsAnErrorNotAHang) {
   RunSpec faulty = spec(alternating ? "pingpong" : "stream", 1000);
   faulty.fault = Fault::exit;
   faulty.fault_after = 10;
-  auto start = std::chrono::steady_clock::now();
   std::string what = testing::failure_of(faulty);
   EXPECT_NE(what.find(faulty.describe()), std::string::npos) << what;
   EXPECT_NE(what.find("exited with status 3"), std::string::npos) << what;
-  // Seen as end-of-stream (or through the peer's liveness) at once, not by the 60 s watchdog.
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  // Seen as end-of-stream (or through the peer's liveness), not by the 60 s watchdog. Said by
+  // the reason, not by a clock: under two CPU hogs an MPI rank's end once took 14.5 s to see.
+  EXPECT_EQ(what.find("timed out"), std::string::npos) << what;
 }
 
 std::vector<Param> every_transport_and_placement() {
