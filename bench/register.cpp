@@ -393,8 +393,8 @@ class Matrix {
     }
   }
 
-  // A rate curve's last point: its link's closed-loop maximum, measured in the run
-  // (closed_loop_max.hpp); registered where the curve's points are, after them.
+  // A rate curve's last point by rate: its link's closed-loop maximum, measured in the run
+  // (closed_loop_max.hpp); registered once per curve, after the curve's first fixed rate.
   void add_rate_at_max(const RunSpec& spec) {
     try {
       spec.validate();
